@@ -1,0 +1,66 @@
+use serde::{Deserialize, Serialize};
+
+use crate::{Channel, Item};
+
+/// Default and largest page size of `GET /v1/sync`.
+pub const SYNC_DEFAULT_LIMIT: u32 = 500;
+pub const SYNC_MAX_LIMIT: u32 = 1000;
+
+/// One change in the feed: an item the caller may see, whole, or a tombstone for one they may
+/// no longer see (retracted, expired, moved out of their audience).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Change {
+    Upsert {
+        item: Item,
+    },
+    Delete {
+        id: String,
+        version: i64,
+        cause: RemovalCause,
+        /// The curators' words, for a retraction (shown where queued shares are cancelled).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+crate::wire_enum! {
+    /// Why an item left the caller's feed.
+    RemovalCause {
+        /// The curators withdrew it.
+        Retracted = "retracted",
+        /// Its expiry passed.
+        Expired = "expired",
+        /// It is no longer meant for the caller (its audience changed).
+        NotInAudience = "not_in_audience",
+    }
+}
+
+/// Answer of `GET /v1/sync?cursor=&limit=`.
+///
+/// Apply `changes` and store `cursor` in one transaction. When `reset` is true, first drop every
+/// cached item (never the outbox): this page starts over from nothing. Ask again at once while
+/// `has_more` is true.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SyncPage {
+    pub reset: bool,
+    pub changes: Vec<Change>,
+    /// Opaque: pass it back unchanged. Never a timestamp.
+    pub cursor: String,
+    pub has_more: bool,
+    /// Changes still to come after this page, when more follow (for a progress bar).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u64>,
+    /// The organisation's full channel list, sent when it changed since the cursor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channels: Option<Vec<Channel>>,
+}
+
+/// Data of the `version` event on `GET /v1/events`: a newer feed version exists; sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VersionEvent {
+    pub version: i64,
+}

@@ -1,0 +1,118 @@
+//! The HTTP application: shared state, the router, and the generated OpenAPI document.
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::auth::store::TokenLifetimes;
+use crate::db::Db;
+use crate::error::ApiError;
+use crate::events::Events;
+
+/// Largest request body accepted, in bytes (content bodies are at most 200 kB of HTML).
+pub const MAX_BODY_BYTES: usize = 512 * 1024;
+
+/// Settings that shape the API's answers.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The URL devices reach this server at (put in enrolment links).
+    pub public_url: String,
+    pub tokens: TokenLifetimes,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Db,
+    pub events: Events,
+    pub config: Arc<Config>,
+}
+
+impl AppState {
+    pub fn new(db: Db, config: Config) -> AppState {
+        AppState { db, events: Events::default(), config: Arc::new(config) }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Relay server API", description = "Curated content, its change feed, device sessions and share records."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "sessions", description = "Enrolment and device sessions"),
+        (name = "sync", description = "The change feed and live events"),
+        (name = "content", description = "What employees read"),
+        (name = "curation", description = "Drafts, approval, retraction, audit"),
+        (name = "people", description = "People and enrolment codes"),
+        (name = "shares", description = "Share records"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// Every route, with its OpenAPI description collected from the handlers.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(crate::auth::router())
+        .merge(crate::sync::router())
+        .merge(crate::events::router())
+        .merge(crate::channels::router())
+        .merge(crate::content::router())
+        .merge(crate::people::router())
+        .merge(crate::shares::router())
+        .merge(crate::audit::router())
+        .split_for_parts()
+}
+
+/// The demo stories' illustrations (SVG drawn by the server, so the demo needs no internet).
+async fn demo_media(axum::extract::Path(file): axum::extract::Path<String>) -> Result<impl IntoResponse, ApiError> {
+    let svg = file
+        .strip_suffix(".svg")
+        .and_then(crate::demo::illustration)
+        .ok_or(ApiError::NotFound("image"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"),
+        ],
+        svg,
+    ))
+}
+
+/// The generated OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+pub fn app(state: AppState) -> Router {
+    let (router, doc) = api();
+    let doc = Arc::new(doc);
+    router
+        .route("/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/demo-media/{file}", get(demo_media))
+        .fallback(|| async { ApiError::NotFound("route") })
+        .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

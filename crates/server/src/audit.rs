@@ -1,0 +1,92 @@
+//! The audit log: who created, edited, approved or retracted what, and who managed whom.
+//! Written in the same transaction as the change it records.
+
+use axum::extract::State;
+use relay_protocol::{AuditEntry, Role};
+use serde::Deserialize;
+use sqlx::AnyConnection;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::db::{now_ms, to_time};
+use crate::error::{ApiResult, Json, Query};
+
+/// Appends one entry. `actor` is `None` for the command line and the publication clock.
+pub async fn record(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    actor: Option<&str>,
+    action: &str,
+    subject_id: &str,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO audit_log (org_id, at, actor_id, action, subject_id, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(org_id)
+    .bind(now_ms())
+    .bind(actor)
+    .bind(action)
+    .bind(subject_id)
+    .bind(detail.to_string())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// Only entries about this subject (a content item, a person...).
+    pub subject_id: Option<String>,
+    /// At most this many entries, newest first (default 100, at most 1000).
+    pub limit: Option<u32>,
+}
+
+#[derive(sqlx::FromRow)]
+struct AuditRow {
+    at: i64,
+    actor_id: Option<String>,
+    action: String,
+    subject_id: String,
+    detail: String,
+}
+
+/// The organisation's audit log, newest first. Curators and admins.
+#[utoipa::path(get, path = "/v1/audit", tag = "curation", params(AuditQuery),
+    responses((status = 200, body = Vec<AuditEntry>)), security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    caller.require(Role::Curator)?;
+    let limit = i64::from(q.limit.unwrap_or(100).clamp(1, 1000));
+    let rows: Vec<AuditRow> = sqlx::query_as(
+        "SELECT at, actor_id, action, subject_id, detail FROM audit_log \
+         WHERE org_id = $1 AND ($2 IS NULL OR subject_id = $2) ORDER BY id DESC LIMIT $3",
+    )
+    .bind(&caller.org_id)
+    .bind(q.subject_id)
+    .bind(limit)
+    .fetch_all(&state.db.read)
+    .await?;
+    let entries = rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            at: to_time(r.at),
+            actor_id: r.actor_id,
+            action: r.action,
+            subject_id: r.subject_id,
+            detail: serde_json::from_str(&r.detail).unwrap_or(serde_json::Value::Null),
+        })
+        .collect();
+    Ok(Json(entries))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list))
+}

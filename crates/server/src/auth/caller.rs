@@ -1,0 +1,129 @@
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::header::AUTHORIZATION;
+use relay_protocol::Role;
+
+use crate::app::AppState;
+use crate::db::now_ms;
+use crate::error::ApiError;
+
+use super::hash_secret;
+
+/// The authenticated person and device behind a request, with what the sync feed needs to
+/// answer without another query (the organisation's feed head and the person's audience).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub device_id: String,
+    pub org_id: String,
+    pub person_id: String,
+    pub role: Role,
+    pub country: String,
+    pub language: String,
+    pub department: String,
+    pub audience_epoch: i64,
+    /// The organisation's feed version when the request was authenticated.
+    pub org_version: i64,
+    pub org_purged_below: i64,
+}
+
+impl Caller {
+    /// Refuses the request unless the caller's role includes `needed`.
+    pub fn require(&self, needed: Role) -> Result<(), ApiError> {
+        if self.role.includes(needed) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("this needs the {needed} role")))
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct CallerRow {
+    device_id: String,
+    org_id: String,
+    person_id: String,
+    access_expires_at: i64,
+    revoked_at: Option<i64>,
+    last_seen_at: i64,
+    role: String,
+    active: i64,
+    country: String,
+    language: String,
+    department: String,
+    audience_epoch: i64,
+    version: i64,
+    purged_below: i64,
+}
+
+/// How stale `last_seen_at` may get before a request refreshes it: a write per request would
+/// cost more than the empty sync it accompanies.
+const LAST_SEEN_GRANULARITY_MS: i64 = 5 * 60 * 1000;
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or_else(|| ApiError::unauthorized("missing_token", "sign in first: no bearer token"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::unauthorized("invalid_token", "the Authorization header is not a bearer token")
+            })?;
+
+        let row: Option<CallerRow> = sqlx::query_as(
+            "SELECT s.device_id, s.org_id, s.person_id, s.access_expires_at, s.revoked_at, \
+                    s.last_seen_at, p.role, p.active, p.country, p.language, p.department, \
+                    p.audience_epoch, o.version, o.purged_below \
+             FROM sessions s JOIN people p ON p.id = s.person_id JOIN orgs o ON o.id = s.org_id \
+             WHERE s.access_hash = $1",
+        )
+        .bind(hash_secret(token))
+        .fetch_optional(&state.db.read)
+        .await?;
+        let row = row.ok_or_else(|| ApiError::unauthorized("invalid_token", "unknown access token"))?;
+
+        let now = now_ms();
+        if row.revoked_at.is_some() {
+            return Err(ApiError::unauthorized("session_revoked", "this device was signed out"));
+        }
+        if row.active == 0 {
+            return Err(ApiError::unauthorized("session_revoked", "this account is deactivated"));
+        }
+        if row.access_expires_at <= now {
+            return Err(ApiError::unauthorized(
+                "token_expired",
+                "the access token expired: refresh the session",
+            ));
+        }
+        if now - row.last_seen_at > LAST_SEEN_GRANULARITY_MS {
+            let db = state.db.clone();
+            let device_id = row.device_id.clone();
+            tokio::spawn(async move {
+                let _ = sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE device_id = $2")
+                    .bind(now)
+                    .bind(device_id)
+                    .execute(&db.write)
+                    .await;
+            });
+        }
+        Ok(Caller {
+            role: row.role.parse().map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?,
+            device_id: row.device_id,
+            org_id: row.org_id,
+            person_id: row.person_id,
+            country: row.country,
+            language: row.language,
+            department: row.department,
+            audience_epoch: row.audience_epoch,
+            org_version: row.version,
+            org_purged_below: row.purged_below,
+        })
+    }
+}

@@ -1,0 +1,12 @@
+//! Device sessions: enrolment codes, access and refresh tokens, and the caller of a request.
+//!
+//! Only SHA-256 hashes of codes and tokens are stored: a copy of the database opens no session.
+
+mod caller;
+mod routes;
+pub mod store;
+mod tokens;
+
+pub use caller::Caller;
+pub use routes::router;
+pub use tokens::{hash_secret, new_enrolment_code, new_token, normalise_code, TokenKind};

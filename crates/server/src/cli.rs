@@ -1,0 +1,318 @@
+//! The `relay-server` command line: run the server, and administer it without the API.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use relay_protocol::{Audience, ContentKind, ContentState, NewChannel, NewContent, NewPerson, Role};
+
+use crate::app::{AppState, Config};
+use crate::auth::store::{create_enrolment, TokenLifetimes};
+use crate::db::Db;
+
+#[derive(Debug, Parser)]
+#[command(name = "relay-server", version, about = "Relay's central server")]
+pub struct Cli {
+    /// Where the data lives: `sqlite:PATH` (created when missing) or `postgres://...`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:relay-server.db", global = true)]
+    pub database_url: String,
+
+    /// The URL devices reach the server at, used in enrolment links.
+    #[arg(long, env = "RELAY_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the API.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit (serve does this too).
+    Migrate,
+    /// Organisations.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// People.
+    #[command(subcommand)]
+    Person(PersonCommand),
+    /// Channels.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+    /// Print a one-time enrolment code (and link) for a person's next device.
+    Enrol {
+        #[arg(long, default_value = crate::demo::DEMO_ORG)]
+        org: String,
+        /// The person's email address.
+        #[arg(long)]
+        email: String,
+        /// Hours the code stays valid.
+        #[arg(long)]
+        hours: Option<u32>,
+    },
+    /// Curated content.
+    #[command(subcommand)]
+    Content(ContentCommand),
+    /// Create the demo organisation (about 60 items in English and French, a few people) and
+    /// print an enrolment code for the demo employee. Run again for a fresh code.
+    Demo,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    #[arg(long, env = "RELAY_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+    /// Load the demo organisation first (when it is not there yet) and print an enrolment code.
+    #[arg(long)]
+    pub demo: bool,
+    /// Access token lifetime, seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub access_ttl_secs: i64,
+    /// How often scheduled publications and expiries are applied, milliseconds.
+    #[arg(long, default_value_t = 1000)]
+    pub clock_interval_ms: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Create an organisation.
+    Create {
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Add a person to an organisation.
+    Add {
+        #[arg(long, default_value = crate::demo::DEMO_ORG)]
+        org: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        email: String,
+        /// ISO country code, e.g. FR.
+        #[arg(long)]
+        country: String,
+        /// Language code, e.g. fr.
+        #[arg(long)]
+        language: String,
+        #[arg(long, default_value = "")]
+        department: String,
+        #[arg(long, default_value = "employee")]
+        role: Role,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelCommand {
+    /// Add a channel: `--name en=Careers --name fr=Carrières`.
+    Add {
+        #[arg(long, default_value = crate::demo::DEMO_ORG)]
+        org: String,
+        #[arg(long)]
+        slug: String,
+        #[arg(long = "name", value_parser = parse_pair, required = true)]
+        names: Vec<(String, String)>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContentCommand {
+    /// Add a draft (and approve it with --approve). Prints its id.
+    Add(ContentAddArgs),
+    /// Approve a draft.
+    Approve {
+        #[arg(long, default_value = crate::demo::DEMO_ORG)]
+        org: String,
+        id: String,
+    },
+    /// Retract an item; devices drop it and cancel queued shares of it.
+    Retract {
+        #[arg(long, default_value = crate::demo::DEMO_ORG)]
+        org: String,
+        id: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// List items, newest change first.
+    List {
+        #[arg(long, default_value = crate::demo::DEMO_ORG)]
+        org: String,
+        #[arg(long)]
+        state: Option<ContentState>,
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ContentAddArgs {
+    #[arg(long, default_value = crate::demo::DEMO_ORG)]
+    pub org: String,
+    /// Channel slug.
+    #[arg(long)]
+    pub channel: String,
+    #[arg(long, default_value = "article")]
+    pub kind: ContentKind,
+    #[arg(long)]
+    pub title: String,
+    #[arg(long, default_value = "")]
+    pub summary: String,
+    /// HTML body (sanitised).
+    #[arg(long, default_value = "")]
+    pub body: String,
+    #[arg(long)]
+    pub url: String,
+    #[arg(long)]
+    pub image: Option<String>,
+    #[arg(long)]
+    pub language: String,
+    /// Audience countries (repeat); none means every country.
+    #[arg(long = "country")]
+    pub countries: Vec<String>,
+    /// Audience languages (repeat).
+    #[arg(long = "audience-language")]
+    pub languages: Vec<String>,
+    /// Audience departments (repeat).
+    #[arg(long = "department")]
+    pub departments: Vec<String>,
+    /// RFC 3339 publish time.
+    #[arg(long)]
+    pub publish_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// RFC 3339 expiry.
+    #[arg(long)]
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Approve it right away.
+    #[arg(long)]
+    pub approve: bool,
+}
+
+fn parse_pair(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("expected LANG=NAME, got {s:?}"))
+}
+
+fn public_url(cli: &Cli, bind: Option<SocketAddr>) -> String {
+    cli.public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", bind.unwrap_or_else(|| ([127, 0, 0, 1], 8080).into())))
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let db = Db::connect(&cli.database_url).await?;
+    let bind = match &cli.command {
+        Command::Serve(args) => Some(args.bind),
+        _ => None,
+    };
+    let mut tokens = TokenLifetimes::default();
+    if let Command::Serve(args) = &cli.command {
+        anyhow::ensure!(args.access_ttl_secs > 0, "--access-ttl-secs must be positive");
+        tokens.access = chrono::Duration::seconds(args.access_ttl_secs);
+    }
+    let state = AppState::new(db.clone(), Config { public_url: public_url(&cli, bind), tokens });
+    match cli.command {
+        Command::Serve(args) => {
+            if args.demo {
+                let enrolment = crate::demo::ensure(&state).await?;
+                crate::demo::print_enrolment(&enrolment);
+            }
+            let running =
+                crate::serve::start(state, args.bind, Duration::from_millis(args.clock_interval_ms.max(10))).await?;
+            tracing::info!(url = %running.base_url(), "relay-server listening");
+            eprintln!("relay-server listening on {}", running.base_url());
+            tokio::select! {
+                result = running.wait() => result?,
+                _ = tokio::signal::ctrl_c() => eprintln!("stopping"),
+            }
+        }
+        Command::Migrate => println!("database is up to date"),
+        Command::Org(OrgCommand::Create { slug, name }) => {
+            let org = crate::orgs::create(&db, &name, &slug).await?;
+            println!("created organisation {} ({})", org.slug, org.id);
+        }
+        Command::Person(PersonCommand::Add { org, name, email, country, language, department, role }) => {
+            let org = crate::orgs::by_slug(&db, &org).await?;
+            let new = NewPerson { name, email, country, language, department, role };
+            let person = crate::people::add(&db, &org.id, None, new).await?;
+            println!("added {} <{}> as {} ({})", person.name, person.email, person.role, person.id);
+        }
+        Command::Channel(ChannelCommand::Add { org, slug, names }) => {
+            let org = crate::orgs::by_slug(&db, &org).await?;
+            let names: BTreeMap<_, _> = names.into_iter().collect();
+            let channel = crate::channels::create(&state, &org.id, None, NewChannel { slug, names }).await?;
+            println!("added channel {} ({})", channel.slug, channel.id);
+        }
+        Command::Enrol { org, email, hours } => {
+            let org = crate::orgs::by_slug(&db, &org).await?;
+            let person = crate::people::find_by_email(&db, &org.id, &email).await?;
+            let mut tx = db.begin().await?;
+            let enrolment = create_enrolment(&mut tx, &org.id, &person.id, hours, &state.config.public_url).await?;
+            tx.commit().await?;
+            crate::demo::print_enrolment(&enrolment);
+        }
+        Command::Content(command) => content(&state, command).await?,
+        Command::Demo => {
+            let enrolment = crate::demo::ensure(&state).await?;
+            crate::demo::print_enrolment(&enrolment);
+        }
+    }
+    Ok(())
+}
+
+async fn content(state: &AppState, command: ContentCommand) -> anyhow::Result<()> {
+    let db = &state.db;
+    match command {
+        ContentCommand::Add(a) => {
+            let org = crate::orgs::by_slug(db, &a.org).await?;
+            let channel = crate::channels::list_all(db, &org.id)
+                .await?
+                .into_iter()
+                .find(|c| c.slug == a.channel)
+                .ok_or_else(|| anyhow::anyhow!("no channel {:?} in {}", a.channel, org.slug))?;
+            let new = NewContent {
+                kind: a.kind,
+                channel_id: channel.id,
+                title: a.title,
+                summary: a.summary,
+                body_html: a.body,
+                url: a.url,
+                image_url: a.image,
+                language: a.language,
+                suggested_texts: vec![],
+                audience: Audience { countries: a.countries, languages: a.languages, departments: a.departments },
+                publish_at: a.publish_at,
+                expires_at: a.expires_at,
+            };
+            let mut item = crate::content::store::create(state, &org.id, None, new).await?;
+            if a.approve {
+                item = crate::content::store::approve(state, &org.id, None, &item.item.id).await?;
+            }
+            println!("{}", item.item.id);
+        }
+        ContentCommand::Approve { org, id } => {
+            let org = crate::orgs::by_slug(db, &org).await?;
+            let item = crate::content::store::approve(state, &org.id, None, &id).await?;
+            println!("approved {} (published {})", item.item.title, item.item.published_at);
+        }
+        ContentCommand::Retract { org, id, reason } => {
+            let org = crate::orgs::by_slug(db, &org).await?;
+            let item = crate::content::store::retract(state, &org.id, None, &id, &reason).await?;
+            println!("retracted {}", item.item.title);
+        }
+        ContentCommand::List { org, state: filter, limit } => {
+            let org = crate::orgs::by_slug(db, &org).await?;
+            for c in crate::content::store::list(state, &org.id, filter, limit, 0).await? {
+                let live = if c.live { "live" } else { "" };
+                println!("{}  {:<9} {:<4} {:<2}  {}", c.item.id, c.state, live, c.item.language, c.item.title);
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,102 @@
+//! Curated content: drafts, approval, retraction, the publication clock, and what employees see.
+
+pub mod clock;
+mod routes;
+pub mod sanitize;
+pub mod store;
+
+pub use routes::router;
+
+use relay_protocol::{Audience, ContentKind, ContentState, CuratedContent, Item, SuggestedText};
+
+use crate::db::to_time;
+use crate::error::ApiError;
+
+/// A row of `items`, as stored.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ItemRow {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub channel_id: String,
+    pub title: String,
+    pub summary: String,
+    pub body_html: String,
+    pub url: String,
+    pub image_url: Option<String>,
+    pub language: String,
+    pub suggested_texts: String,
+    pub audience: String,
+    pub state: String,
+    pub publish_at: Option<i64>,
+    pub expires_at: Option<i64>,
+    pub published_at: Option<i64>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub approved_by: Option<String>,
+    pub approved_at: Option<i64>,
+    pub retracted_reason: Option<String>,
+    pub live: i64,
+    pub version: i64,
+}
+
+impl ItemRow {
+    pub const COLUMNS: &'static str = "id, org_id, kind, channel_id, title, summary, body_html, url, \
+        image_url, language, suggested_texts, audience, state, publish_at, expires_at, published_at, \
+        created_by, created_at, updated_at, approved_by, approved_at, retracted_reason, live, version";
+
+    pub fn audience(&self) -> Result<Audience, ApiError> {
+        Ok(serde_json::from_str(&self.audience)?)
+    }
+
+    pub fn state(&self) -> Result<ContentState, ApiError> {
+        self.state.parse().map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))
+    }
+
+    /// The item as employees receive it.
+    pub fn to_item(&self) -> Result<Item, ApiError> {
+        let kind: ContentKind =
+            self.kind.parse().map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
+        let suggested_texts: Vec<SuggestedText> = serde_json::from_str(&self.suggested_texts)?;
+        Ok(Item {
+            id: self.id.clone(),
+            kind,
+            channel_id: self.channel_id.clone(),
+            title: self.title.clone(),
+            summary: self.summary.clone(),
+            body_html: self.body_html.clone(),
+            url: self.url.clone(),
+            image_url: self.image_url.clone(),
+            language: self.language.clone(),
+            suggested_texts,
+            published_at: to_time(self.published_at.or(self.publish_at).unwrap_or(self.created_at)),
+            expires_at: self.expires_at.map(to_time),
+            updated_at: to_time(self.updated_at),
+            version: self.version,
+        })
+    }
+
+    /// The item as curators see it.
+    pub fn to_curated(&self) -> Result<CuratedContent, ApiError> {
+        Ok(CuratedContent {
+            item: self.to_item()?,
+            state: self.state()?,
+            audience: self.audience()?,
+            publish_at: self.publish_at.map(to_time),
+            created_by: self.created_by.clone(),
+            created_at: to_time(self.created_at),
+            approved_by: self.approved_by.clone(),
+            approved_at: self.approved_at.map(to_time),
+            retracted_reason: self.retracted_reason.clone(),
+            live: self.live != 0,
+        })
+    }
+}
+
+/// Whether approved content with these times reaches employees at `now`.
+pub fn is_live(state: ContentState, published_at: Option<i64>, expires_at: Option<i64>, now: i64) -> bool {
+    state == ContentState::Approved
+        && published_at.is_some_and(|p| p <= now)
+        && expires_at.is_none_or(|e| e > now)
+}

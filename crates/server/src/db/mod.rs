@@ -1,0 +1,125 @@
+//! The server's storage: embedded SQLite by default, PostgreSQL for several server instances.
+//!
+//! Both backends run the same SQL through sqlx's `Any` driver (`$1` placeholders work on both);
+//! only the schema migrations differ. Integers are `BIGINT`, times Unix milliseconds, booleans
+//! 0/1 and structured values JSON text, so a row decodes the same way from either backend.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+
+use crate::error::ApiError;
+
+pub mod rows;
+
+/// Which database the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Connection pools. On SQLite all writes go through a single connection, which is how SQLite
+/// serialises writers anyway, minus the lock contention and `SQLITE_BUSY` retries; reads use a
+/// pool of their own and never wait for writers (WAL).
+#[derive(Clone)]
+pub struct Db {
+    pub backend: Backend,
+    pub read: AnyPool,
+    pub write: AnyPool,
+    url: String,
+}
+
+impl Db {
+    /// Opens (creating the SQLite file if needed) and migrates the database at `url`.
+    pub async fn connect(url: &str) -> anyhow::Result<Db> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else {
+            anyhow::bail!("unsupported database URL (expected sqlite:PATH or postgres://...)");
+        };
+        let db = match backend {
+            Backend::Sqlite => {
+                let url = sqlite_url(url);
+                let options = AnyConnectOptions::from_str(&url)?;
+                let write = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
+                    .connect_with(options.clone())
+                    .await?;
+                // WAL is a property of the file: set it once, from the writer, before readers open.
+                write.execute("PRAGMA journal_mode = WAL").await?;
+                let read = AnyPoolOptions::new()
+                    .max_connections(8)
+                    .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
+                    .connect_with(options)
+                    .await?;
+                Db { backend, read, write, url }
+            }
+            Backend::Postgres => {
+                let pool = AnyPoolOptions::new()
+                    .max_connections(16)
+                    .acquire_timeout(Duration::from_secs(10))
+                    .connect(url)
+                    .await?;
+                Db { backend, read: pool.clone(), write: pool, url: url.to_owned() }
+            }
+        };
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Applies the embedded migrations that have not run yet.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.write).await?,
+            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.write).await?,
+        }
+        Ok(())
+    }
+
+    /// The URL the pools were opened with (for PostgreSQL LISTEN connections).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, ApiError> {
+        Ok(self.write.begin().await?)
+    }
+}
+
+/// `sqlite:relay.db` and `sqlite://relay.db` both mean a file, created when missing.
+fn sqlite_url(url: &str) -> String {
+    let mut url = url.to_owned();
+    if !url.contains("mode=") && !url.contains(":memory:") {
+        url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+    }
+    url
+}
+
+async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
+    conn.execute(
+        "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+    )
+    .await?;
+    Ok(())
+}
+
+/// Milliseconds since the Unix epoch, the unit of every stored time.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub fn to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

@@ -1,0 +1,146 @@
+//! Live updates: `GET /v1/events` streams "version N available" (Server-Sent Events) to the
+//! devices of an organisation. Across several server instances, PostgreSQL LISTEN/NOTIFY
+//! carries each committed version to every instance.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::{Stream, StreamExt};
+use relay_protocol::{Problem, VersionEvent};
+use tokio::sync::broadcast;
+use tokio_stream::wrappers::BroadcastStream;
+use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+/// The in-process fan-out of committed feed versions.
+#[derive(Clone)]
+pub struct Events {
+    tx: broadcast::Sender<Arc<(String, i64)>>,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        Events { tx: broadcast::channel(4096).0 }
+    }
+}
+
+impl Events {
+    pub fn publish(&self, org_id: &str, version: i64) {
+        // No receivers is fine: nobody is connected.
+        let _ = self.tx.send(Arc::new((org_id.to_owned(), version)));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<(String, i64)>> {
+        self.tx.subscribe()
+    }
+
+    /// Forwards NOTIFYs from every server instance on the same PostgreSQL, reconnecting after
+    /// failures, until the process ends.
+    pub fn listen_postgres(&self, url: String) {
+        let events = self.clone();
+        tokio::spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect(&url).await {
+                    Ok(mut listener) => {
+                        if let Err(err) = listener.listen("relay_feed").await {
+                            tracing::warn!(error = %err, "LISTEN failed");
+                        } else {
+                            tracing::info!("listening for feed versions from other instances");
+                            loop {
+                                match listener.recv().await {
+                                    Ok(note) => {
+                                        if let Some((org, version)) = note.payload().split_once(' ') {
+                                            if let Ok(version) = version.parse() {
+                                                events.publish(org, version);
+                                            }
+                                        }
+                                    }
+                                    Err(err) => {
+                                        tracing::warn!(error = %err, "lost the LISTEN connection");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(err) => tracing::warn!(error = %err, "cannot open the LISTEN connection"),
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+    }
+}
+
+/// Server-Sent Events: a `version` event with the current version at once, then one each time
+/// a newer version of the caller's organisation commits. Sync when one arrives.
+#[utoipa::path(get, path = "/v1/events", tag = "sync",
+    responses((status = 200, description = "text/event-stream of `version` events", body = VersionEvent),
+              (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    // Subscribe before reading the head, so that nothing committed in between is missed.
+    let receiver = state.events.subscribe();
+    let first = head(&state, &caller.org_id).await?;
+    let org_id = caller.org_id.clone();
+    let updates = BroadcastStream::new(receiver).filter_map(move |msg| {
+        let org_id = org_id.clone();
+        async move {
+            match msg {
+                Ok(msg) if msg.0 == org_id => Some(Some(msg.1)),
+                Ok(_) => None,
+                // Missed some: read the head again, which is at least as new.
+                Err(BroadcastStreamRecvError::Lagged(_)) => Some(None),
+            }
+        }
+    });
+    let org_id = caller.org_id.clone();
+    let versions = futures::stream::once(async move { Some(first) })
+        .chain(updates)
+        .then(move |known| {
+            let state = state.clone();
+            let org_id = org_id.clone();
+            async move {
+                match known {
+                    Some(v) => v,
+                    None => head(&state, &org_id).await.unwrap_or(0),
+                }
+            }
+        })
+        // Several instances may announce the same version: send each once, in order.
+        .scan(i64::MIN, |last, v| {
+            let fresh = v > *last;
+            if fresh {
+                *last = v;
+            }
+            futures::future::ready(Some(fresh.then_some(v)))
+        })
+        .filter_map(futures::future::ready)
+        .map(|version| {
+            Ok(Event::default()
+                .event("version")
+                .data(serde_json::to_string(&VersionEvent { version }).unwrap_or_default()))
+        });
+    Ok(Sse::new(versions).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+async fn head(state: &AppState, org_id: &str) -> Result<i64, ApiError> {
+    Ok(sqlx::query_scalar("SELECT version FROM orgs WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(&state.db.read)
+        .await?)
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream))
+}

@@ -1,0 +1,23 @@
+//! Relay's central server: organisations, people, curated content and its approval, the sync
+//! change feed with live events, and share records. See the repository README for the API and
+//! `../../shared/DESIGN.md` for the protocol.
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod channels;
+pub mod cli;
+pub mod content;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod events;
+pub mod feed;
+pub mod orgs;
+pub mod people;
+pub mod serve;
+pub mod shares;
+pub mod sync;
+
+pub use app::{app, AppState, Config};
+pub use db::Db;
