@@ -11,6 +11,8 @@ pub const SYNC_MAX_LIMIT: u32 = 1000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "op", rename_all = "snake_case")]
+// Nearly every change is an upsert: boxing the item would cost an allocation for nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum Change {
     Upsert {
         item: Item,
@@ -50,7 +52,8 @@ pub struct SyncPage {
     /// Opaque: pass it back unchanged. Never a timestamp.
     pub cursor: String,
     pub has_more: bool,
-    /// Changes still to come after this page, when more follow (for a progress bar).
+    /// Feed entries still to come after this page, when more follow: an upper bound on the
+    /// changes to come (entries not meant for the caller are skipped), for a progress bar.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u64>,
     /// The organisation's full channel list, sent when it changed since the cursor.

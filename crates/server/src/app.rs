@@ -37,7 +37,11 @@ pub struct AppState {
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
-        AppState { db, events: Events::default(), config: Arc::new(config) }
+        AppState {
+            db,
+            events: Events::default(),
+            config: Arc::new(config),
+        }
     }
 }
 
@@ -83,7 +87,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 /// The demo stories' illustrations (SVG drawn by the server, so the demo needs no internet).
-async fn demo_media(axum::extract::Path(file): axum::extract::Path<String>) -> Result<impl IntoResponse, ApiError> {
+async fn demo_media(
+    axum::extract::Path(file): axum::extract::Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
     let svg = file
         .strip_suffix(".svg")
         .and_then(crate::demo::illustration)
@@ -92,7 +98,10 @@ async fn demo_media(axum::extract::Path(file): axum::extract::Path<String>) -> R
         [
             (header::CONTENT_TYPE, "image/svg+xml"),
             (header::CACHE_CONTROL, "public, max-age=86400"),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'",
+            ),
         ],
         svg,
     ))
@@ -107,7 +116,10 @@ pub fn app(state: AppState) -> Router {
     let (router, doc) = api();
     let doc = Arc::new(doc);
     router
-        .route("/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
+        .route(
+            "/v1/openapi.json",
+            get(move || async move { axum::Json(doc.as_ref().clone()) }),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .route("/demo-media/{file}", get(demo_media))
         .fallback(|| async { ApiError::NotFound("route") })

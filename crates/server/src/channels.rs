@@ -25,51 +25,81 @@ struct ChannelRow {
 
 impl ChannelRow {
     fn into_channel(self) -> Result<Channel, ApiError> {
-        Ok(Channel { id: self.id, slug: self.slug, names: serde_json::from_str(&self.names)? })
+        Ok(Channel {
+            id: self.id,
+            slug: self.slug,
+            names: serde_json::from_str(&self.names)?,
+        })
     }
 }
 
 pub async fn list_all(db: &Db, org_id: &str) -> Result<Vec<Channel>, ApiError> {
-    let rows: Vec<ChannelRow> = sqlx::query_as("SELECT id, slug, names FROM channels WHERE org_id = $1 ORDER BY slug")
-        .bind(org_id)
-        .fetch_all(&db.read)
-        .await?;
+    let rows: Vec<ChannelRow> =
+        sqlx::query_as("SELECT id, slug, names FROM channels WHERE org_id = $1 ORDER BY slug")
+            .bind(org_id)
+            .fetch_all(&db.read)
+            .await?;
     rows.into_iter().map(ChannelRow::into_channel).collect()
 }
 
 /// Creates a channel. The slug is unique in the organisation.
-pub async fn create(state: &AppState, org_id: &str, actor: Option<&str>, new: NewChannel) -> Result<Channel, ApiError> {
+pub async fn create(
+    state: &AppState,
+    org_id: &str,
+    actor: Option<&str>,
+    new: NewChannel,
+) -> Result<Channel, ApiError> {
     let slug = new.slug.trim().to_ascii_lowercase();
-    if slug.is_empty() || slug.len() > 64 || !slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(ApiError::bad("slug must be 1 to 64 letters, digits or dashes"));
+    if slug.is_empty()
+        || slug.len() > 64
+        || !slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(ApiError::bad(
+            "slug must be 1 to 64 letters, digits or dashes",
+        ));
     }
     if new.names.is_empty() {
         return Err(ApiError::bad("names needs at least one language"));
     }
     let mut names = BTreeMap::new();
     for (lang, name) in new.names {
-        names.insert(sanitize::language("names language", &lang)?, sanitize::text("channel name", &name, 1, 100)?);
+        names.insert(
+            sanitize::language("names language", &lang)?,
+            sanitize::text("channel name", &name, 1, 100)?,
+        );
     }
     let mut ftx = FeedTx::begin(&state.db, org_id).await?;
-    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM channels WHERE org_id = $1 AND slug = $2")
-        .bind(org_id)
-        .bind(&slug)
-        .fetch_optional(&mut *ftx.tx)
-        .await?;
+    let taken: Option<String> =
+        sqlx::query_scalar("SELECT id FROM channels WHERE org_id = $1 AND slug = $2")
+            .bind(org_id)
+            .bind(&slug)
+            .fetch_optional(&mut *ftx.tx)
+            .await?;
     if taken.is_some() {
-        return Err(ApiError::Conflict(format!("a channel {slug:?} already exists")));
+        return Err(ApiError::Conflict(format!(
+            "a channel {slug:?} already exists"
+        )));
     }
     let id = new_id();
-    sqlx::query("INSERT INTO channels (id, org_id, slug, names, version) VALUES ($1, $2, $3, $4, $5)")
-        .bind(&id)
-        .bind(org_id)
-        .bind(&slug)
-        .bind(serde_json::to_string(&names)?)
-        .bind(ftx.version)
-        .execute(&mut *ftx.tx)
-        .await?;
-    crate::audit::record(&mut ftx.tx, org_id, actor, "channel.create", &id, serde_json::json!({ "slug": slug }))
-        .await?;
+    sqlx::query(
+        "INSERT INTO channels (id, org_id, slug, names, version) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(&id)
+    .bind(org_id)
+    .bind(&slug)
+    .bind(serde_json::to_string(&names)?)
+    .bind(ftx.version)
+    .execute(&mut *ftx.tx)
+    .await?;
+    crate::audit::record(
+        &mut ftx.tx,
+        org_id,
+        actor,
+        "channel.create",
+        &id,
+        serde_json::json!({ "slug": slug }),
+    )
+    .await?;
     ftx.commit(&state.events).await?;
     Ok(Channel { id, slug, names })
 }
@@ -90,7 +120,10 @@ async fn add(
     Json(new): Json<NewChannel>,
 ) -> ApiResult<(StatusCode, Json<Channel>)> {
     caller.require(Role::Curator)?;
-    Ok((StatusCode::CREATED, Json(create(&state, &caller.org_id, Some(&caller.person_id), new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(create(&state, &caller.org_id, Some(&caller.person_id), new).await?),
+    ))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

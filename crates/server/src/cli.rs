@@ -5,7 +5,9 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use relay_protocol::{Audience, ContentKind, ContentState, NewChannel, NewContent, NewPerson, Role};
+use relay_protocol::{
+    Audience, ContentKind, ContentState, NewChannel, NewContent, NewPerson, Role,
+};
 
 use crate::app::{AppState, Config};
 use crate::auth::store::{create_enrolment, TokenLifetimes};
@@ -15,7 +17,12 @@ use crate::db::Db;
 #[command(name = "relay-server", version, about = "Relay's central server")]
 pub struct Cli {
     /// Where the data lives: `sqlite:PATH` (created when missing) or `postgres://...`.
-    #[arg(long, env = "DATABASE_URL", default_value = "sqlite:relay-server.db", global = true)]
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite:relay-server.db",
+        global = true
+    )]
     pub database_url: String,
 
     /// The URL devices reach the server at, used in enrolment links.
@@ -125,7 +132,7 @@ pub enum ChannelCommand {
 #[derive(Debug, Subcommand)]
 pub enum ContentCommand {
     /// Add a draft (and approve it with --approve). Prints its id.
-    Add(ContentAddArgs),
+    Add(Box<ContentAddArgs>),
     /// Approve a draft.
     Approve {
         #[arg(long, default_value = crate::demo::DEMO_ORG)]
@@ -200,9 +207,12 @@ fn parse_pair(s: &str) -> Result<(String, String), String> {
 }
 
 fn public_url(cli: &Cli, bind: Option<SocketAddr>) -> String {
-    cli.public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", bind.unwrap_or_else(|| ([127, 0, 0, 1], 8080).into())))
+    cli.public_url.clone().unwrap_or_else(|| {
+        format!(
+            "http://{}",
+            bind.unwrap_or_else(|| ([127, 0, 0, 1], 8080).into())
+        )
+    })
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
@@ -213,18 +223,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let mut tokens = TokenLifetimes::default();
     if let Command::Serve(args) = &cli.command {
-        anyhow::ensure!(args.access_ttl_secs > 0, "--access-ttl-secs must be positive");
+        anyhow::ensure!(
+            args.access_ttl_secs > 0,
+            "--access-ttl-secs must be positive"
+        );
         tokens.access = chrono::Duration::seconds(args.access_ttl_secs);
     }
-    let state = AppState::new(db.clone(), Config { public_url: public_url(&cli, bind), tokens });
+    let state = AppState::new(
+        db.clone(),
+        Config {
+            public_url: public_url(&cli, bind),
+            tokens,
+        },
+    );
     match cli.command {
         Command::Serve(args) => {
             if args.demo {
                 let enrolment = crate::demo::ensure(&state).await?;
                 crate::demo::print_enrolment(&enrolment);
             }
-            let running =
-                crate::serve::start(state, args.bind, Duration::from_millis(args.clock_interval_ms.max(10))).await?;
+            let running = crate::serve::start(
+                state,
+                args.bind,
+                Duration::from_millis(args.clock_interval_ms.max(10)),
+            )
+            .await?;
             tracing::info!(url = %running.base_url(), "relay-server listening");
             eprintln!("relay-server listening on {}", running.base_url());
             tokio::select! {
@@ -237,23 +260,49 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let org = crate::orgs::create(&db, &name, &slug).await?;
             println!("created organisation {} ({})", org.slug, org.id);
         }
-        Command::Person(PersonCommand::Add { org, name, email, country, language, department, role }) => {
+        Command::Person(PersonCommand::Add {
+            org,
+            name,
+            email,
+            country,
+            language,
+            department,
+            role,
+        }) => {
             let org = crate::orgs::by_slug(&db, &org).await?;
-            let new = NewPerson { name, email, country, language, department, role };
+            let new = NewPerson {
+                name,
+                email,
+                country,
+                language,
+                department,
+                role,
+            };
             let person = crate::people::add(&db, &org.id, None, new).await?;
-            println!("added {} <{}> as {} ({})", person.name, person.email, person.role, person.id);
+            println!(
+                "added {} <{}> as {} ({})",
+                person.name, person.email, person.role, person.id
+            );
         }
         Command::Channel(ChannelCommand::Add { org, slug, names }) => {
             let org = crate::orgs::by_slug(&db, &org).await?;
             let names: BTreeMap<_, _> = names.into_iter().collect();
-            let channel = crate::channels::create(&state, &org.id, None, NewChannel { slug, names }).await?;
+            let channel =
+                crate::channels::create(&state, &org.id, None, NewChannel { slug, names }).await?;
             println!("added channel {} ({})", channel.slug, channel.id);
         }
         Command::Enrol { org, email, hours } => {
             let org = crate::orgs::by_slug(&db, &org).await?;
             let person = crate::people::find_by_email(&db, &org.id, &email).await?;
             let mut tx = db.begin().await?;
-            let enrolment = create_enrolment(&mut tx, &org.id, &person.id, hours, &state.config.public_url).await?;
+            let enrolment = create_enrolment(
+                &mut tx,
+                &org.id,
+                &person.id,
+                hours,
+                &state.config.public_url,
+            )
+            .await?;
             tx.commit().await?;
             crate::demo::print_enrolment(&enrolment);
         }
@@ -286,7 +335,11 @@ async fn content(state: &AppState, command: ContentCommand) -> anyhow::Result<()
                 image_url: a.image,
                 language: a.language,
                 suggested_texts: vec![],
-                audience: Audience { countries: a.countries, languages: a.languages, departments: a.departments },
+                audience: Audience {
+                    countries: a.countries,
+                    languages: a.languages,
+                    departments: a.departments,
+                },
                 publish_at: a.publish_at,
                 expires_at: a.expires_at,
             };
@@ -299,18 +352,28 @@ async fn content(state: &AppState, command: ContentCommand) -> anyhow::Result<()
         ContentCommand::Approve { org, id } => {
             let org = crate::orgs::by_slug(db, &org).await?;
             let item = crate::content::store::approve(state, &org.id, None, &id).await?;
-            println!("approved {} (published {})", item.item.title, item.item.published_at);
+            println!(
+                "approved {} (published {})",
+                item.item.title, item.item.published_at
+            );
         }
         ContentCommand::Retract { org, id, reason } => {
             let org = crate::orgs::by_slug(db, &org).await?;
             let item = crate::content::store::retract(state, &org.id, None, &id, &reason).await?;
             println!("retracted {}", item.item.title);
         }
-        ContentCommand::List { org, state: filter, limit } => {
+        ContentCommand::List {
+            org,
+            state: filter,
+            limit,
+        } => {
             let org = crate::orgs::by_slug(db, &org).await?;
             for c in crate::content::store::list(state, &org.id, filter, limit, 0).await? {
                 let live = if c.live { "live" } else { "" };
-                println!("{}  {:<9} {:<4} {:<2}  {}", c.item.id, c.state, live, c.item.language, c.item.title);
+                println!(
+                    "{}  {:<9} {:<4} {:<2}  {}",
+                    c.item.id, c.state, live, c.item.language, c.item.title
+                );
             }
         }
     }

@@ -5,7 +5,10 @@
 use std::collections::BTreeMap;
 
 use chrono::{Duration, Utc};
-use relay_protocol::{Audience, ContentKind, Enrolment, NewChannel, NewContent, NewPerson, Network, Role, SuggestedText};
+use relay_protocol::{
+    Audience, ContentKind, Enrolment, Network, NewChannel, NewContent, NewPerson, Role,
+    SuggestedText,
+};
 
 use crate::app::AppState;
 use crate::auth::store::create_enrolment;
@@ -24,16 +27,60 @@ const CHANNELS: &[(&str, &str, &str)] = &[
 ];
 
 const PEOPLE: &[(&str, &str, &str, &str, &str, Role)] = &[
-    ("Alex Martin", DEMO_EMAIL, "FR", "en", "Marketing", Role::Employee),
-    ("Camille Durand", "camille.durand@contoso.example", "FR", "fr", "Sales", Role::Employee),
-    ("Priya Nair", "priya.nair@contoso.example", "IN", "en", "Engineering", Role::Employee),
-    ("Jonas Weber", "jonas.weber@contoso.example", "DE", "de", "Engineering", Role::Employee),
-    ("Léa Moreau", "lea.moreau@contoso.example", "FR", "fr", "Communications", Role::Curator),
-    ("Sam Okafor", "sam.okafor@contoso.example", "GB", "en", "IT", Role::Admin),
+    (
+        "Alex Martin",
+        DEMO_EMAIL,
+        "FR",
+        "en",
+        "Marketing",
+        Role::Employee,
+    ),
+    (
+        "Camille Durand",
+        "camille.durand@contoso.example",
+        "FR",
+        "fr",
+        "Sales",
+        Role::Employee,
+    ),
+    (
+        "Priya Nair",
+        "priya.nair@contoso.example",
+        "IN",
+        "en",
+        "Engineering",
+        Role::Employee,
+    ),
+    (
+        "Jonas Weber",
+        "jonas.weber@contoso.example",
+        "DE",
+        "de",
+        "Engineering",
+        Role::Employee,
+    ),
+    (
+        "Léa Moreau",
+        "lea.moreau@contoso.example",
+        "FR",
+        "fr",
+        "Communications",
+        Role::Curator,
+    ),
+    (
+        "Sam Okafor",
+        "sam.okafor@contoso.example",
+        "GB",
+        "en",
+        "IT",
+        Role::Admin,
+    ),
 ];
 
 /// Languages that read the English edition (everyone but French speakers, who get theirs).
-const ENGLISH_READERS: &[&str] = &["en", "de", "es", "it", "nl", "pt", "pl", "sv", "ja", "hi", "zh"];
+const ENGLISH_READERS: &[&str] = &[
+    "en", "de", "es", "it", "nl", "pt", "pl", "sv", "ja", "hi", "zh",
+];
 
 struct Story {
     slug: &'static str,
@@ -156,10 +203,26 @@ fn suggested(lang: &str, title: &str, tags: &str) -> Vec<SuggestedText> {
         ("Proud to share this", "Worth a read")
     };
     vec![
-        SuggestedText { network: Network::Linkedin, language: lang.into(), text: format!("{proud}: {title}. {tags}") },
-        SuggestedText { network: Network::X, language: lang.into(), text: format!("{worth}: {title} {tags}") },
-        SuggestedText { network: Network::Bluesky, language: lang.into(), text: format!("{worth}: {title}") },
-        SuggestedText { network: Network::Mastodon, language: lang.into(), text: format!("{title} {tags}") },
+        SuggestedText {
+            network: Network::Linkedin,
+            language: lang.into(),
+            text: format!("{proud}: {title}. {tags}"),
+        },
+        SuggestedText {
+            network: Network::X,
+            language: lang.into(),
+            text: format!("{worth}: {title} {tags}"),
+        },
+        SuggestedText {
+            network: Network::Bluesky,
+            language: lang.into(),
+            text: format!("{worth}: {title}"),
+        },
+        SuggestedText {
+            network: Network::Mastodon,
+            language: lang.into(),
+            text: format!("{title} {tags}"),
+        },
     ]
 }
 
@@ -173,7 +236,8 @@ pub async fn ensure(state: &AppState) -> Result<Enrolment, ApiError> {
     };
     let person = crate::people::find_by_email(db, &org.id, DEMO_EMAIL).await?;
     let mut tx = db.begin().await?;
-    let enrolment = create_enrolment(&mut tx, &org.id, &person.id, None, &state.config.public_url).await?;
+    let enrolment =
+        create_enrolment(&mut tx, &org.id, &person.id, None, &state.config.public_url).await?;
     tx.commit().await?;
     Ok(enrolment)
 }
@@ -194,8 +258,20 @@ async fn seed(state: &AppState) -> Result<relay_protocol::Org, ApiError> {
     }
     let mut channel_ids = BTreeMap::new();
     for (slug, en, fr) in CHANNELS {
-        let names = BTreeMap::from([("en".to_owned(), (*en).to_owned()), ("fr".to_owned(), (*fr).to_owned())]);
-        let channel = crate::channels::create(state, &org.id, None, NewChannel { slug: (*slug).into(), names }).await?;
+        let names = BTreeMap::from([
+            ("en".to_owned(), (*en).to_owned()),
+            ("fr".to_owned(), (*fr).to_owned()),
+        ]);
+        let channel = crate::channels::create(
+            state,
+            &org.id,
+            None,
+            NewChannel {
+                slug: (*slug).into(),
+                names,
+            },
+        )
+        .await?;
         channel_ids.insert(*slug, channel.id);
     }
     let now = Utc::now();
@@ -214,7 +290,11 @@ async fn seed(state: &AppState) -> Result<relay_protocol::Org, ApiError> {
                 summary: summary.into(),
                 body_html: body(lang, summary),
                 url: format!("https://news.contoso.example/{lang}/{}", story.slug),
-                image_url: Some(format!("{}/demo-media/{}.svg", state.config.public_url.trim_end_matches('/'), story.slug)),
+                image_url: Some(format!(
+                    "{}/demo-media/{}.svg",
+                    state.config.public_url.trim_end_matches('/'),
+                    story.slug
+                )),
                 language: lang.into(),
                 suggested_texts: suggested(lang, title, story.tags),
                 audience: Audience {
@@ -222,7 +302,10 @@ async fn seed(state: &AppState) -> Result<relay_protocol::Org, ApiError> {
                     languages,
                     departments: vec![],
                 },
-                publish_at: Some(now - Duration::days(story.days_ago) - Duration::minutes(if lang == "fr" { 1 } else { 0 })),
+                publish_at: Some(
+                    now - Duration::days(story.days_ago)
+                        - Duration::minutes(if lang == "fr" { 1 } else { 0 }),
+                ),
                 expires_at: None,
             };
             let item = crate::content::store::create(state, &org.id, None, new).await?;

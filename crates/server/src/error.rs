@@ -36,7 +36,10 @@ impl ApiError {
     }
 
     pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError::Unauthorized { code, detail: detail.into() }
+        ApiError::Unauthorized {
+            code,
+            detail: detail.into(),
+        }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -72,7 +75,10 @@ impl ApiError {
     pub fn to_problem(&self) -> Problem {
         let status = self.status();
         Problem {
-            kind: format!("https://relay.dev/problems/{}", self.code().replace('_', "-")),
+            kind: format!(
+                "https://relay.dev/problems/{}",
+                self.code().replace('_', "-")
+            ),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: Some(self.to_string()),
@@ -89,7 +95,12 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let body = serde_json::to_vec(&self.to_problem()).unwrap_or_default();
-        (self.status(), [(header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE)], body).into_response()
+        (
+            self.status(),
+            [(header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE)],
+            body,
+        )
+            .into_response()
     }
 }
 

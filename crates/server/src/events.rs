@@ -11,8 +11,8 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
 use relay_protocol::{Problem, VersionEvent};
 use tokio::sync::broadcast;
-use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
+use tokio_stream::wrappers::BroadcastStream;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -28,7 +28,9 @@ pub struct Events {
 
 impl Default for Events {
     fn default() -> Self {
-        Events { tx: broadcast::channel(4096).0 }
+        Events {
+            tx: broadcast::channel(4096).0,
+        }
     }
 }
 
@@ -57,7 +59,8 @@ impl Events {
                             loop {
                                 match listener.recv().await {
                                     Ok(note) => {
-                                        if let Some((org, version)) = note.payload().split_once(' ') {
+                                        if let Some((org, version)) = note.payload().split_once(' ')
+                                        {
                                             if let Ok(version) = version.parse() {
                                                 events.publish(org, version);
                                             }

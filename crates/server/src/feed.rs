@@ -24,11 +24,12 @@ impl FeedTx {
     /// writer of the same organisation to commit first).
     pub async fn begin(db: &Db, org_id: &str) -> Result<FeedTx, ApiError> {
         let mut tx = db.begin().await?;
-        let version: Option<i64> =
-            sqlx::query_scalar("UPDATE orgs SET version = version + 1 WHERE id = $1 RETURNING version")
-                .bind(org_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let version: Option<i64> = sqlx::query_scalar(
+            "UPDATE orgs SET version = version + 1 WHERE id = $1 RETURNING version",
+        )
+        .bind(org_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         let version = version.ok_or(ApiError::NotFound("organisation"))?;
         if db.backend == Backend::Postgres {
             // Delivered to every listening server instance when (and only if) this commits.
@@ -37,7 +38,11 @@ impl FeedTx {
                 .execute(&mut *tx)
                 .await?;
         }
-        Ok(FeedTx { tx, org_id: org_id.to_owned(), version })
+        Ok(FeedTx {
+            tx,
+            org_id: org_id.to_owned(),
+            version,
+        })
     }
 
     /// Commits and tells this instance's connected devices.

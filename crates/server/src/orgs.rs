@@ -9,8 +9,13 @@ use crate::error::ApiError;
 pub async fn create(db: &Db, name: &str, slug: &str) -> Result<Org, ApiError> {
     let name = crate::content::sanitize::text("name", name, 1, 200)?;
     let slug = slug.trim().to_ascii_lowercase();
-    if slug.is_empty() || slug.len() > 64 || !slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(ApiError::bad("slug must be 1 to 64 letters, digits or dashes"));
+    if slug.is_empty()
+        || slug.len() > 64
+        || !slug.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(ApiError::bad(
+            "slug must be 1 to 64 letters, digits or dashes",
+        ));
     }
     let id = new_id();
     let inserted = sqlx::query("INSERT INTO orgs (id, slug, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (slug) DO NOTHING")
@@ -21,7 +26,9 @@ pub async fn create(db: &Db, name: &str, slug: &str) -> Result<Org, ApiError> {
         .execute(&db.write)
         .await?;
     if inserted.rows_affected() == 0 {
-        return Err(ApiError::Conflict(format!("an organisation {slug:?} already exists")));
+        return Err(ApiError::Conflict(format!(
+            "an organisation {slug:?} already exists"
+        )));
     }
     Ok(Org { id, slug, name })
 }
@@ -35,5 +42,7 @@ pub async fn find(db: &Db, slug: &str) -> Result<Option<Org>, ApiError> {
 }
 
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Org, ApiError> {
-    find(db, slug).await?.ok_or(ApiError::NotFound("organisation"))
+    find(db, slug)
+        .await?
+        .ok_or(ApiError::NotFound("organisation"))
 }

@@ -16,7 +16,9 @@ use crate::error::{ApiError, ApiResult, Json, Path};
 fn email(value: &str) -> Result<String, ApiError> {
     let value = value.trim().to_lowercase();
     let valid = value.len() <= 254
-        && value.split_once('@').is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
+        && value
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
         && !value.chars().any(|c| c.is_whitespace() || c.is_control());
     if valid {
         Ok(value)
@@ -25,20 +27,28 @@ fn email(value: &str) -> Result<String, ApiError> {
     }
 }
 
-pub async fn add(db: &Db, org_id: &str, actor: Option<&str>, new: NewPerson) -> Result<Person, ApiError> {
+pub async fn add(
+    db: &Db,
+    org_id: &str,
+    actor: Option<&str>,
+    new: NewPerson,
+) -> Result<Person, ApiError> {
     let name = sanitize::text("name", &new.name, 1, 200)?;
     let email = email(&new.email)?;
     let country = sanitize::country("country", &new.country)?;
     let language = sanitize::language("language", &new.language)?;
     let department = sanitize::text("department", &new.department, 0, 100)?;
     let mut tx = db.begin().await?;
-    let taken: Option<String> = sqlx::query_scalar("SELECT id FROM people WHERE org_id = $1 AND email = $2")
-        .bind(org_id)
-        .bind(&email)
-        .fetch_optional(&mut *tx)
-        .await?;
+    let taken: Option<String> =
+        sqlx::query_scalar("SELECT id FROM people WHERE org_id = $1 AND email = $2")
+            .bind(org_id)
+            .bind(&email)
+            .fetch_optional(&mut *tx)
+            .await?;
     if taken.is_some() {
-        return Err(ApiError::Conflict(format!("{email} is already a person of this organisation")));
+        return Err(ApiError::Conflict(format!(
+            "{email} is already a person of this organisation"
+        )));
     }
     let id = new_id();
     sqlx::query(
@@ -56,28 +66,49 @@ pub async fn add(db: &Db, org_id: &str, actor: Option<&str>, new: NewPerson) -> 
     .bind(now_ms())
     .execute(&mut *tx)
     .await?;
-    crate::audit::record(&mut tx, org_id, actor, "person.add", &id, serde_json::json!({ "role": new.role })).await?;
+    crate::audit::record(
+        &mut tx,
+        org_id,
+        actor,
+        "person.add",
+        &id,
+        serde_json::json!({ "role": new.role }),
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Person { id, name, email, country, language, department, role: new.role, active: true })
+    Ok(Person {
+        id,
+        name,
+        email,
+        country,
+        language,
+        department,
+        role: new.role,
+        active: true,
+    })
 }
 
 pub async fn get(db: &Db, org_id: &str, person_id: &str) -> Result<Person, ApiError> {
-    let row: Option<PersonRow> =
-        sqlx::query_as(&format!("SELECT {} FROM people WHERE id = $1 AND org_id = $2", PersonRow::COLUMNS))
-            .bind(person_id)
-            .bind(org_id)
-            .fetch_optional(&db.read)
-            .await?;
+    let row: Option<PersonRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM people WHERE id = $1 AND org_id = $2",
+        PersonRow::COLUMNS
+    ))
+    .bind(person_id)
+    .bind(org_id)
+    .fetch_optional(&db.read)
+    .await?;
     row.ok_or(ApiError::NotFound("person"))?.into_person()
 }
 
 pub async fn find_by_email(db: &Db, org_id: &str, address: &str) -> Result<Person, ApiError> {
-    let row: Option<PersonRow> =
-        sqlx::query_as(&format!("SELECT {} FROM people WHERE org_id = $1 AND email = $2", PersonRow::COLUMNS))
-            .bind(org_id)
-            .bind(email(address)?)
-            .fetch_optional(&db.read)
-            .await?;
+    let row: Option<PersonRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM people WHERE org_id = $1 AND email = $2",
+        PersonRow::COLUMNS
+    ))
+    .bind(org_id)
+    .bind(email(address)?)
+    .fetch_optional(&db.read)
+    .await?;
     row.ok_or(ApiError::NotFound("person"))?.into_person()
 }
 
@@ -91,17 +122,33 @@ pub async fn update(
     patch: PersonUpdate,
 ) -> Result<Person, ApiError> {
     let mut tx = db.begin().await?;
-    let row: Option<PersonRow> =
-        sqlx::query_as(&format!("SELECT {} FROM people WHERE id = $1 AND org_id = $2", PersonRow::COLUMNS))
-            .bind(person_id)
-            .bind(org_id)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let row: Option<PersonRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM people WHERE id = $1 AND org_id = $2",
+        PersonRow::COLUMNS
+    ))
+    .bind(person_id)
+    .bind(org_id)
+    .fetch_optional(&mut *tx)
+    .await?;
     let row = row.ok_or(ApiError::NotFound("person"))?;
-    let name = patch.name.as_deref().map(|v| sanitize::text("name", v, 1, 200)).transpose()?.unwrap_or(row.name.clone());
-    let country = patch.country.as_deref().map(|v| sanitize::country("country", v)).transpose()?.unwrap_or(row.country.clone());
-    let language =
-        patch.language.as_deref().map(|v| sanitize::language("language", v)).transpose()?.unwrap_or(row.language.clone());
+    let name = patch
+        .name
+        .as_deref()
+        .map(|v| sanitize::text("name", v, 1, 200))
+        .transpose()?
+        .unwrap_or(row.name.clone());
+    let country = patch
+        .country
+        .as_deref()
+        .map(|v| sanitize::country("country", v))
+        .transpose()?
+        .unwrap_or(row.country.clone());
+    let language = patch
+        .language
+        .as_deref()
+        .map(|v| sanitize::language("language", v))
+        .transpose()?
+        .unwrap_or(row.language.clone());
     let department = patch
         .department
         .as_deref()
@@ -110,7 +157,8 @@ pub async fn update(
         .unwrap_or(row.department.clone());
     let role = patch.role.unwrap_or(row.role()?);
     let active = patch.active.unwrap_or(row.active != 0);
-    let audience_changed = country != row.country || language != row.language || department != row.department;
+    let audience_changed =
+        country != row.country || language != row.language || department != row.department;
     sqlx::query(
         "UPDATE people SET name = $1, country = $2, language = $3, department = $4, role = $5, active = $6, \
          audience_epoch = audience_epoch + $7 WHERE id = $8",
@@ -126,15 +174,34 @@ pub async fn update(
     .execute(&mut *tx)
     .await?;
     if !active {
-        sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE person_id = $2 AND revoked_at IS NULL")
-            .bind(now_ms())
-            .bind(person_id)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $1 WHERE person_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now_ms())
+        .bind(person_id)
+        .execute(&mut *tx)
+        .await?;
     }
-    crate::audit::record(&mut tx, org_id, actor, "person.update", person_id, serde_json::to_value(&patch)?).await?;
+    crate::audit::record(
+        &mut tx,
+        org_id,
+        actor,
+        "person.update",
+        person_id,
+        serde_json::to_value(&patch)?,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(Person { id: row.id, name, email: row.email, country, language, department, role, active })
+    Ok(Person {
+        id: row.id,
+        name,
+        email: row.email,
+        country,
+        language,
+        department,
+        role,
+        active,
+    })
 }
 
 /// The organisation's people. Admins.
@@ -142,12 +209,18 @@ pub async fn update(
     responses((status = 200, body = Vec<Person>), (status = 403, body = Problem)), security(("bearer" = [])))]
 async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Person>>> {
     caller.require(Role::Admin)?;
-    let rows: Vec<PersonRow> =
-        sqlx::query_as(&format!("SELECT {} FROM people WHERE org_id = $1 ORDER BY name, id", PersonRow::COLUMNS))
-            .bind(&caller.org_id)
-            .fetch_all(&state.db.read)
-            .await?;
-    Ok(Json(rows.into_iter().map(PersonRow::into_person).collect::<Result<_, _>>()?))
+    let rows: Vec<PersonRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM people WHERE org_id = $1 ORDER BY name, id",
+        PersonRow::COLUMNS
+    ))
+    .bind(&caller.org_id)
+    .fetch_all(&state.db.read)
+    .await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(PersonRow::into_person)
+            .collect::<Result<_, _>>()?,
+    ))
 }
 
 /// Adds a person. Admins.
@@ -159,13 +232,20 @@ async fn create(
     Json(new): Json<NewPerson>,
 ) -> ApiResult<(StatusCode, Json<Person>)> {
     caller.require(Role::Admin)?;
-    Ok((StatusCode::CREATED, Json(add(&state.db, &caller.org_id, Some(&caller.person_id), new).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(add(&state.db, &caller.org_id, Some(&caller.person_id), new).await?),
+    ))
 }
 
 /// One person. Admins, or the person themself.
 #[utoipa::path(get, path = "/v1/people/{id}", tag = "people", params(("id" = String, Path)),
     responses((status = 200, body = Person), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn show(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Person>> {
+async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Person>> {
     if id != caller.person_id {
         caller.require(Role::Admin)?;
     }
@@ -183,7 +263,16 @@ async fn patch(
     Json(patch): Json<PersonUpdate>,
 ) -> ApiResult<Json<Person>> {
     caller.require(Role::Admin)?;
-    Ok(Json(update(&state.db, &caller.org_id, Some(&caller.person_id), &id, patch).await?))
+    Ok(Json(
+        update(
+            &state.db,
+            &caller.org_id,
+            Some(&caller.person_id),
+            &id,
+            patch,
+        )
+        .await?,
+    ))
 }
 
 /// Issues an enrolment code for the person's next device. Admins.
@@ -198,8 +287,14 @@ async fn enrolment(
 ) -> ApiResult<(StatusCode, Json<Enrolment>)> {
     caller.require(Role::Admin)?;
     let mut tx = state.db.begin().await?;
-    let enrolment =
-        sessions::create_enrolment(&mut tx, &caller.org_id, &id, req.valid_hours, &state.config.public_url).await?;
+    let enrolment = sessions::create_enrolment(
+        &mut tx,
+        &caller.org_id,
+        &id,
+        req.valid_hours,
+        &state.config.public_url,
+    )
+    .await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, Json(enrolment)))
 }

@@ -30,20 +30,29 @@ impl Running {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if tokio::time::timeout(Duration::from_secs(2), &mut self.task).await.is_err() {
+        if tokio::time::timeout(Duration::from_secs(2), &mut self.task)
+            .await
+            .is_err()
+        {
             self.task.abort();
         }
     }
 
     /// Waits until the server stops (Ctrl-C or a failure).
     pub async fn wait(self) -> std::io::Result<()> {
-        self.task.await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        self.task
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 }
 
 /// Binds `bind` (port 0 picks a free one), starts the publication clock and, on PostgreSQL, the
 /// cross-instance event listener, and serves until stopped.
-pub async fn start(state: AppState, bind: SocketAddr, clock_interval: Duration) -> std::io::Result<Running> {
+pub async fn start(
+    state: AppState,
+    bind: SocketAddr,
+    clock_interval: Duration,
+) -> std::io::Result<Running> {
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     crate::content::clock::spawn(state.clone(), clock_interval);
@@ -59,5 +68,10 @@ pub async fn start(state: AppState, bind: SocketAddr, clock_interval: Duration) 
             })
             .await
     });
-    Ok(Running { addr, state, stop: Some(stop), task })
+    Ok(Running {
+        addr,
+        state,
+        stop: Some(stop),
+        task,
+    })
 }

@@ -26,12 +26,15 @@ struct ShareRow {
     recorded_at: i64,
 }
 
-const SHARE_COLUMNS: &str = "id, device_id, share_id, person_id, item_id, network, shared_at, post_url, recorded_at";
+const SHARE_COLUMNS: &str =
+    "id, device_id, share_id, person_id, item_id, network, shared_at, post_url, recorded_at";
 
 impl ShareRow {
     fn into_record(self) -> Result<ShareRecord, ApiError> {
-        let network: Network =
-            self.network.parse().map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
+        let network: Network = self
+            .network
+            .parse()
+            .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
         Ok(ShareRecord {
             id: self.id,
             device_id: self.device_id,
@@ -58,10 +61,21 @@ async fn record(
     Json(new): Json<NewShareRecord>,
 ) -> ApiResult<(StatusCode, Json<ShareRecord>)> {
     let share_id = new.share_id.trim();
-    if share_id.is_empty() || share_id.len() > 64 || !share_id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
-        return Err(ApiError::bad("share_id must be 1 to 64 letters, digits or dashes"));
+    if share_id.is_empty()
+        || share_id.len() > 64
+        || !share_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(ApiError::bad(
+            "share_id must be 1 to 64 letters, digits or dashes",
+        ));
     }
-    let post_url = new.post_url.as_deref().map(|u| sanitize::web_url("post_url", u)).transpose()?;
+    let post_url = new
+        .post_url
+        .as_deref()
+        .map(|u| sanitize::web_url("post_url", u))
+        .transpose()?;
     let now = now_ms();
     let shared_at = new.shared_at.timestamp_millis();
     if shared_at > now + 10 * 60 * 1000 {
@@ -75,7 +89,9 @@ async fn record(
             .fetch_optional(&state.db.read)
             .await?;
     if item.is_none() {
-        return Err(ApiError::bad("item_id names no published item of this organisation"));
+        return Err(ApiError::bad(
+            "item_id names no published item of this organisation",
+        ));
     }
     let inserted = sqlx::query(
         "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, network, shared_at, post_url, recorded_at) \
@@ -101,9 +117,15 @@ async fn record(
     .fetch_one(&state.db.write)
     .await?;
     if row.item_id != new.item_id || row.network != new.network.as_str() {
-        return Err(ApiError::Conflict("this share_id was already used for another share".into()));
+        return Err(ApiError::Conflict(
+            "this share_id was already used for another share".into(),
+        ));
     }
-    let status = if inserted.rows_affected() == 1 { StatusCode::CREATED } else { StatusCode::OK };
+    let status = if inserted.rows_affected() == 1 {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(row.into_record()?)))
 }
 
@@ -118,7 +140,11 @@ async fn mine(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<V
     .bind(&caller.person_id)
     .fetch_all(&state.db.read)
     .await?;
-    Ok(Json(rows.into_iter().map(ShareRow::into_record).collect::<Result<_, _>>()?))
+    Ok(Json(
+        rows.into_iter()
+            .map(ShareRow::into_record)
+            .collect::<Result<_, _>>()?,
+    ))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -25,19 +25,31 @@ pub struct Cursor {
     /// The person's audience epoch the cache was built for.
     pub epoch: i64,
     pub version: i64,
-    /// Set inside a version whose rows span pages.
+    /// Set between the pages of one run: the last row sent.
     pub after_id: Option<String>,
+    /// In a run that started from nothing: the head at its start. The device cannot hold any
+    /// row still at or below it that it was not sent in this run, so such rows need no
+    /// tombstone (a first sync sends only what the person may see).
+    pub quiet_upto: i64,
 }
 
 impl Cursor {
     fn start(epoch: i64) -> Cursor {
-        Cursor { epoch, version: 0, after_id: None }
+        Cursor {
+            epoch,
+            version: 0,
+            after_id: None,
+            quiet_upto: 0,
+        }
     }
 
     pub fn encode(&self) -> String {
         match &self.after_id {
             None => format!("c1.{}.{}", self.epoch, self.version),
-            Some(id) => format!("c1.{}.{}.{}", self.epoch, self.version, id),
+            Some(id) => format!(
+                "c1.{}.{}.{}.{}",
+                self.epoch, self.version, self.quiet_upto, id
+            ),
         }
     }
 
@@ -45,11 +57,25 @@ impl Cursor {
         let mut parts = s.strip_prefix("c1.")?.splitn(3, '.');
         let epoch = parts.next()?.parse().ok()?;
         let version: i64 = parts.next()?.parse().ok()?;
-        let after_id = parts.next().map(str::to_owned);
-        if version < 0 || after_id.as_deref().is_some_and(|id| id.is_empty() || id.len() > 64) {
+        let (quiet_upto, after_id) = match parts.next() {
+            None => (0, None),
+            Some(rest) => {
+                let (quiet, id) = rest.split_once('.')?;
+                if id.is_empty() || id.len() > 64 || id.contains('.') {
+                    return None;
+                }
+                (quiet.parse().ok()?, Some(id.to_owned()))
+            }
+        };
+        if version < 0 || quiet_upto < 0 {
             return None;
         }
-        Some(Cursor { epoch, version, after_id })
+        Some(Cursor {
+            epoch,
+            version,
+            after_id,
+            quiet_upto,
+        })
     }
 }
 
@@ -66,16 +92,23 @@ pub struct SyncQuery {
 #[utoipa::path(get, path = "/v1/sync", tag = "sync", params(SyncQuery),
     responses((status = 200, body = SyncPage), (status = 400, body = Problem), (status = 401, body = Problem)),
     security(("bearer" = [])))]
-async fn sync(State(state): State<AppState>, caller: Caller, Query(q): Query<SyncQuery>) -> ApiResult<Json<SyncPage>> {
+async fn sync(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<SyncQuery>,
+) -> ApiResult<Json<SyncPage>> {
     let limit = q.limit.unwrap_or(SYNC_DEFAULT_LIMIT);
     if limit == 0 || limit > SYNC_MAX_LIMIT {
-        return Err(ApiError::bad(format!("limit must be between 1 and {SYNC_MAX_LIMIT}")));
+        return Err(ApiError::bad(format!(
+            "limit must be between 1 and {SYNC_MAX_LIMIT}"
+        )));
     }
     let head = caller.org_version;
     let (cursor, reset) = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => (Cursor::start(caller.audience_epoch), false),
         Some(raw) => {
-            let cursor = Cursor::parse(raw).ok_or_else(|| ApiError::bad("the cursor is malformed"))?;
+            let cursor =
+                Cursor::parse(raw).ok_or_else(|| ApiError::bad("the cursor is malformed"))?;
             let servable = cursor.epoch == caller.audience_epoch
                 && cursor.version <= head
                 && (cursor.version >= caller.org_purged_below || cursor.version == 0);
@@ -100,17 +133,21 @@ async fn sync(State(state): State<AppState>, caller: Caller, Query(q): Query<Syn
     }
 
     let from_scratch = cursor.version == 0 && cursor.after_id.is_none();
-    let after_id = cursor.after_id.clone().unwrap_or_default();
+    let quiet_upto = if from_scratch {
+        head
+    } else {
+        cursor.quiet_upto
+    };
     let mut rows: Vec<ItemRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM items WHERE org_id = $1 AND ever_live = 1 AND version <= $2 \
-           AND (version > $3 OR (version = $3 AND id > $4)) \
+        "SELECT {} FROM items WHERE org_id = $1 AND ever_live = 1 AND version <= $2 AND {} \
          ORDER BY version, id LIMIT $5",
-        ItemRow::COLUMNS
+        ItemRow::COLUMNS,
+        after(&cursor),
     ))
     .bind(&caller.org_id)
     .bind(head)
     .bind(cursor.version)
-    .bind(&after_id)
+    .bind(cursor.after_id.as_deref().unwrap_or_default())
     .bind(i64::from(limit) + 1)
     .fetch_all(&state.db.read)
     .await?;
@@ -118,36 +155,57 @@ async fn sync(State(state): State<AppState>, caller: Caller, Query(q): Query<Syn
     rows.truncate(limit as usize);
 
     let next = match rows.last() {
-        Some(last) if has_more => Cursor { epoch: caller.audience_epoch, version: last.version, after_id: Some(last.id.clone()) },
-        _ => Cursor { epoch: caller.audience_epoch, version: head, after_id: None },
+        Some(last) if has_more => Cursor {
+            epoch: caller.audience_epoch,
+            version: last.version,
+            after_id: Some(last.id.clone()),
+            quiet_upto,
+        },
+        _ => Cursor {
+            epoch: caller.audience_epoch,
+            version: head,
+            after_id: None,
+            quiet_upto: 0,
+        },
     };
 
     let now = now_ms();
     let mut changes = Vec::with_capacity(rows.len());
     for row in &rows {
         let visible = row.live != 0
-            && row.audience()?.includes(&caller.country, &caller.language, &caller.department);
+            && row
+                .audience()?
+                .includes(&caller.country, &caller.language, &caller.department);
         if visible {
-            changes.push(Change::Upsert { item: row.to_item()? });
-        } else if !from_scratch {
-            // A device starting from nothing has nothing to delete.
+            changes.push(Change::Upsert {
+                item: row.to_item()?,
+            });
+        } else if row.version > quiet_upto {
             let (cause, reason) = if row.state()? == ContentState::Retracted {
-                (RemovalCause::Retracted, row.retracted_reason.clone().filter(|r| !r.is_empty()))
+                (
+                    RemovalCause::Retracted,
+                    row.retracted_reason.clone().filter(|r| !r.is_empty()),
+                )
             } else if row.live == 0 && row.expires_at.is_some_and(|e| e <= now) {
                 (RemovalCause::Expired, None)
             } else {
                 (RemovalCause::NotInAudience, None)
             };
-            changes.push(Change::Delete { id: row.id.clone(), version: row.version, cause, reason });
+            changes.push(Change::Delete {
+                id: row.id.clone(),
+                version: row.version,
+                cause,
+                reason,
+            });
         }
     }
 
-    // Progress for a new run of pages (not for every page of it: the count is not free).
-    let remaining = if has_more && cursor.after_id.is_none() {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM items WHERE org_id = $1 AND ever_live = 1 AND version <= $2 \
-               AND (version > $3 OR (version = $3 AND id > $4))",
-        )
+    // For a progress bar: feed entries still to come.
+    let remaining = if has_more {
+        let count: i64 = sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM items WHERE org_id = $1 AND ever_live = 1 AND version <= $2 AND {}",
+            after(&next)
+        ))
         .bind(&caller.org_id)
         .bind(head)
         .bind(next.version)
@@ -159,20 +217,40 @@ async fn sync(State(state): State<AppState>, caller: Caller, Query(q): Query<Syn
         None
     };
 
-    let channels = if from_scratch || channels_changed(&state, &caller.org_id, cursor.version).await? {
-        Some(crate::channels::list_all(&state.db, &caller.org_id).await?)
-    } else {
-        None
-    };
+    let channels =
+        if from_scratch || channels_changed(&state, &caller.org_id, cursor.version).await? {
+            Some(crate::channels::list_all(&state.db, &caller.org_id).await?)
+        } else {
+            None
+        };
 
-    Ok(Json(SyncPage { reset, changes, cursor: next.encode(), has_more, remaining, channels }))
+    Ok(Json(SyncPage {
+        reset,
+        changes,
+        cursor: next.encode(),
+        has_more,
+        remaining,
+        channels,
+    }))
+}
+
+/// The rows after `cursor` in `(version, id)` order, with the cursor's version as `$3` and its
+/// id as `$4`. A cursor without an id has every row of its version already (`$4` is still
+/// referenced so that both forms bind the same parameters).
+fn after(cursor: &Cursor) -> &'static str {
+    if cursor.after_id.is_some() {
+        "(version > $3 OR (version = $3 AND id > $4))"
+    } else {
+        "(version > $3 AND $4 = $4)"
+    }
 }
 
 async fn channels_changed(state: &AppState, org_id: &str, since: i64) -> Result<bool, ApiError> {
-    let newest: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM channels WHERE org_id = $1")
-        .bind(org_id)
-        .fetch_one(&state.db.read)
-        .await?;
+    let newest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(version) FROM channels WHERE org_id = $1")
+            .bind(org_id)
+            .fetch_one(&state.db.read)
+            .await?;
     Ok(newest.is_some_and(|v| v > since))
 }
 
@@ -187,12 +265,32 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
         for c in [
-            Cursor { epoch: 0, version: 0, after_id: None },
-            Cursor { epoch: 3, version: 1234, after_id: Some("0190-abc".into()) },
+            Cursor {
+                epoch: 0,
+                version: 0,
+                after_id: None,
+                quiet_upto: 0,
+            },
+            Cursor {
+                epoch: 3,
+                version: 1234,
+                after_id: Some("0190-abc".into()),
+                quiet_upto: 1200,
+            },
         ] {
             assert_eq!(Cursor::parse(&c.encode()), Some(c));
         }
-        for bad in ["", "c1.", "c1.x.1", "c2.0.1", "c1.0.-5", "2024-01-01T00:00:00Z", "c1.0.1."] {
+        for bad in [
+            "",
+            "c1.",
+            "c1.x.1",
+            "c2.0.1",
+            "c1.0.-5",
+            "2024-01-01T00:00:00Z",
+            "c1.0.1.",
+            "c1.0.1.5",
+            "c1.0.1.x.id",
+        ] {
             assert_eq!(Cursor::parse(bad), None, "{bad}");
         }
     }

@@ -1,6 +1,6 @@
 use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use relay_protocol::Role;
 
 use crate::app::AppState;
@@ -63,10 +63,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing_token", "sign in first: no bearer token"))?;
+        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized("missing_token", "sign in first: no bearer token")
+        })?;
         let token = header
             .to_str()
             .ok()
@@ -74,7 +73,10 @@ impl FromRequestParts<AppState> for Caller {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| {
-                ApiError::unauthorized("invalid_token", "the Authorization header is not a bearer token")
+                ApiError::unauthorized(
+                    "invalid_token",
+                    "the Authorization header is not a bearer token",
+                )
             })?;
 
         let row: Option<CallerRow> = sqlx::query_as(
@@ -87,14 +89,21 @@ impl FromRequestParts<AppState> for Caller {
         .bind(hash_secret(token))
         .fetch_optional(&state.db.read)
         .await?;
-        let row = row.ok_or_else(|| ApiError::unauthorized("invalid_token", "unknown access token"))?;
+        let row =
+            row.ok_or_else(|| ApiError::unauthorized("invalid_token", "unknown access token"))?;
 
         let now = now_ms();
         if row.revoked_at.is_some() {
-            return Err(ApiError::unauthorized("session_revoked", "this device was signed out"));
+            return Err(ApiError::unauthorized(
+                "session_revoked",
+                "this device was signed out",
+            ));
         }
         if row.active == 0 {
-            return Err(ApiError::unauthorized("session_revoked", "this account is deactivated"));
+            return Err(ApiError::unauthorized(
+                "session_revoked",
+                "this account is deactivated",
+            ));
         }
         if row.access_expires_at <= now {
             return Err(ApiError::unauthorized(
@@ -114,7 +123,10 @@ impl FromRequestParts<AppState> for Caller {
             });
         }
         Ok(Caller {
-            role: row.role.parse().map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?,
+            role: row
+                .role
+                .parse()
+                .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?,
             device_id: row.device_id,
             org_id: row.org_id,
             person_id: row.person_id,

@@ -1,6 +1,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use relay_protocol::{DeviceSession, EnrolRequest, EnrolResponse, Me, Org, Problem, RefreshRequest, Role, SessionTokens};
+use relay_protocol::{
+    DeviceSession, EnrolRequest, EnrolResponse, Me, Org, Problem, RefreshRequest, Role,
+    SessionTokens,
+};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -14,33 +17,53 @@ use super::{store, Caller};
 /// Redeems an enrolment code for a device session.
 #[utoipa::path(post, path = "/v1/enrol", tag = "sessions", request_body = EnrolRequest,
     responses((status = 200, body = EnrolResponse), (status = 401, body = Problem)))]
-async fn enrol(State(state): State<AppState>, Json(req): Json<EnrolRequest>) -> ApiResult<Json<EnrolResponse>> {
-    let response =
-        store::redeem(&state.db, state.config.tokens, &req.code, &req.device_name, &req.platform).await?;
+async fn enrol(
+    State(state): State<AppState>,
+    Json(req): Json<EnrolRequest>,
+) -> ApiResult<Json<EnrolResponse>> {
+    let response = store::redeem(
+        &state.db,
+        state.config.tokens,
+        &req.code,
+        &req.device_name,
+        &req.platform,
+    )
+    .await?;
     Ok(Json(response))
 }
 
 /// Rotates the session's tokens. The old refresh token stops working.
 #[utoipa::path(post, path = "/v1/session/refresh", tag = "sessions", request_body = RefreshRequest,
     responses((status = 200, body = SessionTokens), (status = 401, body = Problem)))]
-async fn refresh(State(state): State<AppState>, Json(req): Json<RefreshRequest>) -> ApiResult<Json<SessionTokens>> {
-    Ok(Json(store::refresh(&state.db, state.config.tokens, &req.refresh_token).await?))
+async fn refresh(
+    State(state): State<AppState>,
+    Json(req): Json<RefreshRequest>,
+) -> ApiResult<Json<SessionTokens>> {
+    Ok(Json(
+        store::refresh(&state.db, state.config.tokens, &req.refresh_token).await?,
+    ))
 }
 
 /// Who the session belongs to.
 #[utoipa::path(get, path = "/v1/me", tag = "sessions",
     responses((status = 200, body = Me), (status = 401, body = Problem)), security(("bearer" = [])))]
 async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Me>> {
-    let person: PersonRow =
-        sqlx::query_as(&format!("SELECT {} FROM people WHERE id = $1", PersonRow::COLUMNS))
-            .bind(&caller.person_id)
-            .fetch_one(&state.db.read)
-            .await?;
+    let person: PersonRow = sqlx::query_as(&format!(
+        "SELECT {} FROM people WHERE id = $1",
+        PersonRow::COLUMNS
+    ))
+    .bind(&caller.person_id)
+    .fetch_one(&state.db.read)
+    .await?;
     let org: OrgRow = sqlx::query_as("SELECT id, slug, name FROM orgs WHERE id = $1")
         .bind(&caller.org_id)
         .fetch_one(&state.db.read)
         .await?;
-    Ok(Json(Me { person: person.into_person()?, org: Org::from(org), device_id: caller.device_id }))
+    Ok(Json(Me {
+        person: person.into_person()?,
+        org: Org::from(org),
+        device_id: caller.device_id,
+    }))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -65,7 +88,9 @@ async fn list(
     } else {
         Some(caller.person_id.as_str())
     };
-    Ok(Json(store::list_sessions(&state.db, &caller.org_id, person, &caller.device_id).await?))
+    Ok(Json(
+        store::list_sessions(&state.db, &caller.org_id, person, &caller.device_id).await?,
+    ))
 }
 
 /// Signs a device out. People revoke their own devices; admins any of the organisation's.
@@ -77,8 +102,20 @@ async fn revoke(
     caller: Caller,
     Path(device_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    let owner = if caller.role.includes(Role::Admin) { None } else { Some(caller.person_id.as_str()) };
-    if store::revoke(&state.db, &caller.org_id, &device_id, owner, Some(&caller.person_id)).await? {
+    let owner = if caller.role.includes(Role::Admin) {
+        None
+    } else {
+        Some(caller.person_id.as_str())
+    };
+    if store::revoke(
+        &state.db,
+        &caller.org_id,
+        &device_id,
+        owner,
+        Some(&caller.person_id),
+    )
+    .await?
+    {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound("session"))

@@ -19,7 +19,10 @@ pub struct TokenLifetimes {
 
 impl Default for TokenLifetimes {
     fn default() -> Self {
-        TokenLifetimes { access: Duration::hours(1), refresh: Duration::days(90) }
+        TokenLifetimes {
+            access: Duration::hours(1),
+            refresh: Duration::days(90),
+        }
     }
 }
 
@@ -76,10 +79,18 @@ pub async fn create_enrolment(
     .await?;
     let link = url::Url::parse_with_params(
         "relay://enrol",
-        &[("server", public_url.trim_end_matches('/')), ("code", code.as_str())],
+        &[
+            ("server", public_url.trim_end_matches('/')),
+            ("code", code.as_str()),
+        ],
     )
     .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(Enrolment { person_id: person_id.to_owned(), code, link: link.into(), expires_at: to_time(expires_at) })
+    Ok(Enrolment {
+        person_id: person_id.to_owned(),
+        code,
+        link: link.into(),
+        expires_at: to_time(expires_at),
+    })
 }
 
 #[derive(sqlx::FromRow)]
@@ -121,10 +132,16 @@ pub async fn redeem(
     let row = row.ok_or_else(invalid)?;
     let now = now_ms();
     if row.redeemed_at.is_some() {
-        return Err(ApiError::unauthorized("invalid_code", "this enrolment code was already used"));
+        return Err(ApiError::unauthorized(
+            "invalid_code",
+            "this enrolment code was already used",
+        ));
     }
     if row.expires_at <= now {
-        return Err(ApiError::unauthorized("invalid_code", "this enrolment code has expired"));
+        return Err(ApiError::unauthorized(
+            "invalid_code",
+            "this enrolment code has expired",
+        ));
     }
     let person: PersonRow = sqlx::query_as(&format!(
         "SELECT {} FROM people WHERE id = $1",
@@ -171,7 +188,10 @@ pub async fn redeem(
     .await?;
     if updated.rows_affected() != 1 {
         // Redeemed concurrently by another request.
-        return Err(ApiError::unauthorized("invalid_code", "this enrolment code was already used"));
+        return Err(ApiError::unauthorized(
+            "invalid_code",
+            "this enrolment code was already used",
+        ));
     }
     crate::audit::record(
         &mut tx,
@@ -183,7 +203,11 @@ pub async fn redeem(
     )
     .await?;
     tx.commit().await?;
-    Ok(EnrolResponse { session: tokens, person: person.into_person()?, org: Org::from(org) })
+    Ok(EnrolResponse {
+        session: tokens,
+        person: person.into_person()?,
+        org: Org::from(org),
+    })
 }
 
 fn issue(lifetimes: TokenLifetimes, device_id: &str) -> SessionTokens {
@@ -207,7 +231,11 @@ struct RefreshRow {
 
 /// Trades a refresh token for a new token pair. Refresh tokens rotate: presenting one that was
 /// already rotated out means it leaked (or the device lost track), and signs the device out.
-pub async fn refresh(db: &Db, lifetimes: TokenLifetimes, refresh_token: &str) -> Result<SessionTokens, ApiError> {
+pub async fn refresh(
+    db: &Db,
+    lifetimes: TokenLifetimes,
+    refresh_token: &str,
+) -> Result<SessionTokens, ApiError> {
     let hash = hash_secret(refresh_token.trim());
     let mut tx = db.begin().await?;
     let row: Option<RefreshRow> = sqlx::query_as(
@@ -218,11 +246,12 @@ pub async fn refresh(db: &Db, lifetimes: TokenLifetimes, refresh_token: &str) ->
     .fetch_optional(&mut *tx)
     .await?;
     let Some(row) = row else {
-        let reused: Option<String> =
-            sqlx::query_scalar("SELECT device_id FROM sessions WHERE prev_refresh_hash = $1 AND revoked_at IS NULL")
-                .bind(&hash)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let reused: Option<String> = sqlx::query_scalar(
+            "SELECT device_id FROM sessions WHERE prev_refresh_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(&hash)
+        .fetch_optional(&mut *tx)
+        .await?;
         if let Some(device_id) = reused {
             sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE device_id = $2")
                 .bind(now_ms())
@@ -230,19 +259,31 @@ pub async fn refresh(db: &Db, lifetimes: TokenLifetimes, refresh_token: &str) ->
                 .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
-            tracing::warn!(device_id, "a rotated refresh token was reused; session revoked");
+            tracing::warn!(
+                device_id,
+                "a rotated refresh token was reused; session revoked"
+            );
             return Err(ApiError::unauthorized(
                 "session_revoked",
                 "this refresh token was already used; the device was signed out for safety",
             ));
         }
-        return Err(ApiError::unauthorized("invalid_token", "unknown refresh token"));
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "unknown refresh token",
+        ));
     };
     if row.revoked_at.is_some() || row.active == 0 {
-        return Err(ApiError::unauthorized("session_revoked", "this device was signed out"));
+        return Err(ApiError::unauthorized(
+            "session_revoked",
+            "this device was signed out",
+        ));
     }
     if row.refresh_expires_at <= now_ms() {
-        return Err(ApiError::unauthorized("session_expired", "the session expired: enrol again"));
+        return Err(ApiError::unauthorized(
+            "session_expired",
+            "the session expired: enrol again",
+        ));
     }
     let tokens = issue(lifetimes, &row.device_id);
     sqlx::query(
@@ -330,8 +371,15 @@ pub async fn revoke(
         .bind(device_id)
         .execute(&mut *tx)
         .await?;
-    crate::audit::record(&mut tx, org_id, actor, "session.revoke", device_id, serde_json::json!({}))
-        .await?;
+    crate::audit::record(
+        &mut tx,
+        org_id,
+        actor,
+        "session.revoke",
+        device_id,
+        serde_json::json!({}),
+    )
+    .await?;
     tx.commit().await?;
     Ok(true)
 }

@@ -35,7 +35,11 @@ pub fn new_enrolment_code() -> String {
     let symbols: Vec<char> = (0..16)
         .map(|_| CODE_ALPHABET[(rng.next_u32() % 32) as usize] as char)
         .collect();
-    symbols.chunks(4).map(|c| c.iter().collect::<String>()).collect::<Vec<_>>().join("-")
+    symbols
+        .chunks(4)
+        .map(|c| c.iter().collect::<String>())
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// The canonical form of a typed code: upper case, no separators, look-alikes mapped.

@@ -74,11 +74,16 @@ pub async fn tick(state: &AppState) -> Result<usize, ApiError> {
 /// Tells connected devices about versions committed by another process on the same database
 /// file (the `relay-server content ...` commands while a SQLite server runs). PostgreSQL
 /// deployments get these through NOTIFY; this is a cheap safety net for both.
-async fn announce_outside_writes(state: &AppState, known: &mut HashMap<String, i64>) -> Result<(), ApiError> {
-    let versions: Vec<(String, i64)> = sqlx::query_as("SELECT id, version FROM orgs").fetch_all(&state.db.read).await?;
+async fn announce_outside_writes(
+    state: &AppState,
+    known: &mut HashMap<String, i64>,
+) -> Result<(), ApiError> {
+    let versions: Vec<(String, i64)> = sqlx::query_as("SELECT id, version FROM orgs")
+        .fetch_all(&state.db.read)
+        .await?;
     for (org_id, version) in versions {
         let previous = known.insert(org_id.clone(), version);
-        if previous.is_some_and(|p| p < version) {
+        if previous.is_none_or(|p| p < version) {
             state.events.publish(&org_id, version);
         }
     }

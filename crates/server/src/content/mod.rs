@@ -51,13 +51,17 @@ impl ItemRow {
     }
 
     pub fn state(&self) -> Result<ContentState, ApiError> {
-        self.state.parse().map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))
+        self.state
+            .parse()
+            .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))
     }
 
     /// The item as employees receive it.
     pub fn to_item(&self) -> Result<Item, ApiError> {
-        let kind: ContentKind =
-            self.kind.parse().map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
+        let kind: ContentKind = self
+            .kind
+            .parse()
+            .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
         let suggested_texts: Vec<SuggestedText> = serde_json::from_str(&self.suggested_texts)?;
         Ok(Item {
             id: self.id.clone(),
@@ -70,7 +74,11 @@ impl ItemRow {
             image_url: self.image_url.clone(),
             language: self.language.clone(),
             suggested_texts,
-            published_at: to_time(self.published_at.or(self.publish_at).unwrap_or(self.created_at)),
+            published_at: to_time(
+                self.published_at
+                    .or(self.publish_at)
+                    .unwrap_or(self.created_at),
+            ),
             expires_at: self.expires_at.map(to_time),
             updated_at: to_time(self.updated_at),
             version: self.version,
@@ -95,7 +103,12 @@ impl ItemRow {
 }
 
 /// Whether approved content with these times reaches employees at `now`.
-pub fn is_live(state: ContentState, published_at: Option<i64>, expires_at: Option<i64>, now: i64) -> bool {
+pub fn is_live(
+    state: ContentState,
+    published_at: Option<i64>,
+    expires_at: Option<i64>,
+    now: i64,
+) -> bool {
     state == ContentState::Approved
         && published_at.is_some_and(|p| p <= now)
         && expires_at.is_none_or(|e| e > now)

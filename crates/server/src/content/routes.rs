@@ -1,6 +1,8 @@
 use axum::extract::State;
 use axum::http::StatusCode;
-use relay_protocol::{ContentState, ContentUpdate, CuratedContent, NewContent, Problem, RetractRequest, Role};
+use relay_protocol::{
+    ContentState, ContentUpdate, CuratedContent, NewContent, Problem, RetractRequest, Role,
+};
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -31,7 +33,14 @@ async fn list(
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<CuratedContent>>> {
     caller.require(Role::Curator)?;
-    let items = store::list(&state, &caller.org_id, q.state, q.limit.unwrap_or(50), q.offset.unwrap_or(0)).await?;
+    let items = store::list(
+        &state,
+        &caller.org_id,
+        q.state,
+        q.limit.unwrap_or(50),
+        q.offset.unwrap_or(0),
+    )
+    .await?;
     Ok(Json(items))
 }
 
@@ -52,7 +61,11 @@ async fn create(
 /// One item in any state. Curators.
 #[utoipa::path(get, path = "/v1/content/{id}", tag = "curation", params(("id" = String, Path)),
     responses((status = 200, body = CuratedContent), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn get(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<CuratedContent>> {
+async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CuratedContent>> {
     caller.require(Role::Curator)?;
     Ok(Json(store::get(&state, &caller.org_id, &id).await?))
 }
@@ -69,16 +82,24 @@ async fn update(
     Json(patch): Json<ContentUpdate>,
 ) -> ApiResult<Json<CuratedContent>> {
     caller.require(Role::Curator)?;
-    Ok(Json(store::update(&state, &caller.org_id, Some(&caller.person_id), &id, patch).await?))
+    Ok(Json(
+        store::update(&state, &caller.org_id, Some(&caller.person_id), &id, patch).await?,
+    ))
 }
 
 /// Approves a draft. It reaches its audience at its publish time.
 #[utoipa::path(post, path = "/v1/content/{id}/approve", tag = "curation", params(("id" = String, Path)),
     responses((status = 200, body = CuratedContent), (status = 404, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
-async fn approve(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<CuratedContent>> {
+async fn approve(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CuratedContent>> {
     caller.require(Role::Curator)?;
-    Ok(Json(store::approve(&state, &caller.org_id, Some(&caller.person_id), &id).await?))
+    Ok(Json(
+        store::approve(&state, &caller.org_id, Some(&caller.person_id), &id).await?,
+    ))
 }
 
 /// Retracts an item for good; devices drop it and cancel queued shares of it.
@@ -93,7 +114,16 @@ async fn retract(
     Json(req): Json<RetractRequest>,
 ) -> ApiResult<Json<CuratedContent>> {
     caller.require(Role::Curator)?;
-    Ok(Json(store::retract(&state, &caller.org_id, Some(&caller.person_id), &id, &req.reason).await?))
+    Ok(Json(
+        store::retract(
+            &state,
+            &caller.org_id,
+            Some(&caller.person_id),
+            &id,
+            &req.reason,
+        )
+        .await?,
+    ))
 }
 
 pub fn router() -> OpenApiRouter<AppState> {

@@ -25,12 +25,16 @@ pub fn clean_html(html: &str) -> String {
 pub fn web_url(field: &str, value: &str) -> Result<String, ApiError> {
     let value = value.trim();
     if value.len() > 2048 {
-        return Err(ApiError::bad(format!("{field} is longer than 2048 characters")));
+        return Err(ApiError::bad(format!(
+            "{field} is longer than 2048 characters"
+        )));
     }
     let url = url::Url::parse(value)
         .map_err(|e| ApiError::bad(format!("{field} is not a valid URL: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(ApiError::bad(format!("{field} must be an http or https URL")));
+        return Err(ApiError::bad(format!(
+            "{field} must be an http or https URL"
+        )));
     }
     Ok(url.into())
 }
@@ -47,8 +51,13 @@ pub fn text(field: &str, value: &str, min: usize, max: usize) -> Result<String, 
             format!("{field} must be at most {max} characters")
         }));
     }
-    if value.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(ApiError::bad(format!("{field} contains control characters")));
+    if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(ApiError::bad(format!(
+            "{field} contains control characters"
+        )));
     }
     Ok(value.to_owned())
 }
@@ -59,7 +68,9 @@ pub fn language(field: &str, value: &str) -> Result<String, ApiError> {
     if (2..=3).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_lowercase()) {
         Ok(value)
     } else {
-        Err(ApiError::bad(format!("{field} must be a 2- or 3-letter language code such as \"en\"")))
+        Err(ApiError::bad(format!(
+            "{field} must be a 2- or 3-letter language code such as \"en\""
+        )))
     }
 }
 
@@ -69,7 +80,9 @@ pub fn country(field: &str, value: &str) -> Result<String, ApiError> {
     if value.len() == 2 && value.bytes().all(|b| b.is_ascii_uppercase()) {
         Ok(value)
     } else {
-        Err(ApiError::bad(format!("{field} must be a 2-letter country code such as \"FR\"")))
+        Err(ApiError::bad(format!(
+            "{field} must be a 2-letter country code such as \"FR\""
+        )))
     }
 }
 
@@ -87,7 +100,16 @@ mod tests {
             <a href="https://example.com" onclick="alert(5)">ok</a>
             <style>body{display:none}</style>"#;
         let clean = clean_html(hostile);
-        for bad in ["script", "onerror", "javascript:", "svg", "iframe", "onclick", "style", "alert("] {
+        for bad in [
+            "script",
+            "onerror",
+            "javascript:",
+            "svg",
+            "iframe",
+            "onclick",
+            "style",
+            "alert(",
+        ] {
             assert!(!clean.contains(bad), "{bad} survived in {clean}");
         }
         assert!(clean.contains(r#"href="https://example.com""#), "{clean}");
@@ -97,7 +119,12 @@ mod tests {
     #[test]
     fn only_web_urls_pass() {
         assert!(web_url("url", "https://news.example.com/a?b=c").is_ok());
-        for bad in ["javascript:alert(1)", "file:///etc/passwd", "not a url", "data:text/html,x"] {
+        for bad in [
+            "javascript:alert(1)",
+            "file:///etc/passwd",
+            "not a url",
+            "data:text/html,x",
+        ] {
             assert!(web_url("url", bad).is_err(), "{bad}");
         }
     }

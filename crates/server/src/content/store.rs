@@ -15,11 +15,17 @@ const MAX_SUGGESTED_TEXTS: usize = 30;
 const MAX_AUDIENCE_ENTRIES: usize = 300;
 
 /// Checks and normalises every field of a content item.
-async fn validate(conn: &mut AnyConnection, org_id: &str, mut c: NewContent) -> Result<NewContent, ApiError> {
+async fn validate(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    mut c: NewContent,
+) -> Result<NewContent, ApiError> {
     c.title = sanitize::text("title", &c.title, 1, 300)?;
     c.summary = sanitize::text("summary", &c.summary, 0, 2000)?;
     if c.body_html.len() > MAX_BODY_HTML_BYTES {
-        return Err(ApiError::bad(format!("body_html is larger than {MAX_BODY_HTML_BYTES} bytes")));
+        return Err(ApiError::bad(format!(
+            "body_html is larger than {MAX_BODY_HTML_BYTES} bytes"
+        )));
     }
     c.body_html = sanitize::clean_html(&c.body_html);
     c.url = sanitize::web_url("url", &c.url)?;
@@ -29,7 +35,9 @@ async fn validate(conn: &mut AnyConnection, org_id: &str, mut c: NewContent) -> 
     };
     c.language = sanitize::language("language", &c.language)?;
     if c.suggested_texts.len() > MAX_SUGGESTED_TEXTS {
-        return Err(ApiError::bad(format!("at most {MAX_SUGGESTED_TEXTS} suggested texts")));
+        return Err(ApiError::bad(format!(
+            "at most {MAX_SUGGESTED_TEXTS} suggested texts"
+        )));
     }
     for s in &mut c.suggested_texts {
         s.text = sanitize::text("suggested text", &s.text, 1, 3000)?;
@@ -37,12 +45,25 @@ async fn validate(conn: &mut AnyConnection, org_id: &str, mut c: NewContent) -> 
     }
     let a = &mut c.audience;
     if a.countries.len() + a.languages.len() + a.departments.len() > MAX_AUDIENCE_ENTRIES {
-        return Err(ApiError::bad(format!("an audience has at most {MAX_AUDIENCE_ENTRIES} entries")));
+        return Err(ApiError::bad(format!(
+            "an audience has at most {MAX_AUDIENCE_ENTRIES} entries"
+        )));
     }
-    a.countries = a.countries.iter().map(|v| sanitize::country("audience country", v)).collect::<Result<_, _>>()?;
-    a.languages = a.languages.iter().map(|v| sanitize::language("audience language", v)).collect::<Result<_, _>>()?;
-    a.departments =
-        a.departments.iter().map(|v| sanitize::text("audience department", v, 1, 100)).collect::<Result<_, _>>()?;
+    a.countries = a
+        .countries
+        .iter()
+        .map(|v| sanitize::country("audience country", v))
+        .collect::<Result<_, _>>()?;
+    a.languages = a
+        .languages
+        .iter()
+        .map(|v| sanitize::language("audience language", v))
+        .collect::<Result<_, _>>()?;
+    a.departments = a
+        .departments
+        .iter()
+        .map(|v| sanitize::text("audience department", v, 1, 100))
+        .collect::<Result<_, _>>()?;
     for list in [&mut a.countries, &mut a.languages, &mut a.departments] {
         list.sort();
         list.dedup();
@@ -52,24 +73,29 @@ async fn validate(conn: &mut AnyConnection, org_id: &str, mut c: NewContent) -> 
             return Err(ApiError::bad("expires_at must be after publish_at"));
         }
     }
-    let channel: Option<String> = sqlx::query_scalar("SELECT id FROM channels WHERE id = $1 AND org_id = $2")
-        .bind(&c.channel_id)
-        .bind(org_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let channel: Option<String> =
+        sqlx::query_scalar("SELECT id FROM channels WHERE id = $1 AND org_id = $2")
+            .bind(&c.channel_id)
+            .bind(org_id)
+            .fetch_optional(&mut *conn)
+            .await?;
     if channel.is_none() {
-        return Err(ApiError::bad("channel_id names no channel of this organisation"));
+        return Err(ApiError::bad(
+            "channel_id names no channel of this organisation",
+        ));
     }
     Ok(c)
 }
 
 async fn fetch(conn: &mut AnyConnection, org_id: &str, id: &str) -> Result<ItemRow, ApiError> {
-    let row: Option<ItemRow> =
-        sqlx::query_as(&format!("SELECT {} FROM items WHERE id = $1 AND org_id = $2", ItemRow::COLUMNS))
-            .bind(id)
-            .bind(org_id)
-            .fetch_optional(conn)
-            .await?;
+    let row: Option<ItemRow> = sqlx::query_as(&format!(
+        "SELECT {} FROM items WHERE id = $1 AND org_id = $2",
+        ItemRow::COLUMNS
+    ))
+    .bind(id)
+    .bind(org_id)
+    .fetch_optional(conn)
+    .await?;
     row.ok_or(ApiError::NotFound("content item"))
 }
 
@@ -138,8 +164,15 @@ pub async fn create(
     .bind(ftx.version)
     .execute(&mut *ftx.tx)
     .await?;
-    crate::audit::record(&mut ftx.tx, org_id, actor, "content.create", &id, serde_json::json!({ "title": c.title }))
-        .await?;
+    crate::audit::record(
+        &mut ftx.tx,
+        org_id,
+        actor,
+        "content.create",
+        &id,
+        serde_json::json!({ "title": c.title }),
+    )
+    .await?;
     let row = fetch(&mut ftx.tx, org_id, &id).await?;
     ftx.commit(&state.events).await?;
     row.to_curated()
@@ -157,7 +190,9 @@ pub async fn update(
     let row = fetch(&mut ftx.tx, org_id, id).await?;
     let current_state = row.state()?;
     if current_state == ContentState::Retracted {
-        return Err(ApiError::Conflict("retracted content cannot be edited".into()));
+        return Err(ApiError::Conflict(
+            "retracted content cannot be edited".into(),
+        ));
     }
     let item = row.to_item()?;
     let merged = NewContent {
@@ -177,7 +212,10 @@ pub async fn update(
     let c = validate(&mut ftx.tx, org_id, merged).await?;
     let now = now_ms();
     let published_at = match current_state {
-        ContentState::Approved => c.publish_at.map(|t| t.timestamp_millis()).or(row.approved_at),
+        ContentState::Approved => c
+            .publish_at
+            .map(|t| t.timestamp_millis())
+            .or(row.approved_at),
         _ => None,
     };
     let expires_at = c.expires_at.map(|t| t.timestamp_millis());
@@ -207,8 +245,15 @@ pub async fn update(
     .bind(id)
     .execute(&mut *ftx.tx)
     .await?;
-    crate::audit::record(&mut ftx.tx, org_id, actor, "content.edit", id, serde_json::json!({ "title": c.title }))
-        .await?;
+    crate::audit::record(
+        &mut ftx.tx,
+        org_id,
+        actor,
+        "content.edit",
+        id,
+        serde_json::json!({ "title": c.title }),
+    )
+    .await?;
     let row = fetch(&mut ftx.tx, org_id, id).await?;
     ftx.commit(&state.events).await?;
     row.to_curated()
@@ -225,12 +270,23 @@ pub async fn approve(
     let row = fetch(&mut ftx.tx, org_id, id).await?;
     match row.state()? {
         ContentState::Draft => {}
-        ContentState::Approved => return Err(ApiError::Conflict("this item is already approved".into())),
-        ContentState::Retracted => return Err(ApiError::Conflict("retracted content cannot be approved".into())),
+        ContentState::Approved => {
+            return Err(ApiError::Conflict("this item is already approved".into()))
+        }
+        ContentState::Retracted => {
+            return Err(ApiError::Conflict(
+                "retracted content cannot be approved".into(),
+            ))
+        }
     }
     let now = now_ms();
     let published_at = row.publish_at.unwrap_or(now);
-    let live = is_live(ContentState::Approved, Some(published_at), row.expires_at, now);
+    let live = is_live(
+        ContentState::Approved,
+        Some(published_at),
+        row.expires_at,
+        now,
+    );
     sqlx::query(
         "UPDATE items SET state = $1, approved_by = $2, approved_at = $3, published_at = $4, live = $5, \
          ever_live = $5, updated_at = $3, version = $6 WHERE id = $7",
@@ -283,8 +339,15 @@ pub async fn retract(
     .bind(id)
     .execute(&mut *ftx.tx)
     .await?;
-    crate::audit::record(&mut ftx.tx, org_id, actor, "content.retract", id, serde_json::json!({ "reason": reason }))
-        .await?;
+    crate::audit::record(
+        &mut ftx.tx,
+        org_id,
+        actor,
+        "content.retract",
+        id,
+        serde_json::json!({ "reason": reason }),
+    )
+    .await?;
     let row = fetch(&mut ftx.tx, org_id, id).await?;
     ftx.commit(&state.events).await?;
     row.to_curated()

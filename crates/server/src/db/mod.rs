@@ -59,7 +59,12 @@ impl Db {
                     .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
                     .connect_with(options)
                     .await?;
-                Db { backend, read, write, url }
+                Db {
+                    backend,
+                    read,
+                    write,
+                    url,
+                }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -67,7 +72,12 @@ impl Db {
                     .acquire_timeout(Duration::from_secs(10))
                     .connect(url)
                     .await?;
-                Db { backend, read: pool.clone(), write: pool, url: url.to_owned() }
+                Db {
+                    backend,
+                    read: pool.clone(),
+                    write: pool,
+                    url: url.to_owned(),
+                }
             }
         };
         db.migrate().await?;
@@ -78,7 +88,11 @@ impl Db {
     pub async fn migrate(&self) -> anyhow::Result<()> {
         match self.backend {
             Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.write).await?,
-            Backend::Postgres => sqlx::migrate!("migrations/postgres").run(&self.write).await?,
+            Backend::Postgres => {
+                sqlx::migrate!("migrations/postgres")
+                    .run(&self.write)
+                    .await?
+            }
         }
         Ok(())
     }
@@ -98,7 +112,11 @@ impl Db {
 fn sqlite_url(url: &str) -> String {
     let mut url = url.to_owned();
     if !url.contains("mode=") && !url.contains(":memory:") {
-        url.push_str(if url.contains('?') { "&mode=rwc" } else { "?mode=rwc" });
+        url.push_str(if url.contains('?') {
+            "&mode=rwc"
+        } else {
+            "?mode=rwc"
+        });
     }
     url
 }

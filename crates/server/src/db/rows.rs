@@ -23,7 +23,9 @@ impl PersonRow {
         "id, org_id, name, email, country, language, department, role, active, audience_epoch";
 
     pub fn role(&self) -> Result<Role, ApiError> {
-        self.role.parse().map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))
+        self.role
+            .parse()
+            .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))
     }
 
     pub fn into_person(self) -> Result<Person, ApiError> {
@@ -49,6 +51,10 @@ pub struct OrgRow {
 
 impl From<OrgRow> for relay_protocol::Org {
     fn from(row: OrgRow) -> Self {
-        relay_protocol::Org { id: row.id, slug: row.slug, name: row.name }
+        relay_protocol::Org {
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+        }
     }
 }

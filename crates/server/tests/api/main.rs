@@ -1,0 +1,13 @@
+//! Integration tests of relay-server over real HTTP, each on SQLite and on PostgreSQL.
+
+mod harness;
+
+mod cli;
+mod concurrency;
+mod curation;
+mod events;
+mod isolation;
+mod malformed;
+mod sessions;
+mod shares;
+mod sync;

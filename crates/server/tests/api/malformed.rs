@@ -1,0 +1,451 @@
+//! Bad input gets a clear problem response and changes nothing.
+
+use relay_protocol::*;
+use relay_server::db::Backend;
+use reqwest::{Method, StatusCode};
+
+use crate::harness::*;
+
+crate::both_backends!(malformed_requests_get_problems_and_change_nothing);
+
+async fn malformed_requests_get_problems_and_change_nothing(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let org = server.org("acme").await;
+    let other = server.org("other").await;
+    let news = server.channel(&org, "news").await;
+    let foreign = server.channel(&other, "news").await;
+    let curator = server
+        .person(&org, "Cora Curator", Role::Admin, "FR", "fr", "Comms")
+        .await;
+    let item = curator.publish(&article(&news, "Existing")).await;
+    let id = item.item.id.clone();
+    let valid = serde_json::to_value(article(&news, "Valid")).unwrap();
+    let with = |key: &str, value: serde_json::Value| {
+        let mut v = valid.clone();
+        v[key] = value;
+        v
+    };
+    let share = |key: &str, value: serde_json::Value| {
+        let mut v = serde_json::json!({
+            "share_id": "abc-1", "item_id": id, "network": "linkedin", "shared_at": chrono::Utc::now()
+        });
+        v[key] = value;
+        v
+    };
+    let huge = "x".repeat(600 * 1024);
+    let before = fingerprint(server.db()).await;
+
+    // (what, method, path, content type, body, expected status, expected code)
+    type Case<'a> = (
+        &'a str,
+        Method,
+        String,
+        &'a str,
+        Vec<u8>,
+        StatusCode,
+        &'a str,
+    );
+    let json = "application/json";
+    let cases: Vec<Case> = vec![
+        (
+            "not JSON",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            b"{title: oops".to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "wrong media type",
+            Method::POST,
+            "/v1/content".into(),
+            "text/plain",
+            valid.to_string().into_bytes(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            "oversized body",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with("body_html", huge.into()).to_string().into_bytes(),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+        (
+            "unknown field",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with("colour", "red".into()).to_string().into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "missing field",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            br#"{"title":"t"}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "unknown kind",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with("kind", "hologram".into()).to_string().into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "javascript url",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with("url", "javascript:alert(1)".into())
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "data image",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with(
+                "image_url",
+                "data:image/svg+xml,<svg onload=alert(1)>".into(),
+            )
+            .to_string()
+            .into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "empty title",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with("title", "   ".into()).to_string().into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "control characters",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with("title", "a\u{0007}b".into()).to_string().into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "bad language",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with("language", "english".into()).to_string().into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "bad audience country",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with("audience", serde_json::json!({"countries": ["FRA"]}))
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "expiry before publish",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with("publish_at", "2030-01-02T00:00:00Z".into())
+                .as_object()
+                .map(|o| {
+                    let mut o = o.clone();
+                    o.insert("expires_at".into(), "2030-01-01T00:00:00Z".into());
+                    serde_json::Value::Object(o)
+                })
+                .unwrap()
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "other org's channel",
+            Method::POST,
+            "/v1/content".into(),
+            json,
+            with("channel_id", foreign.id.clone().into())
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "edit of unknown item",
+            Method::PATCH,
+            "/v1/content/0000-nope".into(),
+            json,
+            br#"{"title":"x"}"#.to_vec(),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "edit with bad url",
+            Method::PATCH,
+            format!("/v1/content/{id}"),
+            json,
+            br#"{"url":"ftp://x.example"}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "edit with wrong type",
+            Method::PATCH,
+            format!("/v1/content/{id}"),
+            json,
+            br#"{"title":42}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "approve unknown",
+            Method::POST,
+            "/v1/content/nope/approve".into(),
+            json,
+            vec![],
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "malformed cursor",
+            Method::GET,
+            "/v1/sync?cursor=2024-01-01T00:00:00Z".into(),
+            json,
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "zero limit",
+            Method::GET,
+            "/v1/sync?limit=0".into(),
+            json,
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "huge limit",
+            Method::GET,
+            "/v1/sync?limit=100000".into(),
+            json,
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "non-numeric limit",
+            Method::GET,
+            "/v1/sync?limit=many".into(),
+            json,
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "unknown query parameter",
+            Method::GET,
+            "/v1/sync?since=yesterday".into(),
+            json,
+            vec![],
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "share of unknown item",
+            Method::POST,
+            "/v1/shares".into(),
+            json,
+            share("item_id", "nope".into()).to_string().into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "share id with spaces",
+            Method::POST,
+            "/v1/shares".into(),
+            json,
+            share("share_id", "a b".into()).to_string().into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "share in the future",
+            Method::POST,
+            "/v1/shares".into(),
+            json,
+            share("shared_at", "2099-01-01T00:00:00Z".into())
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "share to unknown network",
+            Method::POST,
+            "/v1/shares".into(),
+            json,
+            share("network", "myspace".into()).to_string().into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "share with script url",
+            Method::POST,
+            "/v1/shares".into(),
+            json,
+            share("post_url", "javascript:x".into())
+                .to_string()
+                .into_bytes(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "person with bad email",
+            Method::POST,
+            "/v1/people".into(),
+            json,
+            br#"{"name":"N","email":"not-an-email","country":"FR","language":"fr"}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "person with unknown role",
+            Method::POST,
+            "/v1/people".into(),
+            json,
+            br#"{"name":"N","email":"n@x.example","country":"FR","language":"fr","role":"god"}"#
+                .to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "enrolment valid too long",
+            Method::POST,
+            format!("/v1/people/{}/enrolments", curator.person().id),
+            json,
+            br#"{"valid_hours":100000}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "channel with bad slug",
+            Method::POST,
+            "/v1/channels".into(),
+            json,
+            br#"{"slug":"a b/c","names":{"en":"X"}}"#.to_vec(),
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+        ),
+        (
+            "unknown route",
+            Method::GET,
+            "/v1/nothing-here".into(),
+            json,
+            vec![],
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            "wrong method",
+            Method::PUT,
+            "/v1/sync".into(),
+            json,
+            vec![],
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+    ];
+    for (what, method, path, content_type, body, status, code) in cases {
+        let answer = curator.send_raw(method, &path, content_type, body).await;
+        assert_eq!(answer.status, status, "{what}: {answer:?}");
+        let problem = answer.problem();
+        assert_eq!(problem.code, code, "{what}");
+        assert_eq!(problem.status, status.as_u16(), "{what}");
+        assert!(
+            problem.detail.as_deref().is_some_and(|d| !d.is_empty()),
+            "{what}: a problem explains itself"
+        );
+    }
+
+    // Unauthenticated and badly authenticated requests.
+    let anonymous = server.anonymous();
+    let bad_enrol = anonymous
+        .send(
+            Method::POST,
+            "/v1/enrol",
+            Some(&EnrolRequest {
+                code: "AAAA-BBBB-CCCC-DDDD".into(),
+                device_name: "x".into(),
+                platform: "linux".into(),
+            }),
+        )
+        .await;
+    assert_eq!(
+        (bad_enrol.status, bad_enrol.problem().code.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_code")
+    );
+    let bad_refresh = anonymous
+        .send(
+            Method::POST,
+            "/v1/session/refresh",
+            Some(&RefreshRequest {
+                refresh_token: "rlr_garbage".into(),
+            }),
+        )
+        .await;
+    assert_eq!(
+        (bad_refresh.status, bad_refresh.problem().code.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
+    );
+    let no_auth = anonymous.send::<()>(Method::GET, "/v1/sync", None).await;
+    assert_eq!(no_auth.problem().code, "missing_token");
+    let basic = server
+        .http
+        .get(format!("{}/v1/sync", server.base))
+        .basic_auth("u", Some("p"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), StatusCode::UNAUTHORIZED);
+    let mut forged = server.anonymous();
+    forged.token = Some("rla_forged".into());
+    assert_eq!(
+        forged
+            .send::<()>(Method::GET, "/v1/sync", None)
+            .await
+            .problem()
+            .code,
+        "invalid_token"
+    );
+
+    assert_eq!(
+        fingerprint(server.db()).await,
+        before,
+        "no malformed request changed the database"
+    );
+}

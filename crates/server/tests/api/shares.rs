@@ -1,0 +1,87 @@
+//! Share records are idempotent per (device, share id).
+
+use chrono::Utc;
+use relay_protocol::*;
+use relay_server::db::Backend;
+use reqwest::{Method, StatusCode};
+
+use crate::harness::*;
+
+crate::both_backends!(a_repeated_share_record_is_the_same_record);
+
+async fn a_repeated_share_record_is_the_same_record(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let org = server.org("acme").await;
+    let news = server.channel(&org, "news").await;
+    let curator = server
+        .person(&org, "Cora Curator", Role::Curator, "FR", "fr", "Comms")
+        .await;
+    let laptop = server
+        .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let phone = server.enrol(&org, &laptop.person().id).await;
+    let first = curator.publish(&article(&news, "Shareable")).await;
+    let second = curator.publish(&article(&news, "Also shareable")).await;
+
+    let record = NewShareRecord {
+        share_id: "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b".into(),
+        item_id: first.item.id.clone(),
+        network: Network::Bluesky,
+        shared_at: Utc::now(),
+        post_url: Some("https://bsky.app/profile/eve.test/post/3k".into()),
+    };
+    let created = laptop.send(Method::POST, "/v1/shares", Some(&record)).await;
+    assert_eq!(created.status, StatusCode::CREATED);
+    let created: ShareRecord = serde_json::from_value(created.body).unwrap();
+    assert_eq!(created.person_id, laptop.person().id);
+    assert_eq!(created.device_id, laptop.device_id());
+
+    // The answer was lost; the device retries (even concurrently): still one record.
+    let retries = futures::future::join_all(
+        (0..5).map(|_| laptop.send(Method::POST, "/v1/shares", Some(&record))),
+    )
+    .await;
+    for retry in retries {
+        assert_eq!(retry.status, StatusCode::OK, "{retry:?}");
+        let again: ShareRecord = serde_json::from_value(retry.body).unwrap();
+        assert_eq!(again.id, created.id);
+    }
+    // The same share id from another device is another share.
+    let other_device = phone.send(Method::POST, "/v1/shares", Some(&record)).await;
+    assert_eq!(other_device.status, StatusCode::CREATED);
+    // Reusing a share id for a different item is a client bug, refused.
+    let mut clash = record.clone();
+    clash.item_id = second.item.id.clone();
+    let clash = laptop.send(Method::POST, "/v1/shares", Some(&clash)).await;
+    assert_eq!(clash.status, StatusCode::CONFLICT);
+
+    let mine: Vec<ShareRecord> = laptop.get("/v1/shares").await;
+    assert_eq!(mine.len(), 2);
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shares")
+        .fetch_one(&server.db().read)
+        .await
+        .unwrap();
+    assert_eq!(count, 2);
+
+    // A share made just before a retraction is still recorded when it arrives late.
+    curator
+        .send_ok::<_, CuratedContent>(
+            Method::POST,
+            &format!("/v1/content/{}/retract", second.item.id),
+            Some(&RetractRequest::default()),
+        )
+        .await;
+    let late = NewShareRecord {
+        share_id: "late-1".into(),
+        item_id: second.item.id.clone(),
+        ..record
+    };
+    assert_eq!(
+        laptop
+            .send(Method::POST, "/v1/shares", Some(&late))
+            .await
+            .status,
+        StatusCode::CREATED
+    );
+}
