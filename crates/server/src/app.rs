@@ -13,6 +13,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::store::TokenLifetimes;
+use crate::auth::SessionCache;
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::events::Events;
@@ -32,6 +33,7 @@ pub struct Config {
 pub struct AppState {
     pub db: Db,
     pub events: Events,
+    pub sessions: SessionCache,
     pub config: Arc<Config>,
 }
 
@@ -40,6 +42,7 @@ impl AppState {
         AppState {
             db,
             events: Events::default(),
+            sessions: SessionCache::default(),
             config: Arc::new(config),
         }
     }

@@ -2,8 +2,9 @@
 //! devices of an organisation. Across several server instances, PostgreSQL LISTEN/NOTIFY
 //! carries each committed version to every instance.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -17,58 +18,84 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{cache, Caller, Invalidation, SessionCache};
 use crate::error::ApiError;
 
-/// The in-process fan-out of committed feed versions.
+/// The NOTIFY channel that carries committed feed versions between server instances.
+pub const FEED_CHANNEL: &str = "relay_feed";
+
+/// The in-process fan-out of committed feed versions, and the newest committed version known
+/// per organisation (which answers "nothing new" without a query).
 #[derive(Clone)]
 pub struct Events {
     tx: broadcast::Sender<Arc<(String, i64)>>,
+    heads: Arc<RwLock<HashMap<String, i64>>>,
 }
 
 impl Default for Events {
     fn default() -> Self {
         Events {
             tx: broadcast::channel(4096).0,
+            heads: Arc::default(),
         }
     }
 }
 
 impl Events {
+    /// Announces a committed version.
     pub fn publish(&self, org_id: &str, version: i64) {
+        self.observe(org_id, version);
         // No receivers is fine: nobody is connected.
         let _ = self.tx.send(Arc::new((org_id.to_owned(), version)));
+    }
+
+    /// Records a version read from the database (committed, so safe to serve up to).
+    pub fn observe(&self, org_id: &str, version: i64) {
+        if self.head(org_id).is_none_or(|known| known < version) {
+            let mut heads = self.heads.write().unwrap_or_else(|e| e.into_inner());
+            let head = heads.entry(org_id.to_owned()).or_insert(version);
+            *head = (*head).max(version);
+        }
+    }
+
+    /// The newest committed version this instance knows of.
+    pub fn head(&self, org_id: &str) -> Option<i64> {
+        self.heads
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(org_id)
+            .copied()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<(String, i64)>> {
         self.tx.subscribe()
     }
 
-    /// Forwards NOTIFYs from every server instance on the same PostgreSQL, reconnecting after
-    /// failures, until the process ends.
-    pub fn listen_postgres(&self, url: String) {
+    /// Forwards NOTIFYs from every server instance on the same PostgreSQL (feed versions and
+    /// session invalidations), reconnecting after failures, until the process ends.
+    pub fn listen_postgres(&self, url: String, sessions: SessionCache) {
         let events = self.clone();
         tokio::spawn(async move {
             loop {
                 match sqlx::postgres::PgListener::connect(&url).await {
                     Ok(mut listener) => {
-                        if let Err(err) = listener.listen("relay_feed").await {
-                            tracing::warn!(error = %err, "LISTEN failed");
-                        } else {
-                            tracing::info!("listening for feed versions from other instances");
-                            loop {
-                                match listener.recv().await {
-                                    Ok(note) => {
-                                        if let Some((org, version)) = note.payload().split_once(' ')
-                                        {
-                                            if let Ok(version) = version.parse() {
-                                                events.publish(org, version);
-                                            }
+                        match listener.listen_all([FEED_CHANNEL, cache::CHANNEL]).await {
+                            Err(err) => tracing::warn!(error = %err, "LISTEN failed"),
+                            Ok(()) => {
+                                tracing::info!("listening for other instances' changes");
+                                // Whatever was announced while nobody listened is unknown.
+                                sessions.invalidate(&Invalidation::All);
+                                loop {
+                                    match listener.recv().await {
+                                        Ok(note) => events.on_notification(
+                                            note.channel(),
+                                            note.payload(),
+                                            &sessions,
+                                        ),
+                                        Err(err) => {
+                                            tracing::warn!(error = %err, "lost the LISTEN connection");
+                                            break;
                                         }
-                                    }
-                                    Err(err) => {
-                                        tracing::warn!(error = %err, "lost the LISTEN connection");
-                                        break;
                                     }
                                 }
                             }
@@ -79,6 +106,18 @@ impl Events {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         });
+    }
+
+    fn on_notification(&self, channel: &str, payload: &str, sessions: &SessionCache) {
+        if channel == cache::CHANNEL {
+            if let Some(what) = Invalidation::parse(payload) {
+                sessions.invalidate(&what);
+            }
+        } else if let Some((org, version)) = payload.split_once(' ') {
+            if let Ok(version) = version.parse() {
+                self.publish(org, version);
+            }
+        }
     }
 }
 

@@ -33,7 +33,8 @@ impl FeedTx {
         let version = version.ok_or(ApiError::NotFound("organisation"))?;
         if db.backend == Backend::Postgres {
             // Delivered to every listening server instance when (and only if) this commits.
-            sqlx::query("SELECT pg_notify('relay_feed', $1)")
+            sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(crate::events::FEED_CHANNEL)
                 .bind(format!("{org_id} {version}"))
                 .execute(&mut *tx)
                 .await?;

@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::auth::{store as sessions, Caller};
+use crate::auth::{store as sessions, Caller, Invalidation};
 use crate::content::sanitize;
 use crate::db::rows::PersonRow;
 use crate::db::{new_id, now_ms, Db};
@@ -115,13 +115,13 @@ pub async fn find_by_email(db: &Db, org_id: &str, address: &str) -> Result<Perso
 /// Changes a person. A new country, language or department resets their devices' caches (their
 /// audience changed); deactivation revokes every session of theirs.
 pub async fn update(
-    db: &Db,
+    state: &AppState,
     org_id: &str,
     actor: Option<&str>,
     person_id: &str,
     patch: PersonUpdate,
 ) -> Result<Person, ApiError> {
-    let mut tx = db.begin().await?;
+    let mut tx = state.db.begin().await?;
     let row: Option<PersonRow> = sqlx::query_as(&format!(
         "SELECT {} FROM people WHERE id = $1 AND org_id = $2",
         PersonRow::COLUMNS
@@ -191,7 +191,11 @@ pub async fn update(
         serde_json::to_value(&patch)?,
     )
     .await?;
+    // Role, audience and activation travel with cached sessions: refresh them everywhere.
+    let stale = Invalidation::Person(person_id.to_owned());
+    stale.announce(&mut tx, state.db.backend).await?;
     tx.commit().await?;
+    state.sessions.invalidate(&stale);
     Ok(Person {
         id: row.id,
         name,
@@ -264,14 +268,7 @@ async fn patch(
 ) -> ApiResult<Json<Person>> {
     caller.require(Role::Admin)?;
     Ok(Json(
-        update(
-            &state.db,
-            &caller.org_id,
-            Some(&caller.person_id),
-            &id,
-            patch,
-        )
-        .await?,
+        update(&state, &caller.org_id, Some(&caller.person_id), &id, patch).await?,
     ))
 }
 

@@ -57,7 +57,9 @@ pub async fn start(
     let addr = listener.local_addr()?;
     crate::content::clock::spawn(state.clone(), clock_interval);
     if state.db.backend == Backend::Postgres {
-        state.events.listen_postgres(state.db.url().to_owned());
+        state
+            .events
+            .listen_postgres(state.db.url().to_owned(), state.sessions.clone());
     }
     let (stop, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());

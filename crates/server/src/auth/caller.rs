@@ -7,6 +7,7 @@ use crate::app::AppState;
 use crate::db::now_ms;
 use crate::error::ApiError;
 
+use super::cache::SessionRow;
 use super::hash_secret;
 
 /// The authenticated person and device behind a request, with what the sync feed needs to
@@ -21,7 +22,8 @@ pub struct Caller {
     pub language: String,
     pub department: String,
     pub audience_epoch: i64,
-    /// The organisation's feed version when the request was authenticated.
+    /// The organisation's newest feed version this server instance knows to be committed
+    /// (possibly a moment behind another instance's: see `sync`).
     pub org_version: i64,
     pub org_purged_below: i64,
 }
@@ -35,24 +37,6 @@ impl Caller {
             Err(ApiError::Forbidden(format!("this needs the {needed} role")))
         }
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct CallerRow {
-    device_id: String,
-    org_id: String,
-    person_id: String,
-    access_expires_at: i64,
-    revoked_at: Option<i64>,
-    last_seen_at: i64,
-    role: String,
-    active: i64,
-    country: String,
-    language: String,
-    department: String,
-    audience_epoch: i64,
-    version: i64,
-    purged_below: i64,
 }
 
 /// How stale `last_seen_at` may get before a request refreshes it: a write per request would
@@ -79,18 +63,28 @@ impl FromRequestParts<AppState> for Caller {
                 )
             })?;
 
-        let row: Option<CallerRow> = sqlx::query_as(
-            "SELECT s.device_id, s.org_id, s.person_id, s.access_expires_at, s.revoked_at, \
-                    s.last_seen_at, p.role, p.active, p.country, p.language, p.department, \
-                    p.audience_epoch, o.version, o.purged_below \
-             FROM sessions s JOIN people p ON p.id = s.person_id JOIN orgs o ON o.id = s.org_id \
-             WHERE s.access_hash = $1",
-        )
-        .bind(hash_secret(token))
-        .fetch_optional(&state.db.read)
-        .await?;
-        let row =
-            row.ok_or_else(|| ApiError::unauthorized("invalid_token", "unknown access token"))?;
+        let hash = hash_secret(token);
+        let row = match state.sessions.get(&hash) {
+            Some(row) => row,
+            None => {
+                let row: Option<SessionRow> = sqlx::query_as(
+                    "SELECT s.device_id, s.org_id, s.person_id, s.access_expires_at, s.revoked_at, \
+                            s.last_seen_at, p.role, p.active, p.country, p.language, p.department, \
+                            p.audience_epoch, o.version, o.purged_below \
+                     FROM sessions s JOIN people p ON p.id = s.person_id JOIN orgs o ON o.id = s.org_id \
+                     WHERE s.access_hash = $1",
+                )
+                .bind(&hash)
+                .fetch_optional(&state.db.read)
+                .await?;
+                let row = row.ok_or_else(|| {
+                    ApiError::unauthorized("invalid_token", "unknown access token")
+                })?;
+                state.events.observe(&row.org_id, row.version);
+                state.sessions.insert(hash.clone(), row.clone());
+                row
+            }
+        };
 
         let now = now_ms();
         if row.revoked_at.is_some() {
@@ -112,6 +106,7 @@ impl FromRequestParts<AppState> for Caller {
             ));
         }
         if now - row.last_seen_at > LAST_SEEN_GRANULARITY_MS {
+            state.sessions.touch(&hash, now);
             let db = state.db.clone();
             let device_id = row.device_id.clone();
             tokio::spawn(async move {
@@ -122,6 +117,7 @@ impl FromRequestParts<AppState> for Caller {
                     .await;
             });
         }
+        let org_version = state.events.head(&row.org_id).unwrap_or(row.version);
         Ok(Caller {
             role: row
                 .role
@@ -134,7 +130,7 @@ impl FromRequestParts<AppState> for Caller {
             language: row.language,
             department: row.department,
             audience_epoch: row.audience_epoch,
-            org_version: row.version,
+            org_version,
             org_purged_below: row.purged_below,
         })
     }

@@ -39,9 +39,7 @@ async fn refresh(
     State(state): State<AppState>,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Json<SessionTokens>> {
-    Ok(Json(
-        store::refresh(&state.db, state.config.tokens, &req.refresh_token).await?,
-    ))
+    Ok(Json(store::refresh(&state, &req.refresh_token).await?))
 }
 
 /// Who the session belongs to.
@@ -108,7 +106,7 @@ async fn revoke(
         Some(caller.person_id.as_str())
     };
     if store::revoke(
-        &state.db,
+        &state,
         &caller.org_id,
         &device_id,
         owner,

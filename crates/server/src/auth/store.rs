@@ -4,11 +4,12 @@ use chrono::Duration;
 use relay_protocol::{DeviceSession, EnrolResponse, Enrolment, Org, SessionTokens};
 use sqlx::AnyConnection;
 
+use crate::app::AppState;
 use crate::db::rows::{OrgRow, PersonRow};
 use crate::db::{new_id, now_ms, to_time, Db};
 use crate::error::ApiError;
 
-use super::{hash_secret, new_enrolment_code, new_token, normalise_code, TokenKind};
+use super::{hash_secret, new_enrolment_code, new_token, normalise_code, Invalidation, TokenKind};
 
 /// How long access and refresh tokens live.
 #[derive(Debug, Clone, Copy)]
@@ -231,11 +232,8 @@ struct RefreshRow {
 
 /// Trades a refresh token for a new token pair. Refresh tokens rotate: presenting one that was
 /// already rotated out means it leaked (or the device lost track), and signs the device out.
-pub async fn refresh(
-    db: &Db,
-    lifetimes: TokenLifetimes,
-    refresh_token: &str,
-) -> Result<SessionTokens, ApiError> {
+pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<SessionTokens, ApiError> {
+    let db = &state.db;
     let hash = hash_secret(refresh_token.trim());
     let mut tx = db.begin().await?;
     let row: Option<RefreshRow> = sqlx::query_as(
@@ -258,7 +256,10 @@ pub async fn refresh(
                 .bind(&device_id)
                 .execute(&mut *tx)
                 .await?;
+            let stale = Invalidation::Device(device_id.clone());
+            stale.announce(&mut tx, db.backend).await?;
             tx.commit().await?;
+            state.sessions.invalidate(&stale);
             tracing::warn!(
                 device_id,
                 "a rotated refresh token was reused; session revoked"
@@ -285,7 +286,7 @@ pub async fn refresh(
             "the session expired: enrol again",
         ));
     }
-    let tokens = issue(lifetimes, &row.device_id);
+    let tokens = issue(state.config.tokens, &row.device_id);
     sqlx::query(
         "UPDATE sessions SET access_hash = $1, access_expires_at = $2, refresh_hash = $3, \
          refresh_expires_at = $4, prev_refresh_hash = $5, last_seen_at = $6 WHERE device_id = $7",
@@ -299,7 +300,11 @@ pub async fn refresh(
     .bind(&row.device_id)
     .execute(&mut *tx)
     .await?;
+    // The previous access token stops working everywhere.
+    let stale = Invalidation::Device(row.device_id.clone());
+    stale.announce(&mut tx, db.backend).await?;
     tx.commit().await?;
+    state.sessions.invalidate(&stale);
     Ok(tokens)
 }
 
@@ -348,13 +353,13 @@ pub async fn list_sessions(
 /// Revokes one device session of the organisation; `owner` restricts it to one person's.
 /// Returns whether a session was found. Revoking twice is not an error.
 pub async fn revoke(
-    db: &Db,
+    state: &AppState,
     org_id: &str,
     device_id: &str,
     owner: Option<&str>,
     actor: Option<&str>,
 ) -> Result<bool, ApiError> {
-    let mut tx = db.begin().await?;
+    let mut tx = state.db.begin().await?;
     let found: Option<String> = sqlx::query_scalar(
         "SELECT person_id FROM sessions WHERE device_id = $1 AND org_id = $2 AND ($3 IS NULL OR person_id = $3)",
     )

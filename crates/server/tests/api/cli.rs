@@ -85,7 +85,13 @@ async fn demo_then_serve_gives_a_device_its_first_sync() {
     let empty = device.sync_page(cursor.as_deref(), 500).await;
     assert!(empty.changes.is_empty());
 
-    // A curator's command-line approval reaches the running server's devices.
+    // A curator's command-line approval reaches the running server's devices: they are told,
+    // then they sync.
+    let mut events = crate::events::EventStream::open(&device).await;
+    let head = events
+        .next_version(std::time::Duration::from_secs(5))
+        .await
+        .unwrap();
     let added = Command::new(bin)
         .args([
             "--database-url",
@@ -109,8 +115,15 @@ async fn demo_then_serve_gives_a_device_its_first_sync() {
         "{}",
         String::from_utf8_lossy(&added.stderr)
     );
-    replica.sync(&device, 500).await;
-    assert!(replica.titles().contains(&"Added from the CLI".to_owned()));
+    // (Adding and approving are two commits: the first event may be the draft's.)
+    while !replica.titles().contains(&"Added from the CLI".to_owned()) {
+        let told = events
+            .next_version(std::time::Duration::from_secs(10))
+            .await
+            .expect("an event for the CLI's change");
+        assert!(told > head);
+        replica.sync(&device, 500).await;
+    }
 
     // The demo pictures are served.
     let image = replica

@@ -1,0 +1,31 @@
+# Shared helpers of the scripts. Sourced, not run.
+
+# Starts the machine's PostgreSQL when it does not answer (the tests make their own databases).
+ensure_postgres() {
+    local host=127.0.0.1 port=5432
+    if command -v pg_isready >/dev/null && pg_isready -q -h "$host" -p "$port"; then
+        return 0
+    fi
+    if command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then
+        echo "starting PostgreSQL"
+        pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+        for _ in $(seq 1 30); do
+            pg_isready -q -h "$host" -p "$port" && return 0
+            sleep 1
+        done
+    fi
+    echo "warning: no PostgreSQL on $host:$port; its tests will say they skipped (and fail under CI=true)" >&2
+}
+
+# Installs Debian packages that are missing (needs root, as on CI and the dev machines).
+ensure_packages() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    done
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "installing ${missing[*]}"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+    fi
+}

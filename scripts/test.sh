@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test: unit, integration (SQLite and PostgreSQL) and, as they arrive, end-to-end.
+# Usage: scripts/test.sh [extra cargo test args]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_postgres
+export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
+cargo test --workspace --locked "$@"
