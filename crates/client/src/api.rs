@@ -1,0 +1,316 @@
+//! The central server's API as the device speaks it: enrolment, token refresh, the feed, share
+//! records and live events. Tokens come from and go to the [`SecretStore`], never SQLite.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::stream::BoxStream;
+use futures::StreamExt;
+use relay_protocol::{
+    EnrolRequest, EnrolResponse, NewShareRecord, Problem, RefreshRequest, SessionTokens,
+    ShareRecord, SyncPage, VersionEvent,
+};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::error::ClientError;
+use crate::secrets::SecretStore;
+
+/// The keychain entry holding the device session.
+pub const SESSION_SECRET: &str = "server-session";
+
+/// What the keychain holds for the server session.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct StoredSession {
+    access_token: String,
+    access_expires_at: DateTime<Utc>,
+    refresh_token: String,
+}
+
+impl From<&SessionTokens> for StoredSession {
+    fn from(t: &SessionTokens) -> Self {
+        StoredSession {
+            access_token: t.access_token.clone(),
+            access_expires_at: t.access_expires_at,
+            refresh_token: t.refresh_token.clone(),
+        }
+    }
+}
+
+/// A client of one server, for one enrolled device.
+#[derive(Clone)]
+pub struct ServerApi {
+    base: String,
+    http: reqwest::Client,
+    secrets: Arc<dyn SecretStore>,
+    /// One refresh at a time: refresh tokens rotate, and a replayed one signs the device out.
+    refreshing: Arc<tokio::sync::Mutex<()>>,
+}
+
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .user_agent(concat!("relay-client/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .expect("HTTP client")
+}
+
+impl ServerApi {
+    pub fn new(base: &str, http: reqwest::Client, secrets: Arc<dyn SecretStore>) -> ServerApi {
+        ServerApi {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+            secrets,
+            refreshing: Arc::default(),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// Redeems an enrolment code and keeps the session in the keychain.
+    pub async fn enrol(
+        &self,
+        code: &str,
+        device_name: &str,
+        platform: &str,
+    ) -> Result<EnrolResponse, ClientError> {
+        let request = EnrolRequest {
+            code: code.to_owned(),
+            device_name: device_name.to_owned(),
+            platform: platform.to_owned(),
+        };
+        let response = self
+            .http
+            .post(self.url("/v1/enrol"))
+            .json(&request)
+            .send()
+            .await?;
+        let enrolled: EnrolResponse = decode(response).await?;
+        self.store_session(&enrolled.session)?;
+        Ok(enrolled)
+    }
+
+    pub fn has_session(&self) -> Result<bool, ClientError> {
+        Ok(self.secrets.get(SESSION_SECRET)?.is_some())
+    }
+
+    /// Forgets the session (the outbox and the rest of the device's data stay).
+    pub fn forget_session(&self) -> Result<(), ClientError> {
+        self.secrets.delete(SESSION_SECRET)
+    }
+
+    fn store_session(&self, tokens: &SessionTokens) -> Result<(), ClientError> {
+        self.secrets.set(
+            SESSION_SECRET,
+            &serde_json::to_string(&StoredSession::from(tokens))?,
+        )
+    }
+
+    fn session(&self) -> Result<StoredSession, ClientError> {
+        let raw = self
+            .secrets
+            .get(SESSION_SECRET)?
+            .ok_or(ClientError::NotEnrolled)?;
+        serde_json::from_str(&raw).map_err(|_| ClientError::NotEnrolled)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// An access token good for at least a minute, refreshing it when needed.
+    async fn access_token(&self, force_refresh: bool) -> Result<String, ClientError> {
+        let session = self.session()?;
+        if !force_refresh && session.access_expires_at > Utc::now() + chrono::Duration::seconds(60)
+        {
+            return Ok(session.access_token);
+        }
+        let _guard = self.refreshing.lock().await;
+        // Another task may have refreshed while this one waited.
+        let current = self.session()?;
+        if current.access_token != session.access_token {
+            return Ok(current.access_token);
+        }
+        let response = self
+            .http
+            .post(self.url("/v1/session/refresh"))
+            .json(&RefreshRequest {
+                refresh_token: current.refresh_token,
+            })
+            .send()
+            .await?;
+        let tokens: SessionTokens = decode(response).await?;
+        // Stored before use: if the process dies now, the new pair is what survives.
+        self.store_session(&tokens)?;
+        Ok(tokens.access_token)
+    }
+
+    /// Sends an authenticated request, refreshing an expired token once.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&dyn erased::Body>,
+    ) -> Result<reqwest::Response, ClientError> {
+        let mut refreshed = false;
+        loop {
+            let token = self.access_token(refreshed).await?;
+            let mut request = self
+                .http
+                .request(method.clone(), self.url(path))
+                .bearer_auth(token);
+            if let Some(body) = body {
+                request = request
+                    .header("content-type", "application/json")
+                    .body(body.to_json()?);
+            }
+            let response = request.send().await?;
+            if response.status() == StatusCode::UNAUTHORIZED && !refreshed {
+                let problem = problem_of(response).await;
+                if problem.code == "token_expired" {
+                    refreshed = true;
+                    continue;
+                }
+                return Err(signed_out_or(problem));
+            }
+            return Ok(response);
+        }
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&dyn erased::Body>,
+    ) -> Result<T, ClientError> {
+        decode(self.send(method, path, body).await?).await
+    }
+
+    pub async fn sync_page(
+        &self,
+        cursor: Option<&str>,
+        limit: u32,
+    ) -> Result<SyncPage, ClientError> {
+        let mut path = format!("/v1/sync?limit={limit}");
+        if let Some(c) = cursor {
+            path.push_str("&cursor=");
+            path.extend(url::form_urlencoded::byte_serialize(c.as_bytes()));
+        }
+        self.call(Method::GET, &path, None).await
+    }
+
+    pub async fn record_share(&self, record: &NewShareRecord) -> Result<ShareRecord, ClientError> {
+        self.call(Method::POST, "/v1/shares", Some(record)).await
+    }
+
+    pub async fn me(&self) -> Result<relay_protocol::Me, ClientError> {
+        self.call(Method::GET, "/v1/me", None).await
+    }
+
+    /// The server's live `version` events, until the connection drops.
+    pub async fn events(
+        &self,
+    ) -> Result<BoxStream<'static, Result<i64, ClientError>>, ClientError> {
+        let response = self.send(Method::GET, "/v1/events", None).await?;
+        if !response.status().is_success() {
+            return Err(ClientError::Server(problem_of(response).await));
+        }
+        let bytes = response.bytes_stream();
+        let stream = futures::stream::unfold(
+            (bytes, String::new()),
+            |(mut bytes, mut buffer)| async move {
+                loop {
+                    if let Some(end) = buffer.find("\n\n") {
+                        let event: String = buffer.drain(..end + 2).collect();
+                        let is_version = event.lines().any(|l| l == "event: version");
+                        let data = event
+                            .lines()
+                            .find_map(|l| l.strip_prefix("data: "))
+                            .map(str::to_owned);
+                        if let (true, Some(data)) = (is_version, data) {
+                            let parsed = serde_json::from_str::<VersionEvent>(&data)
+                                .map(|v| v.version)
+                                .map_err(ClientError::from);
+                            return Some((parsed, (bytes, buffer)));
+                        }
+                        continue;
+                    }
+                    match bytes.next().await {
+                        Some(Ok(chunk)) => buffer.push_str(&String::from_utf8_lossy(&chunk)),
+                        Some(Err(e)) => return Some((Err(ClientError::from(e)), (bytes, buffer))),
+                        None => return None,
+                    }
+                }
+            },
+        );
+        Ok(stream.boxed())
+    }
+}
+
+/// Serialisable request bodies, behind a trait object so `send` is not generic.
+mod erased {
+    pub trait Body: Sync {
+        fn to_json(&self) -> Result<Vec<u8>, serde_json::Error>;
+    }
+    impl<T: serde::Serialize + Sync> Body for T {
+        fn to_json(&self) -> Result<Vec<u8>, serde_json::Error> {
+            serde_json::to_vec(self)
+        }
+    }
+}
+
+async fn problem_of(response: reqwest::Response) -> Problem {
+    let status = response.status();
+    let fallback = Problem {
+        kind: "about:blank".into(),
+        title: status.canonical_reason().unwrap_or("error").into(),
+        status: status.as_u16(),
+        detail: None,
+        code: "unknown".into(),
+    };
+    match response.bytes().await {
+        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or(fallback),
+        Err(_) => fallback,
+    }
+}
+
+fn signed_out_or(problem: Problem) -> ClientError {
+    match problem.code.as_str() {
+        "session_revoked" | "session_expired" | "invalid_token" | "missing_token" => {
+            ClientError::SignedOut(problem.detail.unwrap_or(problem.code))
+        }
+        _ => ClientError::Server(problem),
+    }
+}
+
+async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response.json().await?);
+    }
+    if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
+        let wait = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(5);
+        return Err(ClientError::RetryAfter(wait.min(3600)));
+    }
+    let problem = problem_of(response).await;
+    if status == StatusCode::UNAUTHORIZED {
+        return Err(match problem.code.as_str() {
+            "invalid_code" => ClientError::Invalid(
+                problem
+                    .detail
+                    .unwrap_or_else(|| "invalid enrolment code".into()),
+            ),
+            _ => signed_out_or(problem),
+        });
+    }
+    Err(ClientError::Server(problem))
+}

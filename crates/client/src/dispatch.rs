@@ -1,0 +1,209 @@
+//! Sending the outbox: due shares go to their network, posted shares are recorded on the
+//! server, and shares interrupted mid-send are reconciled before anything is sent again.
+
+use std::time::Duration;
+
+use rand::Rng;
+use relay_protocol::NewShareRecord;
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::error::ClientError;
+use crate::social::PostError;
+use crate::store::{now_ms, Share, ShareState};
+
+/// After this many failed attempts a share stops retrying by itself and waits for the person.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// What a dispatch did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DispatchReport {
+    pub posted: usize,
+    pub failed: usize,
+    pub waiting: usize,
+    pub recorded: usize,
+    pub reconciled: usize,
+}
+
+/// The keychain entry of a social account's token.
+pub fn account_secret(account_id: &str) -> String {
+    format!("account:{account_id}")
+}
+
+impl Engine {
+    /// Sends every due share, then records posted ones on the server. Offline, shares stay
+    /// queued; nothing is lost.
+    pub async fn dispatch(&self) -> Result<DispatchReport, ClientError> {
+        let mut report = DispatchReport {
+            reconciled: self.reconcile().await?,
+            ..Default::default()
+        };
+        // Accounts that asked to wait (reconnect, rate limit) are skipped for this round.
+        let mut held: Vec<String> = Vec::new();
+        while let Some(share) = self.store.claim_due(now_ms())? {
+            if held.contains(&share.account_id) {
+                self.store
+                    .requeue(&share.id, Some(now_ms() + 1000), share.reason.as_deref())?;
+                report.waiting += 1;
+                break;
+            }
+            match self.send(&share).await {
+                Ok(()) => report.posted += 1,
+                Err(Held::Account(reason)) => {
+                    held.push(share.account_id.clone());
+                    self.store
+                        .requeue(&share.id, Some(now_ms() + 60_000), Some(&reason))?;
+                    report.waiting += 1;
+                }
+                Err(Held::Until(at, reason)) => {
+                    held.push(share.account_id.clone());
+                    self.store.requeue(&share.id, Some(at), Some(&reason))?;
+                    report.waiting += 1;
+                }
+                Err(Held::Failed) => report.failed += 1,
+            }
+        }
+        report.recorded = self.record_posted().await?;
+        Ok(report)
+    }
+
+    /// One share, already marked `sending`.
+    async fn send(&self, share: &Share) -> Result<(), Held> {
+        let fail = |reason: String, retryable: bool| -> Held {
+            let give_up = share.attempts >= MAX_ATTEMPTS;
+            let next = (retryable && !give_up)
+                .then(|| now_ms() + retry_delay(share.attempts).as_millis() as i64);
+            let reason = if give_up {
+                format!("{reason} (gave up after {} attempts)", share.attempts)
+            } else {
+                reason
+            };
+            if let Err(e) = self
+                .store
+                .mark_failed(&share.id, &reason, retryable && !give_up, next)
+            {
+                tracing::error!(error = %e, "could not record a failed share");
+            }
+            Held::Failed
+        };
+        let account = match self.store.account(&share.account_id) {
+            Ok(Some(a)) => a,
+            Ok(None) => return Err(fail("the account was disconnected".into(), false)),
+            Err(e) => return Err(fail(e.to_string(), true)),
+        };
+        let Some(network) = self.networks.get(&account.provider) else {
+            return Err(fail(
+                format!("this app cannot post to {} accounts", account.provider),
+                false,
+            ));
+        };
+        let token = match self.secrets.get(&account_secret(&account.id)) {
+            Ok(t) => t,
+            Err(e) => return Err(fail(e.to_string(), true)),
+        };
+        match network.post(&account, token.as_deref(), share).await {
+            Ok(posted) => {
+                self.store
+                    .mark_posted(&share.id, &posted.id, posted.url.as_deref())
+                    .map_err(|e| fail(e.to_string(), true))?;
+                Ok(())
+            }
+            Err(PostError::Transient(m)) => Err(fail(m, true)),
+            Err(PostError::Rejected(m)) => Err(fail(m, false)),
+            Err(PostError::AuthExpired(m)) => {
+                let _ = self.store.set_account_status(&account.id, "reconnect");
+                Err(Held::Account(format!(
+                    "waiting for the account to be reconnected ({m})"
+                )))
+            }
+            Err(PostError::RateLimited { retry_after }) => Err(Held::Until(
+                now_ms() + retry_after.as_millis() as i64,
+                format!("the network asked to wait {} s", retry_after.as_secs()),
+            )),
+        }
+    }
+
+    /// Shares found `sending` (the app stopped mid-send): asks the network whether the post
+    /// went out. Posted ones are marked so; others go back to the queue, which is safe because
+    /// every post carries the share's idempotency key. Unreachable: left for next time.
+    pub async fn reconcile(&self) -> Result<usize, ClientError> {
+        let mut reconciled = 0;
+        for share in self.store.shares(Some(ShareState::Sending))? {
+            let Some(account) = self.store.account(&share.account_id)? else {
+                self.store
+                    .mark_failed(&share.id, "the account was disconnected", false, None)?;
+                continue;
+            };
+            let Some(network) = self.networks.get(&account.provider) else {
+                continue;
+            };
+            let token = self.secrets.get(&account_secret(&account.id))?;
+            match network.find(&account, token.as_deref(), &share).await {
+                Ok(Some(posted)) => {
+                    self.store
+                        .mark_posted(&share.id, &posted.id, posted.url.as_deref())?;
+                    reconciled += 1;
+                }
+                Ok(None) => {
+                    self.store
+                        .requeue(&share.id, None, Some("interrupted; sending again"))?;
+                    reconciled += 1;
+                }
+                Err(e) => tracing::info!(share = %share.id, error = %e, "cannot reconcile yet"),
+            }
+        }
+        Ok(reconciled)
+    }
+
+    /// Tells the server about posted shares it has not acknowledged (idempotent there).
+    async fn record_posted(&self) -> Result<usize, ClientError> {
+        let pending = self.store.unrecorded()?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let api = match self.api() {
+            Ok(api) => api,
+            Err(ClientError::NotEnrolled) => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut recorded = 0;
+        for share in pending {
+            let record = NewShareRecord {
+                share_id: share.id.clone(),
+                item_id: share.item_id.clone(),
+                network: share.network,
+                shared_at: share.posted_at.unwrap_or_else(chrono::Utc::now),
+                post_url: share.post_url.clone(),
+            };
+            match self.check(api.record_share(&record).await) {
+                Ok(_) => {
+                    self.store.mark_recorded(&share.id)?;
+                    recorded += 1;
+                }
+                // Offline or busy: the next dispatch tries again.
+                Err(e) if e.is_transient() => break,
+                Err(ClientError::SignedOut(_) | ClientError::NotEnrolled) => break,
+                Err(e) => {
+                    tracing::warn!(share = %share.id, error = %e, "the server refused a share record")
+                }
+            }
+        }
+        Ok(recorded)
+    }
+}
+
+/// Why a share did not go out this round.
+enum Held {
+    /// Recorded as failed (retrying later or waiting for the person).
+    Failed,
+    /// The account cannot post until reconnected: the share waits, not failed.
+    Account(String),
+    /// The network asked to wait until then.
+    Until(i64, String),
+}
+
+/// 30 s, 1 min, 2 min... up to 1 h, with jitter so a fleet does not retry in step.
+fn retry_delay(attempts: u32) -> Duration {
+    let base = (30_000u64 << attempts.saturating_sub(1).min(7)).min(3_600_000);
+    Duration::from_millis(rand::thread_rng().gen_range(base * 4 / 5..=base))
+}

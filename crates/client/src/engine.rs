@@ -1,0 +1,226 @@
+//! The device engine: one data folder, one server, one person. The desktop app, a future
+//! mobile app and the `relay` command line all drive this.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::api::{http_client, ServerApi};
+use crate::error::ClientError;
+use crate::images::ImageCache;
+use crate::notify::{Notifier, Silent};
+use crate::secrets::{KeyringStore, SecretStore};
+use crate::social::Networks;
+use crate::store::{ShareState, Store};
+
+const SERVER_KEY: &str = "server.url";
+const DEVICE_KEY: &str = "device.id";
+const ME_KEY: &str = "device.me";
+const SIGNED_OUT_KEY: &str = "device.signed_out";
+pub(crate) const PAUSED_UNTIL_KEY: &str = "notifications.paused_until";
+
+/// Where the device stands, for `relay status` and the app's header.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub server: Option<String>,
+    pub device_id: Option<String>,
+    pub person: Option<String>,
+    pub organisation: Option<String>,
+    pub signed_in: bool,
+    /// Why the server signed the device out, when it did.
+    pub signed_out_reason: Option<String>,
+    pub synced: bool,
+    pub items: u64,
+    pub unread: u64,
+    pub queued_shares: u64,
+    pub failed_shares: u64,
+}
+
+/// The engine. Cheap to clone.
+#[derive(Clone)]
+pub struct Engine {
+    pub(crate) store: Store,
+    pub(crate) secrets: Arc<dyn SecretStore>,
+    pub(crate) http: reqwest::Client,
+    pub(crate) networks: Networks,
+    pub(crate) notifier: Arc<dyn Notifier>,
+    pub(crate) images: ImageCache,
+    data_dir: PathBuf,
+}
+
+impl Engine {
+    /// Opens the engine on `data_dir` with secrets in `secrets`.
+    pub fn open(data_dir: &Path, secrets: Arc<dyn SecretStore>) -> Result<Engine, ClientError> {
+        let store = Store::open(&data_dir.join("relay.db"))?;
+        let http = http_client();
+        let images = ImageCache::new(
+            data_dir.join("images"),
+            store.clone(),
+            http.clone(),
+            100 * 1024 * 1024,
+        );
+        Ok(Engine {
+            store,
+            secrets,
+            networks: Networks::standard(http.clone()),
+            http,
+            notifier: Arc::new(Silent),
+            images,
+            data_dir: data_dir.to_owned(),
+        })
+    }
+
+    /// Opens the engine with secrets in the OS keychain, under a name of this data folder's own.
+    pub fn open_with_keychain(data_dir: &Path) -> Result<Engine, ClientError> {
+        let digest = Sha256::digest(data_dir.to_string_lossy().as_bytes());
+        let service = format!("relay-{:x}", digest)[..18].to_owned();
+        Engine::open(data_dir, Arc::new(KeyringStore::new(service)))
+    }
+
+    /// The platform's data folder for Relay (`~/.local/share/relay` on Linux).
+    pub fn default_data_dir() -> PathBuf {
+        directories::ProjectDirs::from("dev", "Relay", "relay")
+            .map(|d| d.data_dir().to_owned())
+            .unwrap_or_else(|| PathBuf::from(".relay"))
+    }
+
+    pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Engine {
+        self.notifier = notifier;
+        self
+    }
+
+    pub fn with_networks(mut self, networks: Networks) -> Engine {
+        self.networks = networks;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn images(&self) -> &ImageCache {
+        &self.images
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn secrets(&self) -> &Arc<dyn SecretStore> {
+        &self.secrets
+    }
+
+    pub(crate) fn api(&self) -> Result<ServerApi, ClientError> {
+        let server = self
+            .store
+            .setting(SERVER_KEY)?
+            .ok_or(ClientError::NotEnrolled)?;
+        Ok(ServerApi::new(
+            &server,
+            self.http.clone(),
+            self.secrets.clone(),
+        ))
+    }
+
+    /// Enrols this device with `server` using a one-time code. Starts from an empty cache (a
+    /// different server or person would not share it); the outbox stays.
+    pub async fn enrol(
+        &self,
+        server: &str,
+        code: &str,
+        device_name: &str,
+    ) -> Result<Status, ClientError> {
+        let server = server.trim().trim_end_matches('/');
+        let parsed = url::Url::parse(server)
+            .map_err(|e| ClientError::Invalid(format!("the server URL is not valid: {e}")))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(ClientError::Invalid(
+                "the server URL must start with https:// (or http:// on a test machine)".into(),
+            ));
+        }
+        let api = ServerApi::new(server, self.http.clone(), self.secrets.clone());
+        let enrolled = api.enrol(code, device_name, std::env::consts::OS).await?;
+        self.store.clear_cache()?;
+        self.store.set_setting(SERVER_KEY, server)?;
+        self.store
+            .set_setting(DEVICE_KEY, &enrolled.session.device_id)?;
+        self.store.set_setting(
+            ME_KEY,
+            &serde_json::to_string(&(&enrolled.person, &enrolled.org))?,
+        )?;
+        self.store.remove_setting(SIGNED_OUT_KEY)?;
+        self.status()
+    }
+
+    pub fn status(&self) -> Result<Status, ClientError> {
+        let me: Option<(relay_protocol::Person, relay_protocol::Org)> = self
+            .store
+            .setting(ME_KEY)?
+            .and_then(|raw| serde_json::from_str(&raw).ok());
+        let signed_in = self
+            .api()
+            .and_then(|api| api.has_session())
+            .unwrap_or(false);
+        Ok(Status {
+            server: self.store.setting(SERVER_KEY)?,
+            device_id: self.store.setting(DEVICE_KEY)?,
+            person: me.as_ref().map(|(p, _)| p.name.clone()),
+            organisation: me.as_ref().map(|(_, o)| o.name.clone()),
+            signed_in,
+            signed_out_reason: self.store.setting(SIGNED_OUT_KEY)?,
+            synced: self.store.cursor()?.is_some(),
+            items: self.store.item_count()?,
+            unread: self.store.unread_count()?,
+            queued_shares: self.store.count_shares(ShareState::Queued)?,
+            failed_shares: self.store.count_shares(ShareState::Failed)?,
+        })
+    }
+
+    /// The server ended this device's session: forget it and the content cache (the company
+    /// took access back), keep the outbox and accounts (the person's own).
+    pub(crate) fn signed_out(&self, reason: &str) -> Result<(), ClientError> {
+        if let Ok(api) = self.api() {
+            api.forget_session()?;
+        }
+        self.store.clear_cache()?;
+        self.store.set_setting(SIGNED_OUT_KEY, reason)?;
+        tracing::warn!(reason, "the server signed this device out");
+        Ok(())
+    }
+
+    /// Sign out on request: forget the session here. The outbox stays.
+    pub fn sign_out(&self) -> Result<(), ClientError> {
+        self.signed_out("signed out on this device")
+    }
+
+    /// Pauses new-content notifications until `until` (`None`: resume).
+    pub fn pause_notifications(
+        &self,
+        until: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> Result<(), ClientError> {
+        match until {
+            Some(t) => self
+                .store
+                .set_setting(PAUSED_UNTIL_KEY, &t.timestamp_millis().to_string()),
+            None => self.store.remove_setting(PAUSED_UNTIL_KEY),
+        }
+    }
+
+    pub(crate) fn notifications_paused(&self) -> Result<bool, ClientError> {
+        let until: Option<i64> = self
+            .store
+            .setting(PAUSED_UNTIL_KEY)?
+            .and_then(|v| v.parse().ok());
+        Ok(until.is_some_and(|u| u > crate::store::now_ms()))
+    }
+
+    /// Maps "the server says this session is over" to a clean local sign-out.
+    pub(crate) fn check<T>(&self, result: Result<T, ClientError>) -> Result<T, ClientError> {
+        if let Err(ClientError::SignedOut(reason)) = &result {
+            self.signed_out(reason)?;
+        }
+        result
+    }
+}

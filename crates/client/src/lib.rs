@@ -1,0 +1,25 @@
+//! Relay's device engine, with no Tauri dependency: the desktop app, a future mobile app and
+//! the `relay` command line share it.
+//!
+//! - [`store`]: the SQLite cache (content, FTS5 search, marks) and the person's own data
+//!   (outbox, accounts);
+//! - [`sync`]: the feed, page by page, and live mode;
+//! - [`dispatch`]: sending the outbox and recording shares on the server;
+//! - [`secrets`]: the OS keychain behind [`secrets::SecretStore`];
+//! - [`social`]: the networks behind [`social::SocialNetwork`];
+//! - [`notify`]: which syncs deserve a notification.
+
+pub mod api;
+pub mod dispatch;
+pub mod engine;
+pub mod error;
+pub mod html;
+pub mod images;
+pub mod notify;
+pub mod secrets;
+pub mod social;
+pub mod store;
+pub mod sync;
+
+pub use engine::{Engine, Status};
+pub use error::ClientError;

@@ -1,0 +1,95 @@
+//! The device's SQLite database: one file in the platform's data folder, WAL, migrations
+//! embedded in the binary. Every write that moves the device from one state to another is one
+//! transaction, so a crash leaves either the old state or the new one.
+
+mod accounts;
+mod items;
+mod outbox;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension};
+
+pub use accounts::Account;
+pub use items::{ApplyOutcome, FeedItem, FeedQuery};
+pub use outbox::{NewShare, Share, ShareState};
+
+use crate::error::ClientError;
+
+/// Schema versions, in order; `PRAGMA user_version` records how many have run.
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+
+/// The device database. Cheap to clone; one connection behind a mutex (SQLite serialises
+/// writers anyway, and every operation here is short).
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating when missing) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, ClientError> {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let conn = Connection::open(path)?;
+        Store::init(conn)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn in_memory() -> Result<Store, ClientError> {
+        Store::init(Connection::open_in_memory()?)
+    }
+
+    fn init(mut conn: Connection) -> Result<Store, ClientError> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        for (n, sql) in MIGRATIONS.iter().enumerate().skip(done) {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", n + 1)?;
+            tx.commit()?;
+        }
+        Ok(Store {
+            conn: Arc::new(Mutex::new(conn)),
+        })
+    }
+
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>, ClientError> {
+        Ok(self
+            .conn()
+            .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
+            .optional()?)
+    }
+
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), ClientError> {
+        self.conn().execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn remove_setting(&self, key: &str) -> Result<(), ClientError> {
+        self.conn()
+            .execute("DELETE FROM settings WHERE key = ?1", [key])?;
+        Ok(())
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}

@@ -1,0 +1,198 @@
+//! Bringing the cache up to date: page after page, each applied with its cursor in one
+//! transaction, with progress; and live mode, which follows the server's events.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use rand::Rng;
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::error::ClientError;
+use crate::notify;
+
+/// Page size asked of the server.
+pub const PAGE_SIZE: u32 = 500;
+
+/// How far a sync has come, for a progress bar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    /// Feed entries processed.
+    pub done: u64,
+    /// Entries in this run, when the server said.
+    pub total: Option<u64>,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SyncReport {
+    pub pages: u32,
+    pub upserted: usize,
+    pub deleted: usize,
+    pub new_items: usize,
+    pub cancelled_shares: usize,
+    pub reset: bool,
+    pub first_sync: bool,
+    pub notified: bool,
+}
+
+impl Engine {
+    /// Syncs until the cache holds everything the server has for this person.
+    pub async fn sync(
+        &self,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<SyncReport, ClientError> {
+        let result = self.sync_inner(progress).await;
+        self.check(result)
+    }
+
+    async fn sync_inner(
+        &self,
+        progress: &mut (dyn FnMut(Progress) + Send),
+    ) -> Result<SyncReport, ClientError> {
+        let api = self.api()?;
+        let first_sync = self.store.cursor()?.is_none();
+        let mut report = SyncReport {
+            first_sync,
+            ..Default::default()
+        };
+        let mut outcomes = Vec::new();
+        let mut done = 0u64;
+        let mut total: Option<u64> = None;
+        loop {
+            let cursor = self.store.cursor()?;
+            let page = api.sync_page(cursor.as_deref(), PAGE_SIZE).await?;
+            let store = self.store.clone();
+            let page_for_store = page.clone();
+            let outcome = tokio::task::spawn_blocking(move || store.apply_page(&page_for_store))
+                .await
+                .map_err(|e| ClientError::Invalid(format!("sync worker failed: {e}")))??;
+            report.pages += 1;
+            report.upserted += outcome.upserted;
+            report.deleted += outcome.deleted;
+            report.new_items += outcome.new_items.len();
+            report.cancelled_shares += outcome.cancelled_shares;
+            report.reset |= outcome.reset;
+            if outcome.reset {
+                done = 0;
+                total = None;
+            }
+            // Entries the server skipped (not meant for this person) count as done too.
+            let after = page.remaining.unwrap_or(0);
+            if total.is_none() && page.has_more {
+                total = Some(page.changes.len() as u64 + after);
+            }
+            done = match total {
+                Some(t) => t.saturating_sub(after),
+                None => done + page.changes.len() as u64,
+            };
+            progress(Progress {
+                done,
+                total: total.or(Some(done)),
+            });
+            outcomes.push(outcome);
+            if !page.has_more {
+                break;
+            }
+        }
+        let followed = self.store.followed_channels()?;
+        if let Some(n) = notify::decide(
+            &outcomes,
+            first_sync,
+            self.notifications_paused()?,
+            &followed,
+        ) {
+            self.notifier.notify(&n);
+            report.notified = true;
+        }
+        Ok(report)
+    }
+
+    /// Live mode: syncs and sends due shares now, then whenever the server announces a new
+    /// version or a scheduled share falls due, reconnecting with backoff after failures.
+    /// Returns only on a permanent error (signed out, not enrolled).
+    pub async fn watch(
+        &self,
+        on_sync: &mut (dyn FnMut(&SyncReport) + Send),
+    ) -> Result<(), ClientError> {
+        let mut failures = 0u32;
+        loop {
+            let round = async {
+                let report = self.sync(&mut |_| {}).await?;
+                on_sync(&report);
+                self.dispatch().await?;
+                let mut events = self.api()?.events().await?;
+                let mut known = i64::MIN;
+                loop {
+                    let wait = self.until_next_due()?;
+                    tokio::select! {
+                        event = events.next() => match event {
+                            Some(Ok(version)) if version > known => {
+                                known = version;
+                                let report = self.sync(&mut |_| {}).await?;
+                                on_sync(&report);
+                                self.dispatch().await?;
+                            }
+                            Some(Ok(_)) => {}
+                            Some(Err(e)) => return Err::<(), _>(e),
+                            None => return Err(ClientError::Offline("the event stream ended".into())),
+                        },
+                        _ = tokio::time::sleep(wait) => {
+                            self.dispatch().await?;
+                        }
+                    }
+                    failures = 0;
+                }
+            };
+            match round.await {
+                Err(e @ (ClientError::SignedOut(_) | ClientError::NotEnrolled)) => return Err(e),
+                Err(e) => {
+                    failures += 1;
+                    let wait = backoff(failures, &e);
+                    tracing::info!(error = %e, wait_ms = wait.as_millis() as u64, "live mode interrupted; retrying");
+                    tokio::time::sleep(wait).await;
+                }
+                Ok(()) => {}
+            }
+        }
+    }
+
+    fn until_next_due(&self) -> Result<Duration, ClientError> {
+        let next = self.store.next_due()?;
+        let now = crate::store::now_ms();
+        Ok(match next {
+            Some(t) if t > now => {
+                Duration::from_millis((t - now) as u64).min(Duration::from_secs(60))
+            }
+            Some(_) => Duration::from_millis(200),
+            None => Duration::from_secs(60),
+        })
+    }
+}
+
+/// Exponential backoff with full jitter, capped at five minutes; a server's `Retry-After` wins.
+pub fn backoff(failures: u32, error: &ClientError) -> Duration {
+    if let ClientError::RetryAfter(secs) = error {
+        return Duration::from_secs(*secs);
+    }
+    let cap = 300_000f64;
+    let ceiling = (500f64 * 2f64.powi(failures.min(20) as i32)).min(cap);
+    Duration::from_millis(rand::thread_rng().gen_range(ceiling / 2.0..=ceiling) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_honours_retry_after() {
+        let offline = ClientError::Offline("x".into());
+        assert!(backoff(1, &offline) <= Duration::from_secs(1));
+        assert!(backoff(30, &offline) <= Duration::from_secs(300));
+        assert!(backoff(30, &offline) >= Duration::from_secs(150));
+        assert_eq!(
+            backoff(1, &ClientError::RetryAfter(42)),
+            Duration::from_secs(42)
+        );
+    }
+}
