@@ -47,6 +47,7 @@ pub struct Engine {
     pub(crate) networks: Networks,
     pub(crate) notifier: Arc<dyn Notifier>,
     pub(crate) images: ImageCache,
+    pub(crate) page_size: u32,
     data_dir: PathBuf,
 }
 
@@ -68,15 +69,23 @@ impl Engine {
             http,
             notifier: Arc::new(Silent),
             images,
+            page_size: crate::sync::PAGE_SIZE,
             data_dir: data_dir.to_owned(),
         })
     }
 
     /// Opens the engine with secrets in the OS keychain, under a name of this data folder's own.
     pub fn open_with_keychain(data_dir: &Path) -> Result<Engine, ClientError> {
+        Engine::open(
+            data_dir,
+            Arc::new(KeyringStore::new(Engine::keychain_service(data_dir))),
+        )
+    }
+
+    /// The keychain service name of a data folder (one per installation).
+    pub fn keychain_service(data_dir: &Path) -> String {
         let digest = Sha256::digest(data_dir.to_string_lossy().as_bytes());
-        let service = format!("relay-{:x}", digest)[..18].to_owned();
-        Engine::open(data_dir, Arc::new(KeyringStore::new(service)))
+        format!("relay-{digest:x}")[..18].to_owned()
     }
 
     /// The platform's data folder for Relay (`~/.local/share/relay` on Linux).
@@ -88,6 +97,12 @@ impl Engine {
 
     pub fn with_notifier(mut self, notifier: Arc<dyn Notifier>) -> Engine {
         self.notifier = notifier;
+        self
+    }
+
+    /// Feed entries asked per page (smaller pages: finer progress on slow links).
+    pub fn with_page_size(mut self, page_size: u32) -> Engine {
+        self.page_size = page_size.clamp(1, relay_protocol::SYNC_MAX_LIMIT);
         self
     }
 

@@ -11,7 +11,7 @@ use crate::engine::Engine;
 use crate::error::ClientError;
 use crate::notify;
 
-/// Page size asked of the server.
+/// Page size asked of the server by default.
 pub const PAGE_SIZE: u32 = 500;
 
 /// How far a sync has come, for a progress bar.
@@ -61,7 +61,7 @@ impl Engine {
         let mut total: Option<u64> = None;
         loop {
             let cursor = self.store.cursor()?;
-            let page = api.sync_page(cursor.as_deref(), PAGE_SIZE).await?;
+            let page = api.sync_page(cursor.as_deref(), self.page_size).await?;
             let store = self.store.clone();
             let page_for_store = page.clone();
             let outcome = tokio::task::spawn_blocking(move || store.apply_page(&page_for_store))

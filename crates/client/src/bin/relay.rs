@@ -18,7 +18,11 @@ use relay_protocol::Network;
 use serde::Serialize;
 
 #[derive(Debug, Parser)]
-#[command(name = "relay", version, about = "Relay on this device: read, search and share curated content")]
+#[command(
+    name = "relay",
+    version,
+    about = "Relay on this device: read, search and share curated content"
+)]
 struct Cli {
     /// Where this device's data lives.
     #[arg(long, env = "RELAY_DATA_DIR", global = true)]
@@ -43,6 +47,9 @@ enum Command {
     Sync {
         #[arg(long)]
         watch: bool,
+        /// Feed entries per request.
+        #[arg(long, default_value_t = relay_client::sync::PAGE_SIZE)]
+        page_size: u32,
     },
     /// The feed, newest first.
     Feed {
@@ -126,7 +133,8 @@ enum AccountAction {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+            tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -159,25 +167,40 @@ fn exit_code(err: &ClientError) -> u8 {
 
 fn print<T: Serialize>(json: bool, value: &T, human: impl FnOnce(&T)) {
     if json {
-        println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
     } else {
         human(value);
     }
 }
 
 async fn run(cli: Cli) -> Result<(), ClientError> {
-    let data_dir = cli.data_dir.clone().unwrap_or_else(Engine::default_data_dir);
+    let data_dir = cli
+        .data_dir
+        .clone()
+        .unwrap_or_else(Engine::default_data_dir);
     let engine = Engine::open_with_keychain(&data_dir)?;
     let json = cli.json;
     match cli.command {
-        Command::Enrol { server, code, device_name } => {
+        Command::Enrol {
+            server,
+            code,
+            device_name,
+        } => {
             let status = engine.enrol(&server, &code, &device_name).await?;
             print(json, &status, |s| {
-                println!("Enrolled as {} ({}).", s.person.as_deref().unwrap_or("?"), s.organisation.as_deref().unwrap_or("?"));
+                println!(
+                    "Enrolled as {} ({}).",
+                    s.person.as_deref().unwrap_or("?"),
+                    s.organisation.as_deref().unwrap_or("?")
+                );
                 println!("Next: relay sync");
             });
         }
-        Command::Sync { watch } => {
+        Command::Sync { watch, page_size } => {
+            let engine = engine.clone().with_page_size(page_size);
             let bar = (!json && std::io::stderr().is_terminal()).then(|| {
                 let bar = ProgressBar::new(0);
                 bar.set_style(
@@ -199,9 +222,17 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
             }
             let dispatch = engine.dispatch().await?;
             print(json, &(&report, &dispatch), |(r, d)| {
-                println!("Synced: {} new or updated, {} removed{}.", r.upserted, r.deleted, if r.reset { " (cache rebuilt)" } else { "" });
+                println!(
+                    "Synced: {} new or updated, {} removed{}.",
+                    r.upserted,
+                    r.deleted,
+                    if r.reset { " (cache rebuilt)" } else { "" }
+                );
                 if r.cancelled_shares > 0 {
-                    println!("{} queued share(s) cancelled: their content was withdrawn.", r.cancelled_shares);
+                    println!(
+                        "{} queued share(s) cancelled: their content was withdrawn.",
+                        r.cancelled_shares
+                    );
                 }
                 if d.posted > 0 {
                     println!("{} share(s) posted.", d.posted);
@@ -214,14 +245,22 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
                             if json {
                                 println!("{}", serde_json::to_string(r).unwrap_or_default());
                             } else {
-                                println!("Synced: {} new or updated, {} removed.", r.upserted, r.deleted);
+                                println!(
+                                    "Synced: {} new or updated, {} removed.",
+                                    r.upserted, r.deleted
+                                );
                             }
                         }
                     })
                     .await?;
             }
         }
-        Command::Feed { channel, unread, saved, limit } => {
+        Command::Feed {
+            channel,
+            unread,
+            saved,
+            limit,
+        } => {
             let channel_id = match channel {
                 None => None,
                 Some(slug) => Some(
@@ -234,7 +273,13 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
                         .ok_or(ClientError::NotFound("channel"))?,
                 ),
             };
-            let items = engine.store().feed(&FeedQuery { channel_id, unread_only: unread, saved_only: saved, limit, after: None })?;
+            let items = engine.store().feed(&FeedQuery {
+                channel_id,
+                unread_only: unread,
+                saved_only: saved,
+                limit,
+                after: None,
+            })?;
             print(json, &items, |items| print_items(items));
         }
         Command::Search { words, limit } => {
@@ -242,7 +287,10 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
             print(json, &items, |items| print_items(items));
         }
         Command::Show { id } => {
-            let item = engine.store().item(&id)?.ok_or(ClientError::NotFound("item"))?;
+            let item = engine
+                .store()
+                .item(&id)?
+                .ok_or(ClientError::NotFound("item"))?;
             engine.store().mark_read(&id, true)?;
             print(json, &item, |f| {
                 println!("{}\n{}\n", f.item.title, f.item.url);
@@ -252,7 +300,13 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
                 println!("{}", relay_client::html::to_text(&f.item.body_html));
             });
         }
-        Command::Share { id, network, account, text, at } => {
+        Command::Share {
+            id,
+            network,
+            account,
+            text,
+            at,
+        } => {
             let account = match account {
                 Some(a) => a,
                 None => engine
@@ -261,9 +315,17 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
                     .into_iter()
                     .find(|a| a.network == network)
                     .map(|a| a.id)
-                    .ok_or_else(|| ClientError::Invalid(format!("no {network} account is connected: relay account add-test ...")))?,
+                    .ok_or_else(|| {
+                        ClientError::Invalid(format!(
+                            "no {network} account is connected: relay account add-test ..."
+                        ))
+                    })?,
             };
-            let item = engine.store().item(&id)?.ok_or(ClientError::NotFound("item"))?.item;
+            let item = engine
+                .store()
+                .item(&id)?
+                .ok_or(ClientError::NotFound("item"))?
+                .item;
             let text = text.unwrap_or_else(|| {
                 item.suggested_texts
                     .iter()
@@ -271,14 +333,30 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
                     .map(|s| s.text.clone())
                     .unwrap_or_else(|| item.title.clone())
             });
-            let share = engine.store().enqueue(&NewShare { item_id: id, account_id: account, text, scheduled_at: at })?;
+            let share = engine.store().enqueue(&NewShare {
+                item_id: id,
+                account_id: account,
+                text,
+                scheduled_at: at,
+            })?;
             // Out now when possible; queued either way.
-            let sent = if at.is_none() { engine.dispatch().await.ok() } else { None };
+            let sent = if at.is_none() {
+                engine.dispatch().await.ok()
+            } else {
+                None
+            };
             let share = engine.store().share(&share.id)?.unwrap_or(share);
             print(json, &share, |s| {
                 println!("{} share {}: {}", s.network, s.id, s.state.as_str());
                 if sent.is_none() && s.state == ShareState::Queued {
-                    println!("It will go out {}.", if at.is_some() { "at its time" } else { "when the network is reachable" });
+                    println!(
+                        "It will go out {}.",
+                        if at.is_some() {
+                            "at its time"
+                        } else {
+                            "when the network is reachable"
+                        }
+                    );
                 }
             });
         }
@@ -309,7 +387,10 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
         Command::Dispatch => {
             let report = engine.dispatch().await?;
             print(json, &report, |r| {
-                println!("posted {}, failed {}, waiting {}, recorded {}", r.posted, r.failed, r.waiting, r.recorded)
+                println!(
+                    "posted {}, failed {}, waiting {}, recorded {}",
+                    r.posted, r.failed, r.waiting, r.recorded
+                )
             });
         }
         Command::Account(AccountAction::List) => {
@@ -320,30 +401,51 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
                 }
             });
         }
-        Command::Account(AccountAction::AddTest { network, url, handle }) => {
+        Command::Account(AccountAction::AddTest {
+            network,
+            url,
+            handle,
+        }) => {
             let mut token = String::new();
             std::io::stdin().read_to_string(&mut token)?;
-            let account = engine.store().add_account(network, "test", &handle, Some(&url))?;
-            engine.secrets().set(&account_secret(&account.id), token.trim())?;
-            print(json, &account, |a| println!("connected {} as {} ({})", a.network, a.handle, a.id));
+            let account = engine
+                .store()
+                .add_account(network, "test", &handle, Some(&url))?;
+            engine
+                .secrets()
+                .set(&account_secret(&account.id), token.trim())?;
+            print(json, &account, |a| {
+                println!("connected {} as {} ({})", a.network, a.handle, a.id)
+            });
         }
         Command::Status => {
             let status = engine.status()?;
             print(json, &status, |s| {
                 match (&s.server, s.signed_in) {
-                    (Some(server), true) => println!("Signed in to {server} as {}.", s.person.as_deref().unwrap_or("?")),
+                    (Some(server), true) => println!(
+                        "Signed in to {server} as {}.",
+                        s.person.as_deref().unwrap_or("?")
+                    ),
                     (Some(server), false) => println!(
                         "Signed out from {server}{}.",
-                        s.signed_out_reason.as_deref().map(|r| format!(" ({r})")).unwrap_or_default()
+                        s.signed_out_reason
+                            .as_deref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
                     ),
                     (None, _) => println!("Not enrolled: relay enrol SERVER CODE"),
                 }
-                println!("{} items, {} unread; {} shares queued, {} failed.", s.items, s.unread, s.queued_shares, s.failed_shares);
+                println!(
+                    "{} items, {} unread; {} shares queued, {} failed.",
+                    s.items, s.unread, s.queued_shares, s.failed_shares
+                );
             });
         }
         Command::SignOut => {
             engine.sign_out()?;
-            print(json, &serde_json::json!({"signed_out": true}), |_| println!("Signed out. Queued shares are kept."));
+            print(json, &serde_json::json!({"signed_out": true}), |_| {
+                println!("Signed out. Queued shares are kept.")
+            });
         }
     }
     Ok(())
@@ -356,7 +458,12 @@ fn print_items(items: &[FeedItem]) {
     for f in items {
         let marker = if f.read { " " } else { "•" };
         let saved = if f.saved { "★" } else { " " };
-        println!("{marker}{saved} {}  {}  {}", f.item.published_at.format("%Y-%m-%d"), f.item.id, f.item.title);
+        println!(
+            "{marker}{saved} {}  {}  {}",
+            f.item.published_at.format("%Y-%m-%d"),
+            f.item.id,
+            f.item.title
+        );
     }
 }
 
@@ -366,6 +473,13 @@ fn print_shares(shares: &[Share]) {
     }
     for s in shares {
         let detail = s.reason.as_deref().or(s.post_url.as_deref()).unwrap_or("");
-        println!("{}  {:<9} {:<9} {}  {}", s.id, s.state.as_str(), s.network, s.item_title, detail);
+        println!(
+            "{}  {:<9} {:<9} {}  {}",
+            s.id,
+            s.state.as_str(),
+            s.network,
+            s.item_title,
+            detail
+        );
     }
 }

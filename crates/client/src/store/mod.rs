@@ -93,3 +93,19 @@ impl Store {
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
+
+impl Store {
+    /// SQLite's own consistency check (`PRAGMA quick_check`).
+    pub fn quick_check(&self) -> Result<(), ClientError> {
+        let result: String = self
+            .conn()
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+        if result == "ok" {
+            Ok(())
+        } else {
+            Err(ClientError::Invalid(format!(
+                "database check failed: {result}"
+            )))
+        }
+    }
+}

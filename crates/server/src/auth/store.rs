@@ -385,6 +385,9 @@ pub async fn revoke(
         serde_json::json!({}),
     )
     .await?;
+    let stale = Invalidation::Device(device_id.to_owned());
+    stale.announce(&mut tx, state.db.backend).await?;
     tx.commit().await?;
+    state.sessions.invalidate(&stale);
     Ok(true)
 }

@@ -202,6 +202,11 @@ async fn revoked_and_deactivated_sessions_are_refused(backend: Backend) {
         .person(&org, "Oscar Other", Role::Employee, "FR", "fr", "Sales")
         .await;
 
+    // Every device has been seen (the server remembers sessions it has checked).
+    for device in [&laptop, &phone, &other] {
+        let _: Me = device.get("/v1/me").await;
+    }
+
     // People cannot revoke someone else's device...
     let denied = other
         .send::<()>(

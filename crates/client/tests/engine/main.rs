@@ -1,0 +1,8 @@
+//! Integration tests of the device engine against the real relay-server over HTTP.
+
+mod harness;
+
+mod crash;
+mod lifecycle;
+mod offline;
+mod secrets;

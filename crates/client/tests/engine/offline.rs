@@ -1,0 +1,167 @@
+//! Offline: reading, searching and queueing work without the server or the network; when they
+//! return, queued shares go out and are recorded exactly once.
+
+use std::sync::atomic::Ordering;
+
+use relay_client::store::{FeedQuery, NewShare, ShareState};
+
+use crate::harness::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_work_goes_out_once_when_everything_returns() {
+    let mut server = TestServer::start().await;
+    let (_org, code) = server.demo().await;
+    let (engine, _dir, _secrets) = engine();
+    engine.enrol(&server.url(), &code, "laptop").await.unwrap();
+    engine.sync(&mut |_| {}).await.unwrap();
+    let (stub, stub_url) = StubNetwork::start("tok-123").await;
+    let account = connect_account(&engine, &stub_url, "tok-123");
+
+    // Everything goes away.
+    server.down().await;
+    stub.down.store(true, Ordering::SeqCst);
+
+    let feed = engine
+        .store()
+        .feed(&FeedQuery {
+            limit: 50,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(feed.len(), 30);
+    assert_eq!(engine.store().search("paperless", 5).unwrap().len(), 1);
+    let items: Vec<String> = feed.iter().take(3).map(|f| f.item.id.clone()).collect();
+    let mut shares = Vec::new();
+    for id in &items {
+        let share = engine
+            .store()
+            .enqueue(&NewShare {
+                item_id: id.clone(),
+                account_id: account.clone(),
+                text: format!("Sharing {id}"),
+                scheduled_at: None,
+            })
+            .unwrap();
+        shares.push(share.id);
+    }
+    assert!(engine.sync(&mut |_| {}).await.unwrap_err().is_transient());
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.posted, 0);
+    for id in &shares {
+        let share = engine.store().share(id).unwrap().unwrap();
+        assert_eq!(
+            share.state,
+            ShareState::Failed,
+            "failed for now, retrying by itself"
+        );
+        assert!(share.retryable && share.next_attempt_at.is_some());
+    }
+
+    // The network returns (not the server yet): posts go out, records wait.
+    stub.down.store(false, Ordering::SeqCst);
+    for id in &shares {
+        engine.store().retry_share(id).unwrap();
+    }
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!((report.posted, report.recorded), (3, 0));
+    assert_eq!(stub.post_count(), 3);
+
+    // The server returns: each share is recorded once, however often the device asks.
+    server.up().await;
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.recorded, 3);
+    let again = engine.dispatch().await.unwrap();
+    assert_eq!((again.posted, again.recorded), (0, 0));
+    let records = server.share_records().await;
+    assert_eq!(records.len(), 3);
+    let mut expected = shares.clone();
+    expected.sort();
+    assert_eq!(
+        records.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>(),
+        expected
+    );
+    assert_eq!(stub.created.load(Ordering::SeqCst), 3, "no post twice");
+    for id in &shares {
+        let share = engine.store().share(id).unwrap().unwrap();
+        assert_eq!(share.state, ShareState::Posted);
+        assert!(share.recorded_at.is_some());
+        assert!(share.post_url.unwrap().starts_with("https://social.test/"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_shares_wait_for_their_time_and_bad_tokens_wait_for_reconnection() {
+    let server = TestServer::start().await;
+    let (_org, code) = server.demo().await;
+    let (engine, _dir, _secrets) = engine();
+    engine.enrol(&server.url(), &code, "laptop").await.unwrap();
+    engine.sync(&mut |_| {}).await.unwrap();
+    let (stub, stub_url) = StubNetwork::start("good").await;
+    let account = connect_account(&engine, &stub_url, "expired");
+    let item = engine
+        .store()
+        .feed(&FeedQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap()[0]
+        .item
+        .id
+        .clone();
+
+    let later = chrono::Utc::now() + chrono::Duration::hours(2);
+    let scheduled = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: item.clone(),
+            account_id: account.clone(),
+            text: "Later".into(),
+            scheduled_at: Some(later),
+        })
+        .unwrap();
+    let now = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: item,
+            account_id: account.clone(),
+            text: "Now".into(),
+            scheduled_at: None,
+        })
+        .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(
+        report.waiting, 1,
+        "the expired token holds the share, it does not fail it"
+    );
+    let held = engine.store().share(&now.id).unwrap().unwrap();
+    assert_eq!(held.state, ShareState::Queued);
+    assert!(held.reason.unwrap().contains("reconnected"));
+    assert_eq!(
+        engine.store().account(&account).unwrap().unwrap().status,
+        "reconnect"
+    );
+    assert_eq!(
+        engine.store().share(&scheduled.id).unwrap().unwrap().state,
+        ShareState::Queued
+    );
+    assert_eq!(stub.post_count(), 0);
+
+    // Edits before sending are allowed; empty text is not.
+    assert!(engine
+        .store()
+        .edit_share(&now.id, Some("  "), None)
+        .is_err());
+    engine
+        .store()
+        .edit_share(&now.id, Some("Now, in my words"), Some(None))
+        .unwrap();
+    let cancelled = engine
+        .store()
+        .cancel_share(&scheduled.id, "cancelled by you")
+        .unwrap();
+    assert_eq!(cancelled.state, ShareState::Cancelled);
+    assert!(
+        engine.store().retry_share(&scheduled.id).is_err(),
+        "a cancelled share stays cancelled"
+    );
+}
