@@ -88,6 +88,33 @@ impl ImageCache {
         Ok(self.dir.join(name))
     }
 
+    /// Fetches the pictures of the newest items that are not cached yet (best effort: a
+    /// picture that fails now is tried after the next sync).
+    pub async fn prefetch_newest(&self, limit: u32) -> usize {
+        let urls: Vec<String> = {
+            let conn = self.store.conn();
+            let Ok(mut stmt) = conn.prepare(
+                "SELECT i.image_url FROM items i LEFT JOIN images c ON c.url = i.image_url \
+                 WHERE i.image_url IS NOT NULL AND c.url IS NULL ORDER BY i.published_at DESC LIMIT ?1",
+            ) else {
+                return 0;
+            };
+            let urls = stmt
+                .query_map([limit], |r| r.get(0))
+                .map(|rows| rows.flatten().collect())
+                .unwrap_or_default();
+            urls
+        };
+        let mut fetched = 0;
+        for url in urls {
+            match self.fetch(&url).await {
+                Ok(_) => fetched += 1,
+                Err(e) => tracing::debug!(error = %e, "image not cached"),
+            }
+        }
+        fetched
+    }
+
     /// Total size of the cached images.
     pub fn size(&self) -> Result<u64, ClientError> {
         Ok(self

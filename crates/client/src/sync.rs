@@ -95,6 +95,11 @@ impl Engine {
                 break;
             }
         }
+        if report.upserted > 0 {
+            // Pictures for offline reading, in the background.
+            let images = self.images.clone();
+            tokio::spawn(async move { images.prefetch_newest(200).await });
+        }
         let followed = self.store.followed_channels()?;
         if let Some(n) = notify::decide(
             &outcomes,

@@ -4,5 +4,6 @@ mod harness;
 
 mod crash;
 mod lifecycle;
+mod live;
 mod offline;
 mod secrets;
