@@ -16,8 +16,7 @@ use std::time::{Duration, Instant};
 
 use relay_protocol::{EnrolResponse, SyncPage};
 use relay_server::auth::store::{create_enrolment, redeem, TokenLifetimes};
-use relay_server::db::{now_ms, Db};
-use relay_server::feed::FeedTx;
+use relay_server::db::Db;
 use relay_server::{AppState, Config};
 
 struct Options {
@@ -171,35 +170,9 @@ async fn prepare(url: &str, opts: &Options) -> (Vec<String>, i64) {
     .await
     .unwrap();
     let started = Instant::now();
-    let body = "<p>".to_owned()
-        + &"Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(12)
-        + "</p>";
-    for chunk in 0..opts.items.div_ceil(1000) {
-        let mut ftx = FeedTx::begin(&db, &org.id).await.unwrap();
-        for i in chunk * 1000..((chunk + 1) * 1000).min(opts.items) {
-            let now = now_ms();
-            sqlx::query(
-                "INSERT INTO items (id, org_id, kind, channel_id, title, summary, body_html, url, image_url, language, \
-                 suggested_texts, audience, state, publish_at, published_at, created_by, created_at, updated_at, \
-                 approved_by, approved_at, live, ever_live, version) \
-                 VALUES ($1, $2, 'article', $3, $4, $5, $6, $7, NULL, 'en', '[]', '{\"countries\":[],\"languages\":[],\"departments\":[]}', \
-                 'approved', $8, $8, 'bench', $8, $8, 'bench', $8, 1, 1, $9)",
-            )
-            .bind(relay_server::db::new_id())
-            .bind(&org.id)
-            .bind(&channel.id)
-            .bind(format!("Item {i}: a headline of ordinary length for a corporate story"))
-            .bind("A summary of two sentences, as curators write them. It says why the story matters.")
-            .bind(&body)
-            .bind(format!("https://news.example.com/items/{i}"))
-            .bind(now)
-            .bind(ftx.version)
-            .execute(&mut *ftx.tx)
-            .await
-            .unwrap();
-        }
-        ftx.commit(&state.events).await.unwrap();
-    }
+    relay_server::demo::bulk_items(&state, &org.id, &channel.id, opts.items)
+        .await
+        .unwrap();
     eprintln!(
         "{url}: {} items written in {:.1?}",
         opts.items,

@@ -24,15 +24,21 @@ pub struct TestServer {
     pub dir: tempfile::TempDir,
     pub addr: SocketAddr,
     pub running: Option<relay_server::serve::Running>,
+    pub tokens: TokenLifetimes,
 }
 
 impl TestServer {
     pub async fn start() -> TestServer {
+        TestServer::start_with(TokenLifetimes::default()).await
+    }
+
+    pub async fn start_with(tokens: TokenLifetimes) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let mut server = TestServer {
             dir,
             addr: "127.0.0.1:0".parse().unwrap(),
             running: None,
+            tokens,
         };
         server.up().await;
         server
@@ -53,7 +59,7 @@ impl TestServer {
             db,
             Config {
                 public_url: "http://relay.test".into(),
-                tokens: TokenLifetimes::default(),
+                tokens: self.tokens,
             },
         );
         let mut tries = 0;

@@ -2,6 +2,7 @@
 
 mod harness;
 
+mod cli;
 mod crash;
 mod lifecycle;
 mod live;

@@ -165,3 +165,30 @@ async fn scheduled_shares_wait_for_their_time_and_bad_tokens_wait_for_reconnecti
         "a cancelled share stays cancelled"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_access_tokens_are_refreshed_and_rotated() {
+    let lifetimes = relay_server::auth::store::TokenLifetimes {
+        access: chrono::Duration::seconds(1),
+        ..Default::default()
+    };
+    let server = TestServer::start_with(lifetimes).await;
+    let (org, code) = server.demo().await;
+    let (engine, _dir, secrets) = engine();
+    engine.enrol(&server.url(), &code, "laptop").await.unwrap();
+    let session = |s: &relay_client::secrets::MemoryStore| {
+        use relay_client::secrets::SecretStore;
+        s.get(relay_client::api::SESSION_SECRET).unwrap().unwrap()
+    };
+    let first = session(&secrets);
+    for round in 0..3 {
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        server
+            .publish(&org, &format!("Round {round}"), "<p>x</p>")
+            .await;
+        let report = engine.sync(&mut |_| {}).await.unwrap();
+        assert!(report.upserted >= 1, "round {round}");
+    }
+    assert_ne!(session(&secrets), first, "the tokens were rotated");
+    assert!(engine.status().unwrap().signed_in);
+}

@@ -1,0 +1,271 @@
+//! Device engine benchmark: `cargo bench -p relay-client --bench engine` (or
+//! `scripts/bench.sh`). Prints:
+//! - the first sync of 10,000 and of 100,000 items, end to end against the real server (items/s);
+//! - the apply rate alone (pages already fetched) next to a raw rusqlite bulk insert of the
+//!   same rows into a bare table, in the same run (goal: >= 0.5 of raw);
+//! - search latency over 100,000 items, p50 and p99 (goal: p99 < 20 ms).
+//!
+//! Options (after `--`): `--small N` (10000), `--large N` (100000).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use relay_client::api::ServerApi;
+use relay_client::secrets::MemoryStore;
+use relay_client::store::Store;
+use relay_client::Engine;
+use relay_protocol::{Change, NewChannel, NewPerson, Role, SyncPage};
+use relay_server::auth::store::{create_enrolment, TokenLifetimes};
+use relay_server::{AppState, Config, Db};
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+struct Row {
+    items: usize,
+    sync_rate: f64,
+    apply_rate: f64,
+    raw_rate: f64,
+}
+
+fn main() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let sizes = [arg("--small", 10_000), arg("--large", 100_000)];
+    let mut rows = Vec::new();
+    let mut search = None;
+    for (n, size) in sizes.into_iter().enumerate() {
+        let scratch = tempfile::tempdir().unwrap();
+        let (server, code) = rt.block_on(server(scratch.path(), size));
+        let base = server.base_url();
+
+        // End to end: a new device's first sync.
+        let secrets = MemoryStore::default();
+        let engine =
+            Engine::open(&scratch.path().join("device"), Arc::new(secrets.clone())).unwrap();
+        rt.block_on(engine.enrol(&base, &code, "bench")).unwrap();
+        let started = Instant::now();
+        let report = rt.block_on(engine.sync(&mut |_| {})).unwrap();
+        let sync_rate = size as f64 / started.elapsed().as_secs_f64();
+        assert_eq!(report.upserted, size);
+
+        // The same pages again, fetched first, then applied alone; and raw inserts of them.
+        let api = ServerApi::new(&base, relay_client::api::http_client(), Arc::new(secrets));
+        let pages = rt.block_on(fetch_all(&api));
+        let store = Store::open(&scratch.path().join("apply.db")).unwrap();
+        let started = Instant::now();
+        for page in &pages {
+            store.apply_page(page).unwrap();
+        }
+        let apply_rate = size as f64 / started.elapsed().as_secs_f64();
+        let raw_rate = raw_insert(&scratch.path().join("raw.db"), &pages, size);
+        rows.push(Row {
+            items: size,
+            sync_rate,
+            apply_rate,
+            raw_rate,
+        });
+
+        if n == 1 {
+            search = Some(search_latency(engine.store(), size));
+        }
+        rt.block_on(server.stop());
+    }
+    println!();
+    println!(
+        "relay-client engine benchmark ({} cores)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+    println!(
+        "{:>8} {:>18} {:>16} {:>18} {:>8}",
+        "items", "first sync items/s", "apply items/s", "raw insert items/s", "ratio"
+    );
+    for r in &rows {
+        println!(
+            "{:>8} {:>18.0} {:>16.0} {:>18.0} {:>8.2}   (goal ratio >= 0.5)",
+            r.items,
+            r.sync_rate,
+            r.apply_rate,
+            r.raw_rate,
+            r.apply_rate / r.raw_rate
+        );
+    }
+    if let Some((n, p50, p99, queries)) = search {
+        println!(
+            "search over {n} items: p50 {:.2} ms, p99 {:.2} ms over {queries} queries (goal p99 < 20 ms)",
+            p50.as_secs_f64() * 1e3,
+            p99.as_secs_f64() * 1e3
+        );
+    }
+}
+
+/// A server on a SQLite file with `size` live items and an enrolment code for one employee.
+async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Running, String) {
+    let db = Db::connect(&format!("sqlite:{}", dir.join("server.db").display()))
+        .await
+        .unwrap();
+    let state = AppState::new(
+        db.clone(),
+        Config {
+            public_url: "http://bench".into(),
+            tokens: TokenLifetimes::default(),
+        },
+    );
+    let org = relay_server::orgs::create(&db, "Bench", "bench")
+        .await
+        .unwrap();
+    let names = [("en".to_owned(), "News".to_owned())].into_iter().collect();
+    let channel = relay_server::channels::create(
+        &state,
+        &org.id,
+        None,
+        NewChannel {
+            slug: "news".into(),
+            names,
+        },
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    relay_server::demo::bulk_items(&state, &org.id, &channel.id, size)
+        .await
+        .unwrap();
+    eprintln!("server: {size} items written in {:.1?}", started.elapsed());
+    let person = relay_server::people::add(
+        &db,
+        &org.id,
+        None,
+        NewPerson {
+            name: "Bench".into(),
+            email: "bench@bench.example".into(),
+            country: "FR".into(),
+            language: "en".into(),
+            department: "Sales".into(),
+            role: Role::Employee,
+        },
+    )
+    .await
+    .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let enrolment = create_enrolment(&mut tx, &org.id, &person.id, None, "http://bench")
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let running = relay_server::serve::start(
+        state,
+        "127.0.0.1:0".parse().unwrap(),
+        Duration::from_secs(1),
+    )
+    .await
+    .unwrap();
+    (running, enrolment.code)
+}
+
+async fn fetch_all(api: &ServerApi) -> Vec<SyncPage> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = api
+            .sync_page(cursor.as_deref(), relay_client::sync::PAGE_SIZE)
+            .await
+            .unwrap();
+        cursor = Some(page.cursor.clone());
+        let more = page.has_more;
+        pages.push(page);
+        if !more {
+            return pages;
+        }
+    }
+}
+
+/// The same rows through one prepared INSERT per page transaction into a bare table: the floor
+/// of what writing them costs.
+fn raw_insert(path: &std::path::Path, pages: &[SyncPage], size: usize) -> f64 {
+    let mut conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+    conn.pragma_update(None, "synchronous", "NORMAL").unwrap();
+    conn.execute_batch(
+        "CREATE TABLE raw_items (id TEXT PRIMARY KEY, kind TEXT, channel_id TEXT, title TEXT, summary TEXT, body_html TEXT, \
+         url TEXT, image_url TEXT, language TEXT, suggested_texts TEXT, published_at INTEGER, expires_at INTEGER, \
+         updated_at INTEGER, version INTEGER)",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let mut count = 0;
+    for page in pages {
+        let tx = conn.transaction().unwrap();
+        {
+            let mut insert = tx.prepare_cached("INSERT INTO raw_items VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)").unwrap();
+            for change in &page.changes {
+                if let Change::Upsert { item } = change {
+                    insert
+                        .execute(rusqlite::params![
+                            item.id,
+                            item.kind.as_str(),
+                            item.channel_id,
+                            item.title,
+                            item.summary,
+                            item.body_html,
+                            item.url,
+                            item.image_url,
+                            item.language,
+                            serde_json::to_string(&item.suggested_texts).unwrap(),
+                            item.published_at.timestamp_millis(),
+                            item.expires_at.map(|t| t.timestamp_millis()),
+                            item.updated_at.timestamp_millis(),
+                            item.version,
+                        ])
+                        .unwrap();
+                    count += 1;
+                }
+            }
+        }
+        tx.commit().unwrap();
+    }
+    assert_eq!(count, size);
+    size as f64 / started.elapsed().as_secs_f64()
+}
+
+fn search_latency(store: &Store, size: usize) -> (usize, Duration, Duration, usize) {
+    let queries = [
+        "cloud",
+        "resume",
+        "sécurité",
+        "securite",
+        "hiring news",
+        "climate week",
+        "donnees",
+        "partner",
+        "launch matters",
+        "award",
+        "privacy",
+        "story 4242",
+        "why cloud",
+        "lorem ipsum",
+        "week",
+        "résumé news",
+        "adipiscing",
+        "story",
+    ];
+    let mut times = Vec::new();
+    for round in 0..30 {
+        for q in queries {
+            let started = Instant::now();
+            let found = store.search(q, 20).unwrap();
+            times.push(started.elapsed());
+            if round == 0 && q == "resume" {
+                assert!(!found.is_empty(), "accent folding finds résumé");
+            }
+        }
+    }
+    times.sort();
+    let p = |q: f64| times[((times.len() as f64 * q) as usize).min(times.len() - 1)];
+    (size, p(0.50), p(0.99), times.len())
+}
