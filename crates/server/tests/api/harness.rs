@@ -531,3 +531,36 @@ where
     }
     panic!("timed out waiting for: {what}");
 }
+
+/// The usual cast: an organisation with a "news" channel, a curator and an employee (both
+/// in France, speaking French), on a fresh database.
+pub struct Acme {
+    pub _db: TestDb,
+    /// Kept so that the server runs as long as the test.
+    pub _server: Server,
+    pub news: Channel,
+    pub curator: Client,
+    pub employee: Client,
+}
+
+impl Acme {
+    pub async fn new(backend: relay_server::db::Backend) -> Acme {
+        let db = TestDb::new(backend).await;
+        let server = Server::start(&db).await;
+        let org = server.org("acme").await;
+        let news = server.channel(&org, "news").await;
+        let curator = server
+            .person(&org, "Cora Curator", Role::Curator, "FR", "fr", "Comms")
+            .await;
+        let employee = server
+            .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
+            .await;
+        Acme {
+            _db: db,
+            _server: server,
+            news,
+            curator,
+            employee,
+        }
+    }
+}

@@ -90,32 +90,29 @@ async fn first_sync_pages_through_the_demo_then_nothing_is_new(backend: Backend)
 }
 
 async fn approvals_edits_and_retractions_reach_devices_once(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let server = Server::start(&db).await;
-    let org = server.org("acme").await;
-    let news = server.channel(&org, "news").await;
-    let curator = server
-        .person(&org, "Cora Curator", Role::Curator, "FR", "fr", "Comms")
-        .await;
-    let employee = server
-        .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
-        .await;
+    let acme = Acme::new(backend).await;
+    let Acme {
+        news,
+        curator,
+        employee,
+        ..
+    } = &acme;
 
     let mut replica = Replica::default();
-    replica.sync(&employee, 100).await;
+    replica.sync(employee, 100).await;
     assert!(replica.items.is_empty());
 
     // A draft is not news.
     let draft = curator
-        .create_content(&article(&news, "Quarterly results"))
+        .create_content(&article(news, "Quarterly results"))
         .await;
-    replica.sync(&employee, 100).await;
+    replica.sync(employee, 100).await;
     assert!(replica.items.is_empty(), "drafts never reach employees");
 
     let approved = curator.approve(&draft.item.id).await;
     assert!(approved.live);
     let before = replica.seen.len();
-    replica.sync(&employee, 100).await;
+    replica.sync(employee, 100).await;
     assert_eq!(replica.titles(), vec!["Quarterly results"]);
     assert_eq!(replica.seen.len(), before + 1);
 
@@ -135,7 +132,7 @@ async fn approvals_edits_and_retractions_reach_devices_once(backend: Backend) {
         ContentState::Approved,
         "an edit keeps approval"
     );
-    replica.sync(&employee, 100).await;
+    replica.sync(employee, 100).await;
     let item = &replica.items[&draft.item.id];
     assert_eq!(item.title, "Quarterly results: up 21%");
     assert!(item.version > approved.item.version);
@@ -312,27 +309,24 @@ async fn a_changed_audience_or_a_foreign_cursor_resets_the_cache(backend: Backen
 }
 
 async fn scheduled_content_appears_at_its_time_and_leaves_at_expiry(backend: Backend) {
-    let db = TestDb::new(backend).await;
-    let server = Server::start(&db).await;
-    let org = server.org("acme").await;
-    let news = server.channel(&org, "news").await;
-    let curator = server
-        .person(&org, "Cora Curator", Role::Curator, "FR", "fr", "Comms")
-        .await;
-    let employee = server
-        .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
-        .await;
+    let acme = Acme::new(backend).await;
+    let Acme {
+        news,
+        curator,
+        employee,
+        ..
+    } = &acme;
 
-    let mut later = article(&news, "Embargoed announcement");
+    let mut later = article(news, "Embargoed announcement");
     later.publish_at = Some(Utc::now() + chrono::Duration::milliseconds(1500));
     let scheduled = curator.publish(&later).await;
     assert!(!scheduled.live);
-    let mut short = article(&news, "Flash sale");
+    let mut short = article(news, "Flash sale");
     short.expires_at = Some(Utc::now() + chrono::Duration::milliseconds(1500));
     curator.publish(&short).await;
 
     let mut replica = Replica::default();
-    replica.sync(&employee, 100).await;
+    replica.sync(employee, 100).await;
     assert_eq!(replica.titles(), vec!["Flash sale"], "the embargo holds");
 
     let employee_ref = &employee;
@@ -345,6 +339,6 @@ async fn scheduled_content_appears_at_its_time_and_leaves_at_expiry(backend: Bac
         }
     })
     .await;
-    last.sync(&employee, 100).await;
+    last.sync(employee, 100).await;
     assert_eq!(last.titles(), vec!["Embargoed announcement"]);
 }
