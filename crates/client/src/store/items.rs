@@ -23,6 +23,9 @@ pub struct ApplyOutcome {
     pub reset: bool,
 }
 
+/// How many of the newest matches a search ranks.
+pub const SEARCH_WINDOW: u32 = 2000;
+
 /// A feed entry: the item without its body, with the person's marks.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FeedItem {
@@ -115,7 +118,7 @@ impl Store {
                             r.get(0)
                         })
                         .optional()?;
-                    tx.execute(
+                    tx.prepare_cached(
                         "INSERT INTO items (id, kind, channel_id, title, summary, body_html, body_text, url, image_url, \
                          language, suggested_texts, published_at, expires_at, updated_at, version) \
                          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
@@ -125,7 +128,8 @@ impl Store {
                          language = excluded.language, suggested_texts = excluded.suggested_texts, \
                          published_at = excluded.published_at, expires_at = excluded.expires_at, \
                          updated_at = excluded.updated_at, version = excluded.version",
-                        params![
+                    )?
+                    .execute(params![
                             item.id,
                             item.kind.as_str(),
                             item.channel_id,
@@ -155,12 +159,14 @@ impl Store {
                 Change::Delete {
                     id, cause, reason, ..
                 } => {
-                    outcome.deleted += tx.execute("DELETE FROM items WHERE id = ?1", [id])?;
-                    outcome.cancelled_shares += tx.execute(
+                    outcome.deleted += tx
+                        .prepare_cached("DELETE FROM items WHERE id = ?1")?
+                        .execute([id])?;
+                    outcome.cancelled_shares += tx.prepare_cached(
                         "UPDATE outbox SET state = 'cancelled', reason = ?1, retryable = 0, updated_at = ?2 \
                          WHERE item_id = ?3 AND state IN ('queued', 'failed')",
-                        params![removal_reason(*cause, reason.as_deref()), now, id],
-                    )?;
+                    )?
+                    .execute(params![removal_reason(*cause, reason.as_deref()), now, id])?;
                 }
             }
         }
@@ -255,10 +261,16 @@ impl Store {
             return Ok(vec![]);
         };
         let conn = self.conn();
+        // Ranks the most recently received matches only (SEARCH_WINDOW of them): ranking every
+        // match of a common word costs time proportional to the whole cache, and in a news feed
+        // the newest matches are the ones wanted. Rows are read only for the results shown.
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {ITEM_COLUMNS} FROM items_fts f JOIN items i ON i.rowid = f.rowid \
-             LEFT JOIN item_marks m ON m.item_id = i.id \
-             WHERE items_fts MATCH ?1 ORDER BY bm25(items_fts, 10.0, 4.0, 1.0), i.published_at DESC LIMIT ?2"
+            "SELECT {ITEM_COLUMNS} FROM \
+               (SELECT rowid, rank FROM \
+                  (SELECT rowid, rank FROM items_fts WHERE items_fts MATCH ?1 ORDER BY rowid DESC LIMIT {SEARCH_WINDOW}) \
+                ORDER BY rank LIMIT ?2) f \
+             JOIN items i ON i.rowid = f.rowid LEFT JOIN item_marks m ON m.item_id = i.id \
+             ORDER BY f.rank, i.published_at DESC"
         ))?;
         let rows = stmt.query_map(params![query, limit.clamp(1, 500)], feed_item)?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -109,3 +109,13 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// Benchmarks only: stops maintaining the search index, to measure what it costs.
+    #[doc(hidden)]
+    pub fn drop_search_triggers_for_bench(&self) {
+        let _ = self.conn().execute_batch(
+            "DROP TRIGGER items_fts_insert; DROP TRIGGER items_fts_delete; DROP TRIGGER items_fts_update;",
+        );
+    }
+}

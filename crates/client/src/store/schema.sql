@@ -42,6 +42,8 @@ CREATE VIRTUAL TABLE items_fts USING fts5(
     content = 'items', content_rowid = 'rowid',
     tokenize = "unicode61 remove_diacritics 2"
 );
+-- Titles weigh most, then summaries, then bodies.
+INSERT INTO items_fts (items_fts, rank) VALUES ('rank', 'bm25(10.0, 4.0, 1.0)');
 CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
     INSERT INTO items_fts (rowid, title, summary, body_text)
     VALUES (new.rowid, new.title, new.summary, new.body_text);
