@@ -322,6 +322,13 @@ fn search_latency(store: &Store, size: usize) -> (usize, Duration, Duration, usi
         "résumé news",
         "adipiscing",
         "story",
+        // Words still being typed: prefixes.
+        "secu",
+        "clim",
+        "hir",
+        "priv",
+        "partn",
+        "lore",
     ];
     let mut times = Vec::new();
     for round in 0..30 {

@@ -255,11 +255,26 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Ranked full-text search; every word must match (as a prefix), case and accents folded.
+    /// Ranked full-text search: every word must match, case and accents folded. Whole-word
+    /// matches come first; when they are fewer than `limit`, the last word also matches as a
+    /// prefix (the person may still be typing it).
     pub fn search(&self, words: &str, limit: u32) -> Result<Vec<FeedItem>, ClientError> {
-        let Some(query) = fts_query(words) else {
+        let (Some(exact), Some(prefix)) = (fts_query(words, false), fts_query(words, true)) else {
             return Ok(vec![]);
         };
+        let mut found = self.search_fts(&exact, limit)?;
+        if found.len() < limit as usize {
+            for more in self.search_fts(&prefix, limit)? {
+                if found.len() < limit as usize && !found.iter().any(|f| f.item.id == more.item.id)
+                {
+                    found.push(more);
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    fn search_fts(&self, query: &str, limit: u32) -> Result<Vec<FeedItem>, ClientError> {
         let conn = self.conn();
         // Ranks the most recently received matches only (SEARCH_WINDOW of them): ranking every
         // match of a common word costs time proportional to the whole cache, and in a news feed
@@ -343,15 +358,27 @@ fn replace_channels(
     Ok(())
 }
 
-/// Turns what a person typed into an FTS5 query: each word a quoted prefix term, all required.
-fn fts_query(words: &str) -> Option<String> {
-    let terms: Vec<String> = words
+/// Turns what a person typed into an FTS5 query: every word required, quoted (so nothing typed
+/// is query syntax); with `last_as_prefix`, the last word matches as a prefix.
+fn fts_query(words: &str, last_as_prefix: bool) -> Option<String> {
+    let words: Vec<&str> = words
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(16)
-        .map(|w| format!("\"{}\"*", w.replace('"', "")))
         .collect();
-    (!terms.is_empty()).then(|| terms.join(" "))
+    let last = words.len().checked_sub(1)?;
+    let terms: Vec<String> = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
+            if i == last && last_as_prefix {
+                format!("\"{w}\"*")
+            } else {
+                format!("\"{w}\"")
+            }
+        })
+        .collect();
+    Some(terms.join(" "))
 }
 
 #[cfg(test)]
@@ -426,7 +453,16 @@ mod tests {
             .map(|f| f.item.id)
             .collect();
         assert_eq!(found, vec!["a", "b"]);
-        assert_eq!(store.search("sema", 10).unwrap().len(), 1, "prefixes match");
+        assert_eq!(
+            store.search("sema", 10).unwrap().len(),
+            1,
+            "the last word is a prefix"
+        );
+        assert_eq!(store.search("resume sema", 10).unwrap().len(), 1);
+        assert!(
+            store.search("resu semaine", 10).unwrap().is_empty(),
+            "earlier words are whole words"
+        );
         assert!(store
             .search("\"); DROP TABLE items; --", 10)
             .unwrap()
