@@ -5,6 +5,7 @@
 mod accounts;
 mod items;
 mod outbox;
+mod search;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -15,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension};
 pub use accounts::Account;
 pub use items::{ApplyOutcome, FeedItem, FeedQuery};
 pub use outbox::{NewShare, Share, ShareState};
+pub use search::SEARCH_WINDOW;
 
 use crate::error::ClientError;
 
