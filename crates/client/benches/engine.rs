@@ -14,8 +14,8 @@ use relay_client::api::ServerApi;
 use relay_client::secrets::MemoryStore;
 use relay_client::store::Store;
 use relay_client::Engine;
-use relay_protocol::{Change, NewChannel, NewPerson, Role, SyncPage};
-use relay_server::auth::store::{create_enrolment, TokenLifetimes};
+use relay_protocol::{Change, NewChannel, SyncPage};
+use relay_server::auth::store::TokenLifetimes;
 use relay_server::{AppState, Config, Db};
 
 fn arg(name: &str, default: usize) -> usize {
@@ -163,26 +163,10 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
         .await
         .unwrap();
     eprintln!("server: {size} items written in {:.1?}", started.elapsed());
-    let person = relay_server::people::add(
-        &db,
-        &org.id,
-        None,
-        NewPerson {
-            name: "Bench".into(),
-            email: "bench@bench.example".into(),
-            country: "FR".into(),
-            language: "en".into(),
-            department: "Sales".into(),
-            role: Role::Employee,
-        },
-    )
-    .await
-    .unwrap();
-    let mut tx = db.begin().await.unwrap();
-    let enrolment = create_enrolment(&mut tx, &org.id, &person.id, None, "http://bench")
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let enrolment =
+        relay_server::demo::enrolled_employee(&state, &org.id, "Bench", "bench@bench.example")
+            .await
+            .unwrap();
     let running = relay_server::serve::start(
         state,
         "127.0.0.1:0".parse().unwrap(),

@@ -15,7 +15,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use relay_protocol::{EnrolResponse, SyncPage};
-use relay_server::auth::store::{create_enrolment, redeem, TokenLifetimes};
+use relay_server::auth::store::{redeem, TokenLifetimes};
 use relay_server::db::Db;
 use relay_server::{AppState, Config};
 
@@ -180,26 +180,14 @@ async fn prepare(url: &str, opts: &Options) -> (Vec<String>, i64) {
     );
     let mut tokens = Vec::new();
     for d in 0..opts.devices {
-        let person = relay_server::people::add(
-            &db,
+        let enrolment = relay_server::demo::enrolled_employee(
+            &state,
             &org.id,
-            None,
-            relay_protocol::NewPerson {
-                name: format!("Device {d}"),
-                email: format!("d{d}@bench.example"),
-                country: "FR".into(),
-                language: "en".into(),
-                department: "Sales".into(),
-                role: relay_protocol::Role::Employee,
-            },
+            &format!("Device {d}"),
+            &format!("d{d}@bench.example"),
         )
         .await
         .unwrap();
-        let mut tx = db.begin().await.unwrap();
-        let enrolment = create_enrolment(&mut tx, &org.id, &person.id, None, "http://bench")
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
         let enrolled: EnrolResponse = redeem(
             &db,
             TokenLifetimes::default(),

@@ -383,6 +383,30 @@ pub async fn bulk_items(
     Ok(())
 }
 
+/// Adds an employee (France, English, Sales) and issues their enrolment code: for benchmarks
+/// and load tests.
+pub async fn enrolled_employee(
+    state: &AppState,
+    org_id: &str,
+    name: &str,
+    email: &str,
+) -> Result<Enrolment, ApiError> {
+    let new = NewPerson {
+        name: name.into(),
+        email: email.into(),
+        country: "FR".into(),
+        language: "en".into(),
+        department: "Sales".into(),
+        role: Role::Employee,
+    };
+    let person = crate::people::add(&state.db, org_id, None, new).await?;
+    let mut tx = state.db.begin().await?;
+    let enrolment =
+        create_enrolment(&mut tx, org_id, &person.id, None, &state.config.public_url).await?;
+    tx.commit().await?;
+    Ok(enrolment)
+}
+
 pub fn print_enrolment(enrolment: &Enrolment) {
     println!("enrolment code: {}", enrolment.code);
     println!("enrolment link: {}", enrolment.link);

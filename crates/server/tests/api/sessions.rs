@@ -101,6 +101,8 @@ async fn refresh_rotates_tokens_and_a_replayed_refresh_token_signs_the_device_ou
         .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
         .await;
     let old = device.session.clone().unwrap().session;
+    // Used once, so the server has it cached.
+    let _: Me = device.get("/v1/me").await;
 
     let fresh: SessionTokens = server
         .anonymous()
