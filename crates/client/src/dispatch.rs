@@ -23,6 +23,9 @@ pub struct DispatchReport {
     pub waiting: usize,
     pub recorded: usize,
     pub reconciled: usize,
+    /// Another dispatcher (the app, another `relay` command) is running on this data folder:
+    /// this one did nothing, so no share can be sent or reconciled twice at once.
+    pub busy: bool,
 }
 
 /// The keychain entry of a social account's token.
@@ -34,6 +37,13 @@ impl Engine {
     /// Sends every due share, then records posted ones on the server. Offline, shares stay
     /// queued; nothing is lost.
     pub async fn dispatch(&self) -> Result<DispatchReport, ClientError> {
+        // Held until this function returns; the OS releases it if the process dies.
+        let Some(_lock) = self.dispatch_lock()? else {
+            return Ok(DispatchReport {
+                busy: true,
+                ..Default::default()
+            });
+        };
         let mut report = DispatchReport {
             reconciled: self.reconcile().await?,
             ..Default::default()
@@ -65,6 +75,20 @@ impl Engine {
         }
         report.recorded = self.record_posted().await?;
         Ok(report)
+    }
+
+    /// The data folder's dispatch lock, or `None` when another process holds it.
+    fn dispatch_lock(&self) -> Result<Option<std::fs::File>, ClientError> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(self.data_dir().join("dispatch.lock"))?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(file)),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+        }
     }
 
     /// One share, already marked `sending`.

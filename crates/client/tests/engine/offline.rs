@@ -192,3 +192,56 @@ async fn expired_access_tokens_are_refreshed_and_rotated() {
     assert_ne!(session(&secrets), first, "the tokens were rotated");
     assert!(engine.status().unwrap().signed_in);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_dispatcher_at_a_time_per_data_folder() {
+    let server = TestServer::start().await;
+    let (_org, code) = server.demo().await;
+    let (engine, dir, _secrets) = engine();
+    engine.enrol(&server.url(), &code, "laptop").await.unwrap();
+    engine.sync(&mut |_| {}).await.unwrap();
+    let (stub, stub_url) = StubNetwork::start("tok").await;
+    let account = connect_account(&engine, &stub_url, "tok");
+    let item = engine
+        .store()
+        .feed(&FeedQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap()[0]
+        .item
+        .id
+        .clone();
+    let share = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: item,
+            account_id: account,
+            text: "Once".into(),
+            scheduled_at: None,
+        })
+        .unwrap();
+
+    // Another process (the app, say) is dispatching from the same folder.
+    let other = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.path().join("dispatch.lock"))
+        .unwrap();
+    other.lock().unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert!(report.busy);
+    assert_eq!(
+        engine.store().share(&share.id).unwrap().unwrap().state,
+        ShareState::Queued
+    );
+    assert_eq!(stub.post_count(), 0);
+
+    // It finishes; this one goes ahead.
+    other.unlock().unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert!(!report.busy);
+    assert_eq!(report.posted, 1);
+    assert_eq!(stub.post_count(), 1);
+}
