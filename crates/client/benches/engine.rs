@@ -14,7 +14,7 @@ use relay_client::api::ServerApi;
 use relay_client::secrets::MemoryStore;
 use relay_client::store::Store;
 use relay_client::Engine;
-use relay_protocol::{Change, NewChannel, SyncPage};
+use relay_protocol::{Change, SyncPage};
 use relay_server::auth::store::TokenLifetimes;
 use relay_server::{AppState, Config, Db};
 
@@ -143,23 +143,8 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
             tokens: TokenLifetimes::default(),
         },
     );
-    let org = relay_server::orgs::create(&db, "Bench", "bench")
-        .await
-        .unwrap();
-    let names = [("en".to_owned(), "News".to_owned())].into_iter().collect();
-    let channel = relay_server::channels::create(
-        &state,
-        &org.id,
-        None,
-        NewChannel {
-            slug: "news".into(),
-            names,
-        },
-    )
-    .await
-    .unwrap();
     let started = Instant::now();
-    relay_server::demo::bulk_items(&state, &org.id, &channel.id, size)
+    let org = relay_server::demo::bulk_org(&state, "bench", size)
         .await
         .unwrap();
     eprintln!("server: {size} items written in {:.1?}", started.elapsed());

@@ -154,23 +154,8 @@ async fn prepare(url: &str, opts: &Options) -> (Vec<String>, i64) {
             tokens: TokenLifetimes::default(),
         },
     );
-    let org = relay_server::orgs::create(&db, "Bench", "bench")
-        .await
-        .unwrap();
-    let names = [("en".to_owned(), "News".to_owned())].into_iter().collect();
-    let channel = relay_server::channels::create(
-        &state,
-        &org.id,
-        None,
-        relay_protocol::NewChannel {
-            slug: "news".into(),
-            names,
-        },
-    )
-    .await
-    .unwrap();
     let started = Instant::now();
-    relay_server::demo::bulk_items(&state, &org.id, &channel.id, opts.items)
+    let org = relay_server::demo::bulk_org(&state, "bench", opts.items)
         .await
         .unwrap();
     eprintln!(

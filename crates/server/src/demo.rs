@@ -383,6 +383,28 @@ pub async fn bulk_items(
     Ok(())
 }
 
+/// An organisation `slug` with one channel holding `count` live items (see [`bulk_items`]).
+pub async fn bulk_org(
+    state: &AppState,
+    slug: &str,
+    count: usize,
+) -> Result<relay_protocol::Org, ApiError> {
+    let org = crate::orgs::create(&state.db, "Bench", slug).await?;
+    let names = BTreeMap::from([("en".to_owned(), "News".to_owned())]);
+    let channel = crate::channels::create(
+        state,
+        &org.id,
+        None,
+        NewChannel {
+            slug: "news".into(),
+            names,
+        },
+    )
+    .await?;
+    bulk_items(state, &org.id, &channel.id, count).await?;
+    Ok(org)
+}
+
 /// Adds an employee (France, English, Sales) and issues their enrolment code: for benchmarks
 /// and load tests.
 pub async fn enrolled_employee(

@@ -335,3 +335,24 @@ pub fn relay(
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
 }
+
+/// The demo employee's device, enrolled and synced (in-memory secrets).
+pub async fn synced_device(server: &TestServer) -> (Engine, tempfile::TempDir, MemoryStore) {
+    let (_org, code) = server.demo().await;
+    let (engine, dir, secrets) = engine();
+    engine.enrol(&server.url(), &code, "laptop").await.unwrap();
+    engine.sync(&mut |_| {}).await.unwrap();
+    (engine, dir, secrets)
+}
+
+/// The id of the newest item in the device's feed.
+pub fn newest_item(engine: &Engine) -> String {
+    let feed = engine
+        .store()
+        .feed(&relay_client::store::FeedQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap();
+    feed[0].item.id.clone()
+}

@@ -10,10 +10,7 @@ use crate::harness::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_work_goes_out_once_when_everything_returns() {
     let mut server = TestServer::start().await;
-    let (_org, code) = server.demo().await;
-    let (engine, _dir, _secrets) = engine();
-    engine.enrol(&server.url(), &code, "laptop").await.unwrap();
-    engine.sync(&mut |_| {}).await.unwrap();
+    let (engine, _dir, _secrets) = synced_device(&server).await;
     let (stub, stub_url) = StubNetwork::start("tok-123").await;
     let account = connect_account(&engine, &stub_url, "tok-123");
 
@@ -92,22 +89,10 @@ async fn offline_work_goes_out_once_when_everything_returns() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_shares_wait_for_their_time_and_bad_tokens_wait_for_reconnection() {
     let server = TestServer::start().await;
-    let (_org, code) = server.demo().await;
-    let (engine, _dir, _secrets) = engine();
-    engine.enrol(&server.url(), &code, "laptop").await.unwrap();
-    engine.sync(&mut |_| {}).await.unwrap();
+    let (engine, _dir, _secrets) = synced_device(&server).await;
     let (stub, stub_url) = StubNetwork::start("good").await;
     let account = connect_account(&engine, &stub_url, "expired");
-    let item = engine
-        .store()
-        .feed(&FeedQuery {
-            limit: 1,
-            ..Default::default()
-        })
-        .unwrap()[0]
-        .item
-        .id
-        .clone();
+    let item = newest_item(&engine);
 
     let later = chrono::Utc::now() + chrono::Duration::hours(2);
     let scheduled = engine
@@ -196,22 +181,10 @@ async fn expired_access_tokens_are_refreshed_and_rotated() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_dispatcher_at_a_time_per_data_folder() {
     let server = TestServer::start().await;
-    let (_org, code) = server.demo().await;
-    let (engine, dir, _secrets) = engine();
-    engine.enrol(&server.url(), &code, "laptop").await.unwrap();
-    engine.sync(&mut |_| {}).await.unwrap();
+    let (engine, dir, _secrets) = synced_device(&server).await;
     let (stub, stub_url) = StubNetwork::start("tok").await;
     let account = connect_account(&engine, &stub_url, "tok");
-    let item = engine
-        .store()
-        .feed(&FeedQuery {
-            limit: 1,
-            ..Default::default()
-        })
-        .unwrap()[0]
-        .item
-        .id
-        .clone();
+    let item = newest_item(&engine);
     let share = engine
         .store()
         .enqueue(&NewShare {

@@ -7,6 +7,7 @@ use relay_protocol::*;
 use reqwest::Method;
 
 use crate::harness::*;
+use crate::replica::*;
 
 #[tokio::test]
 async fn demo_then_serve_gives_a_device_its_first_sync() {

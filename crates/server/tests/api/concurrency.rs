@@ -11,6 +11,7 @@ use relay_server::feed::FeedTx;
 use reqwest::Method;
 
 use crate::harness::*;
+use crate::replica::*;
 
 crate::both_backends!(readers_never_miss_a_late_commit);
 

@@ -5,6 +5,7 @@ use relay_server::db::Backend;
 use reqwest::{Method, StatusCode};
 
 use crate::harness::*;
+use crate::replica::*;
 
 crate::both_backends!(
     content_moves_from_draft_to_approved_to_retracted_and_is_audited,

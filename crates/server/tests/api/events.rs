@@ -7,6 +7,7 @@ use relay_protocol::*;
 use relay_server::db::Backend;
 
 use crate::harness::*;
+use crate::replica::*;
 
 crate::both_backends!(an_approval_is_announced_to_connected_devices);
 

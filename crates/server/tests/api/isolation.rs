@@ -7,6 +7,7 @@ use relay_server::db::Backend;
 use reqwest::{Method, StatusCode};
 
 use crate::harness::*;
+use crate::replica::*;
 
 crate::both_backends!(organisations_are_sealed_from_each_other);
 

@@ -1,6 +1,7 @@
 //! Integration tests of relay-server over real HTTP, each on SQLite and on PostgreSQL.
 
 mod harness;
+mod replica;
 
 mod cli;
 mod concurrency;

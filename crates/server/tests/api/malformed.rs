@@ -5,6 +5,7 @@ use relay_server::db::Backend;
 use reqwest::{Method, StatusCode};
 
 use crate::harness::*;
+use crate::replica::*;
 
 crate::both_backends!(malformed_requests_get_problems_and_change_nothing);
 

@@ -7,6 +7,7 @@ use relay_server::db::Backend;
 use reqwest::Method;
 
 use crate::harness::*;
+use crate::replica::*;
 
 crate::both_backends!(
     first_sync_pages_through_the_demo_then_nothing_is_new,
