@@ -28,6 +28,13 @@ pub struct DispatchReport {
     pub busy: bool,
 }
 
+impl DispatchReport {
+    /// Whether any share changed state (worth refreshing a queue on screen).
+    pub fn changed(&self) -> bool {
+        self.posted + self.failed + self.waiting + self.recorded + self.reconciled > 0
+    }
+}
+
 /// The keychain entry of a social account's token.
 pub fn account_secret(account_id: &str) -> String {
     format!("account:{account_id}")

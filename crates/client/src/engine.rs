@@ -19,7 +19,7 @@ const SERVER_KEY: &str = "server.url";
 const DEVICE_KEY: &str = "device.id";
 const ME_KEY: &str = "device.me";
 const SIGNED_OUT_KEY: &str = "device.signed_out";
-pub(crate) const PAUSED_UNTIL_KEY: &str = "notifications.paused_until";
+pub const PAUSED_UNTIL_KEY: &str = "notifications.paused_until";
 
 /// Where the device stands, for `relay status` and the app's header.
 #[derive(Debug, Clone, Serialize)]

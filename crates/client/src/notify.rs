@@ -21,6 +21,8 @@ pub struct Notification {
     pub body: String,
     /// The item to open when clicked: the newest one.
     pub item_id: String,
+    /// Its title, for apps that word the notification themselves.
+    pub newest_title: String,
 }
 
 /// Shows notifications (notify-rust in the desktop app; a list in tests).
@@ -67,6 +69,7 @@ pub fn decide(
         title,
         body,
         item_id: newest.0.clone(),
+        newest_title: newest.1.clone(),
     })
 }
 

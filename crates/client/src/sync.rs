@@ -23,6 +23,18 @@ pub struct Progress {
     pub total: Option<u64>,
 }
 
+/// What live mode reports as it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiveEvent {
+    /// The server answered.
+    Online,
+    /// The server could not be reached (or failed); live mode retries.
+    Offline(String),
+    Synced(SyncReport),
+    /// Shares were sent, failed or changed state.
+    OutboxChanged,
+}
+
 /// What a sync did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct SyncReport {
@@ -120,31 +132,57 @@ impl Engine {
         &self,
         on_sync: &mut (dyn FnMut(&SyncReport) + Send),
     ) -> Result<(), ClientError> {
+        let nudge = tokio::sync::Notify::new();
+        self.watch_live(
+            &mut |event| {
+                if let LiveEvent::Synced(report) = event {
+                    on_sync(report)
+                }
+            },
+            &nudge,
+        )
+        .await
+    }
+
+    /// [`Engine::watch`] for an app: reports whether the server is reachable, and `nudge`
+    /// ("Sync now") syncs and sends at once, cutting a reconnection wait short.
+    pub async fn watch_live(
+        &self,
+        on_event: &mut (dyn FnMut(&LiveEvent) + Send),
+        nudge: &tokio::sync::Notify,
+    ) -> Result<(), ClientError> {
         let mut failures = 0u32;
         loop {
             let round = async {
                 let report = self.sync(&mut |_| {}).await?;
-                on_sync(&report);
+                on_event(&LiveEvent::Online);
+                on_event(&LiveEvent::Synced(report));
                 self.dispatch().await?;
+                on_event(&LiveEvent::OutboxChanged);
                 let mut events = self.api()?.events().await?;
                 let mut known = i64::MIN;
                 loop {
                     let wait = self.until_next_due()?;
-                    tokio::select! {
+                    let resync = tokio::select! {
                         event = events.next() => match event {
                             Some(Ok(version)) if version > known => {
                                 known = version;
-                                let report = self.sync(&mut |_| {}).await?;
-                                on_sync(&report);
-                                self.dispatch().await?;
+                                true
                             }
-                            Some(Ok(_)) => {}
+                            Some(Ok(_)) => false,
                             Some(Err(e)) => return Err::<(), _>(e),
                             None => return Err(ClientError::Offline("the event stream ended".into())),
                         },
-                        _ = tokio::time::sleep(wait) => {
-                            self.dispatch().await?;
-                        }
+                        _ = nudge.notified() => true,
+                        _ = tokio::time::sleep(wait) => false,
+                    };
+                    if resync {
+                        let report = self.sync(&mut |_| {}).await?;
+                        on_event(&LiveEvent::Synced(report));
+                    }
+                    let sent = self.dispatch().await?;
+                    if sent.changed() || resync {
+                        on_event(&LiveEvent::OutboxChanged);
                     }
                     failures = 0;
                 }
@@ -153,9 +191,19 @@ impl Engine {
                 Err(e @ (ClientError::SignedOut(_) | ClientError::NotEnrolled)) => return Err(e),
                 Err(e) => {
                     failures += 1;
+                    on_event(&LiveEvent::Offline(e.to_string()));
+                    // Shares to other networks need not wait for the server.
+                    if let Ok(sent) = self.dispatch().await {
+                        if sent.changed() {
+                            on_event(&LiveEvent::OutboxChanged);
+                        }
+                    }
                     let wait = backoff(failures, &e);
                     tracing::info!(error = %e, wait_ms = wait.as_millis() as u64, "live mode interrupted; retrying");
-                    tokio::time::sleep(wait).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = nudge.notified() => {}
+                    }
                 }
                 Ok(()) => {}
             }

@@ -1,0 +1,41 @@
+/// The app's own commands: each gets an `allow-<name>` permission, and the capability in
+/// `tauri.conf.json` grants exactly these (plus event listening) to the main window.
+const COMMANDS: &[&str] = &[
+    "status",
+    "enrol",
+    "first_sync",
+    "sync_now",
+    "feed",
+    "search",
+    "article",
+    "mark_read",
+    "mark_saved",
+    "channels",
+    "follow_channel",
+    "accounts",
+    "queue_share",
+    "shares",
+    "edit_share",
+    "cancel_share",
+    "retry_share",
+    "settings",
+    "set_language",
+    "pause_notifications",
+    "set_start_at_login",
+    "sign_out",
+    "about",
+    "take_pending_route",
+    "open_link",
+];
+
+fn main() {
+    // The one Tauri config lives at the repository root; `src-tauri/tauri.conf.json` links to
+    // it so that its paths resolve from here for cargo and the Tauri CLI alike.
+    println!("cargo:rerun-if-changed=../tauri.conf.json");
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .config_path("tauri.conf.json")
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build script");
+}

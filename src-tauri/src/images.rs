@@ -1,0 +1,104 @@
+//! The `relay-img:` scheme: item images served from the offline cache (fetched on first use),
+//! so the webview never loads anything from the web and the CSP can forbid it.
+
+use std::borrow::Cow;
+
+use tauri::http::{header, Request, Response, StatusCode};
+use tauri::{Manager, Runtime, UriSchemeContext, UriSchemeResponder};
+
+use crate::state::AppState;
+
+pub const SCHEME: &str = "relay-img";
+
+/// The address the webview loads `url` from (Windows and Android spell custom schemes as
+/// `http://<scheme>.localhost`).
+pub fn proxied(url: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(url.as_bytes()).collect();
+    if cfg!(any(windows, target_os = "android")) {
+        format!("http://{SCHEME}.localhost/?url={encoded}")
+    } else {
+        format!("{SCHEME}://localhost/?url={encoded}")
+    }
+}
+
+fn target(request: &Request<Vec<u8>>) -> Option<String> {
+    let query = request.uri().query()?;
+    url::form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == "url")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// Sniffs the few formats items use; anything else is refused rather than guessed.
+fn content_type(bytes: &[u8]) -> Option<&'static str> {
+    let head = &bytes[..bytes.len().min(512)];
+    if head.starts_with(b"\x89PNG") {
+        Some("image/png")
+    } else if head.starts_with(b"\xff\xd8\xff") {
+        Some("image/jpeg")
+    } else if head.starts_with(b"GIF8") {
+        Some("image/gif")
+    } else if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
+        Some("image/webp")
+    } else if String::from_utf8_lossy(head).contains("<svg") {
+        // Loaded through <img>, an SVG cannot run script.
+        Some("image/svg+xml")
+    } else {
+        None
+    }
+}
+
+fn respond(responder: UriSchemeResponder, status: StatusCode, body: Vec<u8>, mime: &str) {
+    let response = Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, mime)
+        .header(header::CACHE_CONTROL, "max-age=86400")
+        .body(Cow::<[u8]>::Owned(body).into_owned())
+        .expect("static response parts");
+    responder.respond(response);
+}
+
+pub fn handle<R: Runtime>(
+    ctx: UriSchemeContext<'_, R>,
+    request: Request<Vec<u8>>,
+    responder: UriSchemeResponder,
+) {
+    let Some(url) = target(&request) else {
+        return respond(responder, StatusCode::BAD_REQUEST, vec![], "text/plain");
+    };
+    let engine = ctx.app_handle().state::<AppState>().engine.clone();
+    tauri::async_runtime::spawn(async move {
+        let file = match engine.images().get(&url) {
+            Ok(Some(path)) => Ok(path),
+            _ => engine.images().fetch(&url).await,
+        };
+        let bytes = match file.map(std::fs::read) {
+            Ok(Ok(bytes)) => bytes,
+            _ => return respond(responder, StatusCode::NOT_FOUND, vec![], "text/plain"),
+        };
+        match content_type(&bytes) {
+            Some(mime) => respond(responder, StatusCode::OK, bytes, mime),
+            None => respond(responder, StatusCode::UNSUPPORTED_MEDIA_TYPE, vec![], "text/plain"),
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn proxied_urls_round_trip() {
+        let original = "https://cdn.test/a b.png?x=1&y=2";
+        let address = super::proxied(original);
+        let request = tauri::http::Request::builder()
+            .uri(address)
+            .body(Vec::new())
+            .unwrap();
+        assert_eq!(super::target(&request).as_deref(), Some(original));
+    }
+
+    #[test]
+    fn only_images_are_served() {
+        assert_eq!(super::content_type(b"\x89PNG\r\n"), Some("image/png"));
+        assert_eq!(super::content_type(b"<svg xmlns='x'/>"), Some("image/svg+xml"));
+        assert_eq!(super::content_type(b"<html><script>"), None);
+    }
+}

@@ -1,0 +1,138 @@
+//! Relay's desktop app: a thin Tauri v2 shell over the device engine (`relay-client`).
+//! Everything the device does lives in the engine; this crate wires it to a window, a tray,
+//! notifications and links.
+
+pub mod autostart;
+pub mod bindings;
+pub mod commands;
+pub mod error;
+pub mod guard;
+pub mod i18n;
+pub mod images;
+pub mod live;
+#[cfg(desktop)]
+pub mod notifications;
+pub mod routes;
+pub mod state;
+#[cfg(desktop)]
+pub mod tray;
+pub mod views;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use relay_client::Engine;
+use tauri::{AppHandle, Manager, Runtime, WindowEvent};
+
+use crate::state::{AppState, Live};
+
+/// Where the app keeps its cache and outbox: `RELAY_DATA_DIR`, else the platform's data folder.
+pub fn data_dir() -> PathBuf {
+    std::env::var_os("RELAY_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(Engine::default_data_dir)
+}
+
+/// Refreshes the tray menu where there is one.
+pub fn tray_refresh<R: Runtime>(app: &AppHandle<R>) {
+    #[cfg(desktop)]
+    tray::refresh(app);
+    #[cfg(mobile)]
+    let _ = app;
+}
+
+fn open_engine<R: Runtime>(app: &AppHandle<R>) -> Result<Engine, relay_client::ClientError> {
+    let dir = data_dir();
+    std::fs::create_dir_all(&dir)?;
+    let engine = Engine::open_with_keychain(&dir)?;
+    #[cfg(desktop)]
+    let engine = engine.with_notifier(Arc::new(notifications::DesktopNotifier { app: app.clone() }));
+    #[cfg(mobile)]
+    let _ = app;
+    Ok(engine)
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+
+    let specta = bindings::builder();
+    let mut builder = tauri::Builder::default();
+    #[cfg(desktop)]
+    {
+        // First: a second launch hands its arguments (a relay:// link) to this one and exits.
+        builder = builder
+            .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
+                routes::show_window(app);
+                routes::open_links(app, argv);
+            }))
+            .plugin(tauri_plugin_autostart::init(
+                tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+                Some(vec!["--minimized"]),
+            ));
+    }
+    builder
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_opener::init())
+        .plugin(guard::plugin())
+        .register_asynchronous_uri_scheme_protocol(images::SCHEME, images::handle)
+        .invoke_handler(specta.invoke_handler())
+        .manage(routes::Pending::default())
+        .setup(move |app| {
+            specta.mount_events(app);
+            let handle = app.handle().clone();
+            let engine = open_engine(&handle).map_err(|e| {
+                tracing::error!(error = %e, "cannot open the device engine");
+                e
+            })?;
+            let signed_in = engine.status().map(|s| s.signed_in && s.synced).unwrap_or(false);
+            app.manage(AppState {
+                engine,
+                live: Arc::new(Live::default()),
+            });
+            #[cfg(desktop)]
+            tray::create(&handle)?;
+            links(&handle);
+            if signed_in {
+                live::start(&handle);
+            }
+            let minimized = std::env::args().any(|a| a == "--minimized");
+            if let Some(window) = app.get_webview_window("main") {
+                if !minimized {
+                    window.show()?;
+                }
+            }
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps Relay in the tray, syncing.
+            #[cfg(desktop)]
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+        .run(tauri::generate_context!("tauri.conf.json"))
+        .expect("error while running Relay");
+}
+
+/// `relay://` links: registered with the desktop, taken from a cold start's arguments, and
+/// followed while running.
+fn links<R: Runtime>(app: &AppHandle<R>) {
+    use tauri_plugin_deep_link::DeepLinkExt;
+    #[cfg(any(target_os = "linux", windows))]
+    if let Err(e) = app.deep_link().register_all() {
+        tracing::warn!(error = %e, "could not register relay:// links");
+    }
+    let handle = app.clone();
+    app.deep_link().on_open_url(move |event| {
+        routes::open_links(&handle, event.urls().iter().map(|u| u.to_string()));
+    });
+    routes::open_links(app, std::env::args().skip(1));
+}

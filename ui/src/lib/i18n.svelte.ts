@@ -1,0 +1,36 @@
+// The UI's language: the system's unless chosen in Settings. Every string comes from a catalogue.
+import { en, type MessageKey } from "./i18n/en";
+import { fr } from "./i18n/fr";
+
+export type Lang = "en" | "fr";
+const catalogues = { en, fr };
+
+function systemLang(): Lang {
+  return (navigator.language || "en").toLowerCase().startsWith("fr") ? "fr" : "en";
+}
+
+export const locale = $state<{ lang: Lang }>({ lang: systemLang() });
+
+export function setLang(choice: "system" | Lang) {
+  locale.lang = choice === "system" ? systemLang() : choice;
+  document.documentElement.lang = locale.lang;
+}
+
+export function t(key: MessageKey, params: Record<string, string | number> = {}): string {
+  const text: string = catalogues[locale.lang][key] ?? en[key];
+  return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
+}
+
+// Plural forms: `tn("feed.results", 3)` reads `feed.results_one` or `feed.results_other`.
+export function tn(base: string, n: number, params: Record<string, string | number> = {}): string {
+  const rule = new Intl.PluralRules(locale.lang).select(n) === "one" ? "one" : "other";
+  return t(`${base}_${rule}` as MessageKey, { n, ...params });
+}
+
+export function formatDate(iso: string): string {
+  return new Intl.DateTimeFormat(locale.lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+}
+
+export function formatDay(iso: string): string {
+  return new Intl.DateTimeFormat(locale.lang, { dateStyle: "medium" }).format(new Date(iso));
+}
