@@ -29,3 +29,27 @@ ensure_packages() {
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
     fi
 }
+
+# What building the desktop app needs (Tauri v2 on WebKitGTK).
+APP_BUILD_PACKAGES=(pkg-config build-essential file libwebkit2gtk-4.1-dev libayatana-appindicator3-dev
+    librsvg2-dev libsoup-3.0-dev libxdo-dev libssl-dev)
+# What the end-to-end tests run: a display, D-Bus, a keychain, a notification daemon, a tray host
+# and WebKit's WebDriver.
+E2E_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-daemon dbus-x11 gnome-keyring libsecret-tools
+    dunst libnotify-bin haskell-gtk-sni-tray-utils desktop-file-utils)
+
+# Builds the UI (ui/dist, embedded into the app by cargo) from the committed lockfile, after its
+# type check and unit tests. Pass --quick to skip check and tests.
+build_ui() {
+    (
+        cd ui
+        if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+            npm ci --no-audit --no-fund
+        fi
+        if [ "${1:-}" != --quick ]; then
+            npm run --silent check
+            npm test --silent
+        fi
+        npm run --silent build
+    )
+}

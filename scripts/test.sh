@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test: unit, integration (SQLite and PostgreSQL) and, as they arrive, end-to-end.
+# Runs every test: the UI's type check and unit tests, then Rust unit, integration (SQLite and
+# PostgreSQL) and end-to-end tests (the real app in a real webview), in one debug build.
 # Usage: scripts/test.sh [extra cargo test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-ensure_packages gnome-keyring libsecret-tools dbus dbus-daemon
+ensure_packages "${APP_BUILD_PACKAGES[@]}" "${E2E_PACKAGES[@]}"
 ensure_postgres
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
-# Inside a D-Bus session with a real Secret Service, for the keychain tests.
+build_ui
+# Inside a D-Bus session with a real Secret Service, for the keychain tests (the end-to-end
+# tests make a desktop session of their own each).
 scripts/with-keychain.sh cargo test --workspace --locked "$@"

@@ -75,6 +75,18 @@ pub fn show_window<R: Runtime>(app: &AppHandle<R>) {
 pub fn go<R: Runtime>(app: &AppHandle<R>, route: Route) {
     show_window(app);
     let ui = route.ui();
+    // A forwarded link arrives twice on some desktops (single-instance and deep-link both
+    // report it): follow it once.
+    static LAST: std::sync::Mutex<Option<(String, std::time::Instant)>> = std::sync::Mutex::new(None);
+    {
+        let mut last = LAST.lock().unwrap();
+        if let Some((previous, at)) = last.as_ref() {
+            if *previous == ui && at.elapsed() < std::time::Duration::from_secs(2) {
+                return;
+            }
+        }
+        *last = Some((ui.clone(), std::time::Instant::now()));
+    }
     if let Some(pending) = app.try_state::<Pending>() {
         *pending.0.lock().unwrap() = Some(ui.clone());
     }

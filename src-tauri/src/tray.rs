@@ -86,9 +86,12 @@ fn queued<R: Runtime>(app: &AppHandle<R>) -> u64 {
     app.try_state::<AppState>()
         .and_then(|s| {
             let store = s.engine.store();
-            let queued = store.count_shares(ShareState::Queued).ok()?;
-            let sending = store.count_shares(ShareState::Sending).ok()?;
-            Some(queued + sending)
+            // Everything not sent yet: waiting, going out, or failed and waiting to be retried.
+            let mut waiting = 0;
+            for state in [ShareState::Queued, ShareState::Sending, ShareState::Failed] {
+                waiting += store.count_shares(state).ok()?;
+            }
+            Some(waiting)
         })
         .unwrap_or(0)
 }

@@ -145,7 +145,8 @@ impl Engine {
     }
 
     /// [`Engine::watch`] for an app: reports whether the server is reachable, and `nudge`
-    /// ("Sync now") syncs and sends at once, cutting a reconnection wait short.
+    /// ("Sync now") syncs and sends at once (shares waiting to retry included), cutting a
+    /// reconnection wait short.
     pub async fn watch_live(
         &self,
         on_event: &mut (dyn FnMut(&LiveEvent) + Send),
@@ -173,7 +174,10 @@ impl Engine {
                             Some(Err(e)) => return Err::<(), _>(e),
                             None => return Err(ClientError::Offline("the event stream ended".into())),
                         },
-                        _ = nudge.notified() => true,
+                        _ = nudge.notified() => {
+                            self.store.retry_waiting_now()?;
+                            true
+                        }
                         _ = tokio::time::sleep(wait) => false,
                     };
                     if resync {
@@ -202,7 +206,9 @@ impl Engine {
                     tracing::info!(error = %e, wait_ms = wait.as_millis() as u64, "live mode interrupted; retrying");
                     tokio::select! {
                         _ = tokio::time::sleep(wait) => {}
-                        _ = nudge.notified() => {}
+                        _ = nudge.notified() => {
+                            let _ = self.store.retry_waiting_now();
+                        }
                     }
                 }
                 Ok(()) => {}

@@ -328,6 +328,16 @@ impl Store {
         Ok(())
     }
 
+    /// "Send now": shares waiting to retry after a transient failure become due at once.
+    /// Shares a network asked to wait for (rate limits) keep waiting.
+    pub fn retry_waiting_now(&self) -> Result<usize, ClientError> {
+        Ok(self.conn().execute(
+            "UPDATE outbox SET next_attempt_at = NULL \
+             WHERE state = 'failed' AND retryable = 1 AND next_attempt_at IS NOT NULL",
+            [],
+        )?)
+    }
+
     pub fn mark_recorded(&self, id: &str) -> Result<(), ClientError> {
         self.conn().execute(
             "UPDATE outbox SET recorded_at = ?1 WHERE id = ?2",

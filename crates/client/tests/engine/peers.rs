@@ -1,0 +1,257 @@
+//! The peers of a device in tests: the real relay-server (SQLite file, random port) in this
+//! process, and a stub of a social network (the HTTP test network contract of
+//! `relay_client::social`). Shared with the app's end-to-end tests.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use relay_protocol::{Audience, ContentKind, NewContent, Org};
+use relay_server::auth::store::TokenLifetimes;
+use relay_server::{AppState, Config, Db};
+use serde_json::{json, Value};
+
+/// The real server over a SQLite file that outlives restarts.
+pub struct TestServer {
+    pub dir: tempfile::TempDir,
+    pub addr: SocketAddr,
+    pub running: Option<relay_server::serve::Running>,
+    pub tokens: TokenLifetimes,
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(TokenLifetimes::default()).await
+    }
+
+    pub async fn start_with(tokens: TokenLifetimes) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = TestServer {
+            dir,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            running: None,
+            tokens,
+        };
+        server.up().await;
+        server
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn db_url(&self) -> String {
+        format!("sqlite:{}", self.dir.path().join("server.db").display())
+    }
+
+    /// (Re)starts on the same address.
+    pub async fn up(&mut self) {
+        let db = Db::connect(&self.db_url()).await.unwrap();
+        let state = AppState::new(
+            db,
+            Config {
+                public_url: "http://relay.test".into(),
+                tokens: self.tokens,
+            },
+        );
+        let mut tries = 0;
+        let running = loop {
+            match relay_server::serve::start(state.clone(), self.addr, Duration::from_millis(100))
+                .await
+            {
+                Ok(r) => break r,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    tracing::debug!(error = %e, "port busy, retrying");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot restart the server: {e}"),
+            }
+        };
+        self.addr = running.addr;
+        self.running = Some(running);
+    }
+
+    pub async fn down(&mut self) {
+        if let Some(running) = self.running.take() {
+            running.stop().await;
+        }
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.running.as_ref().expect("server is up").state
+    }
+
+    pub async fn demo(&self) -> (Org, String) {
+        let enrolment = relay_server::demo::ensure(self.state()).await.unwrap();
+        let org = relay_server::orgs::by_slug(&self.state().db, "contoso")
+            .await
+            .unwrap();
+        (org, enrolment.code)
+    }
+
+    pub async fn person_id(&self, org: &Org, email: &str) -> String {
+        relay_server::people::find_by_email(&self.state().db, &org.id, email)
+            .await
+            .unwrap()
+            .id
+    }
+
+    pub async fn channel_id(&self, org: &Org, slug: &str) -> String {
+        relay_server::channels::list_all(&self.state().db, &org.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|c| c.slug == slug)
+            .unwrap()
+            .id
+    }
+
+    /// A curator publishes an English item for everyone.
+    pub async fn publish(&self, org: &Org, title: &str, body: &str) -> String {
+        let channel_id = self.channel_id(org, "corporate-news").await;
+        let new = NewContent {
+            kind: ContentKind::Article,
+            channel_id,
+            title: title.into(),
+            summary: String::new(),
+            body_html: body.into(),
+            url: "https://news.contoso.example/en/test".into(),
+            image_url: None,
+            language: "en".into(),
+            suggested_texts: vec![],
+            audience: Audience::default(),
+            publish_at: None,
+            expires_at: None,
+        };
+        let created = relay_server::content::store::create(self.state(), &org.id, None, new)
+            .await
+            .unwrap();
+        relay_server::content::store::approve(self.state(), &org.id, None, &created.item.id)
+            .await
+            .unwrap();
+        created.item.id
+    }
+
+    pub async fn retract(&self, org: &Org, id: &str, reason: &str) {
+        relay_server::content::store::retract(self.state(), &org.id, None, id, reason)
+            .await
+            .unwrap();
+    }
+
+    pub async fn share_records(&self) -> Vec<(String, String)> {
+        sqlx::query_as("SELECT share_id, item_id FROM shares ORDER BY share_id")
+            .fetch_all(&self.state().db.read)
+            .await
+            .unwrap()
+    }
+}
+
+/// A stub of a social network: the HTTP test network contract. Not a real network (none can
+/// run here until the networks issue); it honours idempotency keys like Mastodon does.
+#[derive(Clone, Default)]
+pub struct StubNetwork {
+    pub posts: Arc<Mutex<HashMap<String, Value>>>,
+    /// Requests that created a post (a resend with the same key creates none).
+    pub created: Arc<AtomicU64>,
+    pub requests: Arc<AtomicU64>,
+    pub down: Arc<AtomicBool>,
+    pub delay_ms: Arc<AtomicU64>,
+    pub token: Arc<Mutex<String>>,
+}
+
+impl StubNetwork {
+    pub async fn start(token: &str) -> (StubNetwork, String) {
+        let stub = StubNetwork::default();
+        *stub.token.lock().unwrap() = token.to_owned();
+        let app = Router::new()
+            .route("/posts", post(create_post))
+            .route("/posts/by-key/{key}", get(find_post))
+            .with_state(stub.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (stub, url)
+    }
+
+    pub fn post_count(&self) -> usize {
+        self.posts.lock().unwrap().len()
+    }
+}
+
+fn authorised(stub: &StubNetwork, headers: &HeaderMap) -> bool {
+    let expected = format!("Bearer {}", stub.token.lock().unwrap());
+    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+}
+
+async fn create_post(
+    State(stub): State<StubNetwork>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
+    stub.requests.fetch_add(1, Ordering::SeqCst);
+    if stub.down.load(Ordering::SeqCst) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "down"})),
+        );
+    }
+    if !authorised(&stub, &headers) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": "bad token"})),
+        );
+    }
+    let Some(key) = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": "no idempotency key"})),
+        );
+    };
+    let delay = stub.delay_ms.load(Ordering::SeqCst);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
+    let mut posts = stub.posts.lock().unwrap();
+    let post = posts
+        .entry(key.clone())
+        .or_insert_with(|| {
+            stub.created.fetch_add(1, Ordering::SeqCst);
+            json!({"id": format!("post-{key}"), "url": format!("https://social.test/@me/{key}"), "text": body["text"]})
+        })
+        .clone();
+    (
+        StatusCode::OK,
+        Json(json!({"id": post["id"], "url": post["url"]})),
+    )
+}
+
+async fn find_post(
+    State(stub): State<StubNetwork>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> (StatusCode, Json<Value>) {
+    if stub.down.load(Ordering::SeqCst) {
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({})));
+    }
+    if !authorised(&stub, &headers) {
+        return (StatusCode::UNAUTHORIZED, Json(json!({})));
+    }
+    match stub.posts.lock().unwrap().get(&key) {
+        Some(post) => (
+            StatusCode::OK,
+            Json(json!({"id": post["id"], "url": post["url"]})),
+        ),
+        None => (StatusCode::NOT_FOUND, Json(json!({}))),
+    }
+}

@@ -1,0 +1,172 @@
+//! One test's desktop: its own D-Bus session with an unlocked keychain, its own X display
+//! (Xvfb), optionally a tray host, and WebKitWebDriver driving the real `relay-app` binary.
+
+use std::collections::HashMap;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::webdriver::WebDriver;
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+pub fn app_binary() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_relay-app"))
+}
+
+/// `target/`, where screenshots go.
+pub fn target_dir() -> PathBuf {
+    app_binary()
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .to_path_buf()
+}
+
+/// The `relay` command line, built beside the app (the same engine, for test set-up).
+pub fn relay_cli() -> PathBuf {
+    let cli = app_binary().with_file_name("relay");
+    if !cli.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "relay-client", "--bin", "relay"])
+            .current_dir(repo())
+            .status()
+            .expect("cargo build relay");
+        assert!(status.success(), "cannot build the relay CLI");
+    }
+    cli
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[derive(Default)]
+pub struct Options {
+    pub tray: bool,
+    /// Arguments for the app (a `relay://` link).
+    pub args: Vec<String>,
+    pub language: Option<&'static str>,
+}
+
+pub struct Desktop {
+    child: Child,
+    pub env: HashMap<String, String>,
+    pub data_dir: PathBuf,
+    pub driver: WebDriver,
+    _scratch: tempfile::TempDir,
+}
+
+impl Desktop {
+    pub async fn start(options: Options) -> Desktop {
+        let scratch = tempfile::tempdir().unwrap();
+        let env_file = scratch.path().join("session.env");
+        let data_dir = scratch.path().join("app-data");
+        let port = free_port();
+        let mut command = Command::new(repo().join("scripts/with-keychain.sh"));
+        command
+            .args(["xvfb-run", "-a", "-s", "-screen 0 1280x900x24"])
+            .arg(repo().join("tests/e2e/session.sh"))
+            .arg(&env_file)
+            .arg(port.to_string())
+            .arg(if options.tray { "tray" } else { "" })
+            // A session of its own, not the one the test runner may be in.
+            .env_remove("RELAY_KEYCHAIN_SESSION")
+            .env("RELAY_DATA_DIR", &data_dir)
+            .env("LANG", options.language.unwrap_or("en_GB.UTF-8"))
+            .env("RELAY_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(scratch.path().join("session.log")).unwrap(),
+            ))
+            .process_group(0);
+        let child = command.spawn().expect("start the test desktop");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !env_file.exists() {
+            assert!(
+                Instant::now() < deadline,
+                "the test desktop did not start: {}",
+                std::fs::read_to_string(scratch.path().join("session.log")).unwrap_or_default()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let env: HashMap<String, String> = std::fs::read_to_string(&env_file)
+            .unwrap()
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        let capabilities = json!({
+            "capabilities": {"alwaysMatch": {"webkitgtk:browserOptions": {
+                "binary": app_binary(),
+                "args": options.args,
+            }}}
+        });
+        let driver = WebDriver::connect(port, capabilities).await;
+        Desktop {
+            child,
+            env,
+            data_dir,
+            driver,
+            _scratch: scratch,
+        }
+    }
+
+    /// A command run inside this desktop's session (its D-Bus, display and keychain).
+    pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        command.envs(&self.env);
+        command
+    }
+
+    /// Connects a test-network account in the app's data folder, as `relay account add-test`
+    /// does: its token goes to this desktop's keychain.
+    pub fn connect_test_account(&self, network: &str, url: &str, token: &str) {
+        use std::io::Write;
+        let mut child = self
+            .command(relay_cli())
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .args(["account", "add-test", "--network", network, "--url", url, "--handle"])
+            .arg(format!("alex@{network}.test"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success(), "relay account add-test failed");
+    }
+
+    /// Output of a command in this session, or `None` when it failed.
+    pub fn run(&self, program: &str, args: &[&str]) -> Option<String> {
+        let out = self.command(program).args(args).output().ok()?;
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}
+
+impl Drop for Desktop {
+    fn drop(&mut self) {
+        // Everything of this desktop is in one process group: Xvfb, D-Bus, the keychain, the
+        // driver, the app and its WebKit processes.
+        unsafe_kill_group(self.child.id());
+        let _ = self.child.wait();
+    }
+}
+
+fn unsafe_kill_group(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", "--", &format!("-{pid}")])
+        .status();
+}

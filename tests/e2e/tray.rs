@@ -1,0 +1,181 @@
+//! The tray, read as a desktop shell reads it: a real StatusNotifierItem host
+//! (gtk-sni-tray-standalone) on the test's D-Bus, the menu read and clicked over
+//! `com.canonical.dbusmenu` with gdbus.
+
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::desktop::{Desktop, Options};
+use crate::engine::{StubNetwork, TestServer};
+use crate::xss::url_encode;
+
+struct TrayMenu {
+    service: String,
+    path: String,
+}
+
+impl TrayMenu {
+    /// Finds the app's tray item through the StatusNotifierWatcher, then its menu.
+    async fn find(desktop: &Desktop) -> TrayMenu {
+        let deadline = Instant::now() + crate::webdriver::PATIENCE;
+        loop {
+            if let Some(menu) = Self::try_find(desktop) {
+                return menu;
+            }
+            assert!(Instant::now() < deadline, "the app's tray item never registered");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+
+    fn try_find(desktop: &Desktop) -> Option<TrayMenu> {
+        let items = desktop.run(
+            "gdbus",
+            &[
+                "call", "--session", "--dest", "org.kde.StatusNotifierWatcher",
+                "--object-path", "/StatusNotifierWatcher",
+                "--method", "org.freedesktop.DBus.Properties.Get",
+                "org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems",
+            ],
+        )?;
+        // (<[':1.7/org/ayatana/NotificationItem/relay']>,)
+        let entry = items.split('\'').nth(1)?.to_owned();
+        let slash = entry.find('/')?;
+        let (service, item_path) = entry.split_at(slash);
+        let menu = desktop.run(
+            "gdbus",
+            &[
+                "call", "--session", "--dest", service, "--object-path", item_path,
+                "--method", "org.freedesktop.DBus.Properties.Get",
+                "org.kde.StatusNotifierItem", "Menu",
+            ],
+        )?;
+        let path = menu.split('\'').nth(1)?.to_owned();
+        Some(TrayMenu {
+            service: service.to_owned(),
+            path,
+        })
+    }
+
+    /// `(id, label)` of every entry, submenus included.
+    fn entries(&self, desktop: &Desktop) -> Vec<(i32, String)> {
+        let layout = desktop
+            .run(
+                "gdbus",
+                &[
+                    "call", "--session", "--dest", &self.service, "--object-path", &self.path,
+                    "--method", "com.canonical.dbusmenu.GetLayout", "0", "@i -1", "[]",
+                ],
+            )
+            .unwrap_or_default();
+        // Entries look like `(3, {'label': <'Sync now'>, ...}, [...])`.
+        let mut out = Vec::new();
+        for chunk in layout.split('(').skip(1) {
+            let Some((id, rest)) = chunk.split_once(", {") else { continue };
+            let Ok(id) = id.trim().parse::<i32>() else { continue };
+            if let Some(label) = rest
+                .split("'label': <'")
+                .nth(1)
+                .and_then(|l| l.split("'>").next())
+            {
+                out.push((id, label.replace('_', "")));
+            }
+        }
+        out
+    }
+
+    fn click(&self, desktop: &Desktop, label: &str) {
+        let entries = self.entries(desktop);
+        let (id, _) = entries
+            .iter()
+            .find(|(_, l)| l == label)
+            .unwrap_or_else(|| panic!("no {label} in the tray menu: {entries:?}"));
+        desktop
+            .run(
+                "gdbus",
+                &[
+                    "call", "--session", "--dest", &self.service, "--object-path", &self.path,
+                    "--method", "com.canonical.dbusmenu.Event", &id.to_string(), "clicked",
+                    "<@i 0>", "0",
+                ],
+            )
+            .unwrap_or_else(|| panic!("clicking {label} failed"));
+    }
+
+    async fn wait_for_label(&self, desktop: &Desktop, label: &str) {
+        let deadline = Instant::now() + crate::webdriver::PATIENCE;
+        loop {
+            let entries = self.entries(desktop);
+            if entries.iter().any(|(_, l)| l == label) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "no {label} in the tray menu: {entries:?}");
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tray_menu_counts_the_queue_syncs_now_and_quits() {
+    if !crate::webview_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let (_org, code) = server.demo().await;
+    let (network, network_url) = StubNetwork::start("tray-token").await;
+    let link = format!("relay://enrol?server={}&code={code}", url_encode(&server.url()));
+    let desktop = Desktop::start(Options {
+        tray: true,
+        args: vec![link],
+        ..Default::default()
+    })
+    .await;
+    desktop.connect_test_account("bluesky", &network_url, "tray-token");
+    let d = &desktop.driver;
+    d.wait_for("[data-testid=card]").await;
+
+    let tray = TrayMenu::find(&desktop).await;
+    let labels: Vec<String> = tray.entries(&desktop).into_iter().map(|(_, l)| l).collect();
+    for expected in ["Open Relay", "Sync now", "No shares queued", "Pause notifications", "For 1 hour", "Until tomorrow", "Quit"] {
+        assert!(labels.iter().any(|l| l == expected), "{expected} missing from {labels:?}");
+    }
+
+    // A share that cannot go out yet (the network is down) shows in the tray's count.
+    network.down.store(true, Ordering::SeqCst);
+    d.click_css("[data-testid=card]").await;
+    d.click_css("[data-testid=share]").await;
+    d.wait_for("[data-testid=text-bluesky]").await;
+    d.click_css("[data-testid=share-submit]").await;
+    d.wait_for("[data-testid=share-queued]").await;
+    tray.wait_for_label(&desktop, "1 share queued").await;
+    d.click_css("[data-testid=nav-queue]").await;
+    d.wait_until(
+        "the share failed and waits for a retry",
+        "return document.querySelector('[data-testid=share-row]')?.dataset.status === 'failed'",
+        json!([]),
+    )
+    .await;
+    d.screenshot("tray-waiting").await;
+
+    // The network is back: "Sync now" in the tray sends it now, not at the next retry.
+    network.down.store(false, Ordering::SeqCst);
+    tray.click(&desktop, "Sync now");
+    d.wait_until(
+        "the share is posted",
+        "return document.querySelector('[data-testid=share-row]')?.dataset.status === 'posted'",
+        json!([]),
+    )
+    .await;
+    assert_eq!(network.post_count(), 1);
+    tray.wait_for_label(&desktop, "No shares queued").await;
+    d.screenshot("tray-sent").await;
+
+    // Quit ends the app: its tray item goes away.
+    tray.click(&desktop, "Quit");
+    let deadline = Instant::now() + crate::webdriver::PATIENCE;
+    while TrayMenu::try_find(&desktop).is_some() {
+        assert!(Instant::now() < deadline, "the app did not quit");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
