@@ -70,10 +70,7 @@ pub async fn enrol(
 /// A full sync with progress events (the first sync's bar), then live mode.
 #[tauri::command]
 #[specta::specta]
-pub async fn first_sync(
-    app: AppHandle,
-    state: State<'_, AppState>,
-) -> AppResult<AppStatus> {
+pub async fn first_sync(app: AppHandle, state: State<'_, AppState>) -> AppResult<AppStatus> {
     let emitter = app.clone();
     let mut last = std::time::Instant::now() - std::time::Duration::from_secs(1);
     state
@@ -280,7 +277,7 @@ pub fn queue_share(
 pub fn shares(state: State<'_, AppState>) -> AppResult<Vec<ShareView>> {
     let now = Utc::now();
     let mut all = state.engine.store().shares(None)?;
-    all.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    all.sort_by_key(|s| std::cmp::Reverse(s.created_at));
     Ok(all.iter().map(|s| ShareView::new(s, now)).collect())
 }
 
@@ -296,10 +293,11 @@ pub fn edit_share(
     if text.trim().is_empty() {
         return Err(AppError::invalid("a share needs some text"));
     }
-    let share = state
-        .engine
-        .store()
-        .edit_share(&id, Some(&text), Some(parse_time(&scheduled_at)?))?;
+    let share =
+        state
+            .engine
+            .store()
+            .edit_share(&id, Some(&text), Some(parse_time(&scheduled_at)?))?;
     shares_changed(&app);
     Ok(ShareView::new(&share, Utc::now()))
 }
@@ -321,11 +319,7 @@ pub fn cancel_share(
 
 #[tauri::command]
 #[specta::specta]
-pub fn retry_share(
-    app: AppHandle,
-    state: State<'_, AppState>,
-    id: String,
-) -> AppResult<ShareView> {
+pub fn retry_share(app: AppHandle, state: State<'_, AppState>, id: String) -> AppResult<ShareView> {
     let share = state.engine.store().retry_share(&id)?;
     shares_changed(&app);
     crate::live::sync_now(&app);

@@ -34,7 +34,10 @@ pub fn plugin<R: Runtime>() -> TauriPlugin<R> {
             if is_app_page(url) {
                 return true;
             }
-            tracing::info!(scheme = url.scheme(), "navigation away from the app refused");
+            tracing::info!(
+                scheme = url.scheme(),
+                "navigation away from the app refused"
+            );
             if matches!(url.scheme(), "http" | "https" | "mailto") {
                 let _ = open_external(webview.app_handle(), url.as_str());
             }

@@ -16,7 +16,13 @@ pub enum Lang {
 
 /// The chosen language setting.
 pub fn setting(engine: &Engine) -> Language {
-    match engine.store().setting(LANGUAGE_KEY).ok().flatten().as_deref() {
+    match engine
+        .store()
+        .setting(LANGUAGE_KEY)
+        .ok()
+        .flatten()
+        .as_deref()
+    {
         Some("en") => Language::En,
         Some("fr") => Language::Fr,
         _ => Language::System,

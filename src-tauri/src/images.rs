@@ -77,7 +77,12 @@ pub fn handle<R: Runtime>(
         };
         match content_type(&bytes) {
             Some(mime) => respond(responder, StatusCode::OK, bytes, mime),
-            None => respond(responder, StatusCode::UNSUPPORTED_MEDIA_TYPE, vec![], "text/plain"),
+            None => respond(
+                responder,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                vec![],
+                "text/plain",
+            ),
         }
     });
 }
@@ -98,7 +103,10 @@ mod tests {
     #[test]
     fn only_images_are_served() {
         assert_eq!(super::content_type(b"\x89PNG\r\n"), Some("image/png"));
-        assert_eq!(super::content_type(b"<svg xmlns='x'/>"), Some("image/svg+xml"));
+        assert_eq!(
+            super::content_type(b"<svg xmlns='x'/>"),
+            Some("image/svg+xml")
+        );
         assert_eq!(super::content_type(b"<html><script>"), None);
     }
 }

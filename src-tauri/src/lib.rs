@@ -46,7 +46,9 @@ fn open_engine<R: Runtime>(app: &AppHandle<R>) -> Result<Engine, relay_client::C
     std::fs::create_dir_all(&dir)?;
     let engine = Engine::open_with_keychain(&dir)?;
     #[cfg(desktop)]
-    let engine = engine.with_notifier(Arc::new(notifications::DesktopNotifier { app: app.clone() }));
+    let engine = engine.with_notifier(Arc::new(notifications::DesktopNotifier {
+        app: app.clone(),
+    }));
     #[cfg(mobile)]
     let _ = app;
     Ok(engine)
@@ -91,7 +93,10 @@ pub fn run() {
                 tracing::error!(error = %e, "cannot open the device engine");
                 e
             })?;
-            let signed_in = engine.status().map(|s| s.signed_in && s.synced).unwrap_or(false);
+            let signed_in = engine
+                .status()
+                .map(|s| s.signed_in && s.synced)
+                .unwrap_or(false);
             app.manage(AppState {
                 engine,
                 live: Arc::new(Live::default()),

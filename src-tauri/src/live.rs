@@ -26,19 +26,35 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
                     let changed = match event {
                         LiveEvent::Online => {
                             let was = live.online.swap(true, Ordering::Relaxed);
-                            (!was).then_some(Changed { feed: false, outbox: false, status: true })
+                            (!was).then_some(Changed {
+                                feed: false,
+                                outbox: false,
+                                status: true,
+                            })
                         }
                         LiveEvent::Offline(_) => {
                             let was = live.online.swap(false, Ordering::Relaxed);
-                            was.then_some(Changed { feed: false, outbox: false, status: true })
+                            was.then_some(Changed {
+                                feed: false,
+                                outbox: false,
+                                status: true,
+                            })
                         }
                         LiveEvent::Synced(report) => {
                             let feed = report.upserted + report.deleted > 0 || report.reset;
-                            Some(Changed { feed, outbox: report.cancelled_shares > 0, status: feed })
+                            Some(Changed {
+                                feed,
+                                outbox: report.cancelled_shares > 0,
+                                status: feed,
+                            })
                         }
                         LiveEvent::OutboxChanged => {
                             crate::tray_refresh(&app);
-                            Some(Changed { feed: false, outbox: true, status: true })
+                            Some(Changed {
+                                feed: false,
+                                outbox: true,
+                                status: true,
+                            })
                         }
                     };
                     if let Some(changed) = changed {
@@ -53,7 +69,12 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
         }
         live.online.store(false, Ordering::Relaxed);
         live.running.store(false, Ordering::SeqCst);
-        let _ = Changed { feed: true, outbox: true, status: true }.emit(&app);
+        let _ = Changed {
+            feed: true,
+            outbox: true,
+            status: true,
+        }
+        .emit(&app);
     });
 }
 

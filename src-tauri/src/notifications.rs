@@ -22,13 +22,11 @@ impl<R: Runtime> Notifier for DesktopNotifier<R> {
             None => i18n::system(),
         };
         let (summary, body, route) = match n.kind {
-            NotificationKind::NewContent => {
-                (
-                    i18n::new_items(lang, n.count),
-                    i18n::new_items_body(lang, &n.newest_title, n.count),
-                    Route::Item(n.item_id.clone()),
-                )
-            }
+            NotificationKind::NewContent => (
+                i18n::new_items(lang, n.count),
+                i18n::new_items_body(lang, &n.newest_title, n.count),
+                Route::Item(n.item_id.clone()),
+            ),
         };
         let app = self.app.clone();
         // Waiting for a click blocks: one short-lived thread per notification.

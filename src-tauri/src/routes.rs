@@ -77,7 +77,8 @@ pub fn go<R: Runtime>(app: &AppHandle<R>, route: Route) {
     let ui = route.ui();
     // A forwarded link arrives twice on some desktops (single-instance and deep-link both
     // report it): follow it once.
-    static LAST: std::sync::Mutex<Option<(String, std::time::Instant)>> = std::sync::Mutex::new(None);
+    static LAST: std::sync::Mutex<Option<(String, std::time::Instant)>> =
+        std::sync::Mutex::new(None);
     {
         let mut last = LAST.lock().unwrap();
         if let Some((previous, at)) = last.as_ref() {
@@ -117,7 +118,8 @@ mod tests {
             Some(Route::Item("0190-ab".into()))
         );
         assert_eq!(Route::parse("relay://queue"), Some(Route::Queue));
-        let enrol = Route::parse("relay://enrol?server=http%3A%2F%2F127.0.0.1%3A8080&code=AB-CD").unwrap();
+        let enrol =
+            Route::parse("relay://enrol?server=http%3A%2F%2F127.0.0.1%3A8080&code=AB-CD").unwrap();
         assert_eq!(
             enrol,
             Route::Enrol {
@@ -133,7 +135,14 @@ mod tests {
 
     #[test]
     fn other_links_are_ignored() {
-        for link in ["https://item/1", "relay://item/", "relay://item/a/b", "relay://nope", "relay://enrol?code=1", "not a link"] {
+        for link in [
+            "https://item/1",
+            "relay://item/",
+            "relay://item/a/b",
+            "relay://nope",
+            "relay://enrol?code=1",
+            "not a link",
+        ] {
             assert_eq!(Route::parse(link), None, "{link}");
         }
     }

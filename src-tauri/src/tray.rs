@@ -62,8 +62,16 @@ fn menu<R: Runtime>(app: &AppHandle<R>, lang: Lang, queued: u64) -> tauri::Resul
         i18n::text(lang, Msg::PauseNotifications),
         true,
         &[
-            &item(TrayMenuId::PauseHour, i18n::text(lang, Msg::PauseHour), true)?,
-            &item(TrayMenuId::PauseTomorrow, i18n::text(lang, Msg::PauseTomorrow), true)?,
+            &item(
+                TrayMenuId::PauseHour,
+                i18n::text(lang, Msg::PauseHour),
+                true,
+            )?,
+            &item(
+                TrayMenuId::PauseTomorrow,
+                i18n::text(lang, Msg::PauseTomorrow),
+                true,
+            )?,
             &item(TrayMenuId::PauseOff, i18n::text(lang, Msg::PauseOff), true)?,
         ],
     )?;

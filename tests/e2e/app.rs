@@ -18,7 +18,8 @@ async fn enrol_sync_search_read_and_switch_to_french() {
     // First run: the enrolment form, in English (the system language here).
     d.wait_for("[data-testid=enrol-server]").await;
     d.screenshot("01-enrol").await;
-    d.type_into("[data-testid=enrol-server]", &server.url()).await;
+    d.type_into("[data-testid=enrol-server]", &server.url())
+        .await;
     d.type_into("[data-testid=enrol-code]", &code).await;
     d.click_css("[data-testid=enrol-submit]").await;
 
@@ -36,7 +37,8 @@ async fn enrol_sync_search_read_and_switch_to_french() {
     d.screenshot("02-feed").await;
 
     // Search works on the device, by word prefix.
-    d.type_into("[data-testid=search]", "holograph\u{E007}").await;
+    d.type_into("[data-testid=search]", "holograph\u{E007}")
+        .await;
     d.wait_until(
         "search narrows the feed",
         "return document.querySelectorAll('[data-testid=card]').length === 1",
@@ -44,13 +46,19 @@ async fn enrol_sync_search_read_and_switch_to_french() {
     )
     .await;
     let found = d.texts("[data-testid=card-title]").await;
-    assert_eq!(found, vec!["How NASA engineers use our mixed-reality headset"]);
+    assert_eq!(
+        found,
+        vec!["How NASA engineers use our mixed-reality headset"]
+    );
     d.screenshot("03-search").await;
 
     // Open it: the article, marked read.
     d.click_css("[data-testid=card]").await;
     let title = d.wait_for("[data-testid=item-title]").await;
-    assert_eq!(d.text(&title).await, "How NASA engineers use our mixed-reality headset");
+    assert_eq!(
+        d.text(&title).await,
+        "How NASA engineers use our mixed-reality headset"
+    );
     let body = d.wait_for("[data-testid=item-body]").await;
     assert!(d.text(&body).await.len() > 50, "the article has a body");
     d.screenshot("04-item").await;
@@ -65,13 +73,23 @@ async fn enrol_sync_search_read_and_switch_to_french() {
         json!([]),
     )
     .await;
-    assert_eq!(d.execute("return document.documentElement.lang", json!([])).await, "fr");
+    assert_eq!(
+        d.execute("return document.documentElement.lang", json!([]))
+            .await,
+        "fr"
+    );
     d.click_css("[data-testid=nav-feed]").await;
     d.wait_for("[data-testid=card]").await;
     let placeholder = d
-        .execute("return document.querySelector('[data-testid=search]').placeholder", json!([]))
+        .execute(
+            "return document.querySelector('[data-testid=search]').placeholder",
+            json!([]),
+        )
         .await;
-    assert_eq!(placeholder, "Rechercher dans les actualités de cet appareil");
+    assert_eq!(
+        placeholder,
+        "Rechercher dans les actualités de cet appareil"
+    );
     d.screenshot("05-french").await;
     d.close().await;
 }

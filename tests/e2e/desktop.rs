@@ -12,7 +12,10 @@ use serde_json::json;
 use crate::webdriver::WebDriver;
 
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 pub fn app_binary() -> PathBuf {
@@ -137,19 +140,41 @@ impl Desktop {
             .command(relay_cli())
             .arg("--data-dir")
             .arg(&self.data_dir)
-            .args(["account", "add-test", "--network", network, "--url", url, "--handle"])
+            .args([
+                "account",
+                "add-test",
+                "--network",
+                network,
+                "--url",
+                url,
+                "--handle",
+            ])
             .arg(format!("alex@{network}.test"))
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(token.as_bytes()).unwrap();
-        assert!(child.wait().unwrap().success(), "relay account add-test failed");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(token.as_bytes())
+            .unwrap();
+        assert!(
+            child.wait().unwrap().success(),
+            "relay account add-test failed"
+        );
     }
 
     /// Output of a command in this session, or `None` when it failed.
     pub fn run(&self, program: &str, args: &[&str]) -> Option<String> {
         let out = self.command(program).args(args).output().ok()?;
+        if std::env::var_os("E2E_DEBUG").is_some() && !out.status.success() {
+            eprintln!(
+                "{program} {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
         out.status
             .success()
             .then(|| String::from_utf8_lossy(&out.stdout).into_owned())

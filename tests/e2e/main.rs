@@ -19,16 +19,21 @@ mod xss;
 
 /// Whether this machine can run a webview under WebDriver; under `CI=true` it must.
 pub fn webview_available() -> bool {
-    let found = ["WebKitWebDriver", "xvfb-run", "dbus-run-session", "gnome-keyring-daemon"]
-        .iter()
-        .all(|tool| {
-            std::process::Command::new("sh")
-                .args(["-c", &format!("command -v {tool}")])
-                .stdout(std::process::Stdio::null())
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false)
-        });
+    let found = [
+        "WebKitWebDriver",
+        "xvfb-run",
+        "dbus-run-session",
+        "gnome-keyring-daemon",
+    ]
+    .iter()
+    .all(|tool| {
+        std::process::Command::new("sh")
+            .args(["-c", &format!("command -v {tool}")])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    });
     if !found {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),

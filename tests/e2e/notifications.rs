@@ -33,7 +33,10 @@ async fn a_new_item_notifies_once_and_opens() {
     }
     let server = TestServer::start().await;
     let (org, code) = server.demo().await;
-    let link = format!("relay://enrol?server={}&code={code}", url_encode(&server.url()));
+    let link = format!(
+        "relay://enrol?server={}&code={code}",
+        url_encode(&server.url())
+    );
     let desktop = Desktop::start(Options {
         args: vec![link],
         ..Default::default()
@@ -44,7 +47,12 @@ async fn a_new_item_notifies_once_and_opens() {
     d.wait_for("[data-testid=online]").await;
     // The first sync is the whole feed, not news: no notification for it.
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(desktop.run("dunstctl", &["count", "displayed"]).map(|c| c.trim().to_owned()), Some("0".into()));
+    assert_eq!(
+        desktop
+            .run("dunstctl", &["count", "displayed"])
+            .map(|c| c.trim().to_owned()),
+        Some("0".into())
+    );
 
     let title = "Our new office in Lyon opens on Monday";
     let id = server
@@ -73,9 +81,15 @@ async fn a_new_item_notifies_once_and_opens() {
     let shown = d.wait_for("[data-testid=item-title]").await;
     assert_eq!(d.text(&shown).await, title);
     let current = d
-        .execute("return document.querySelector('[data-testid=item-body]').innerText", json!([]))
+        .execute(
+            "return document.querySelector('[data-testid=item-body]').innerText",
+            json!([]),
+        )
         .await;
-    assert!(current.as_str().unwrap().contains("Rhône"), "{current} for {id}");
+    assert!(
+        current.as_str().unwrap().contains("Rhône"),
+        "{current} for {id}"
+    );
     d.screenshot("notification-opened").await;
     d.close().await;
 }

@@ -17,7 +17,10 @@ async fn share_queued_offline_is_posted_once_when_back() {
     let mut server = TestServer::start().await;
     let (_org, code) = server.demo().await;
     let (network, network_url) = StubNetwork::start("e2e-token").await;
-    let link = format!("relay://enrol?server={}&code={code}", url_encode(&server.url()));
+    let link = format!(
+        "relay://enrol?server={}&code={code}",
+        url_encode(&server.url())
+    );
     let desktop = Desktop::start(Options {
         args: vec![link],
         ..Default::default()
@@ -37,7 +40,13 @@ async fn share_queued_offline_is_posted_once_when_back() {
     // The person reads and shares anyway, in their own words.
     d.click_css("[data-testid=card]").await;
     d.click_css("[data-testid=share]").await;
-    d.click_css("[data-testid=account-mastodon]").await;
+    // The only account is chosen already.
+    d.wait_until(
+        "the account is chosen",
+        "return document.querySelector('[data-testid=account-mastodon]').checked",
+        json!([]),
+    )
+    .await;
     let text = "Proud of this one. Worth a read! #Contoso";
     d.type_into("[data-testid=text-mastodon]", text).await;
     let count = d.wait_for("[data-testid=count-mastodon]").await;
@@ -86,7 +95,10 @@ async fn share_queued_offline_is_posted_once_when_back() {
     // And recorded on the server, once.
     let deadline = std::time::Instant::now() + crate::webdriver::PATIENCE;
     while server.share_records().await.is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the share was never recorded");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the share was never recorded"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     tokio::time::sleep(std::time::Duration::from_secs(1)).await;

@@ -24,7 +24,10 @@ impl TrayMenu {
             if let Some(menu) = Self::try_find(desktop) {
                 return menu;
             }
-            assert!(Instant::now() < deadline, "the app's tray item never registered");
+            assert!(
+                Instant::now() < deadline,
+                "the app's tray item never registered"
+            );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
@@ -33,22 +36,72 @@ impl TrayMenu {
         let items = desktop.run(
             "gdbus",
             &[
-                "call", "--session", "--dest", "org.kde.StatusNotifierWatcher",
-                "--object-path", "/StatusNotifierWatcher",
-                "--method", "org.freedesktop.DBus.Properties.Get",
-                "org.kde.StatusNotifierWatcher", "RegisteredStatusNotifierItems",
+                "call",
+                "--session",
+                "--dest",
+                "org.kde.StatusNotifierWatcher",
+                "--object-path",
+                "/StatusNotifierWatcher",
+                "--method",
+                "org.freedesktop.DBus.Properties.Get",
+                "org.kde.StatusNotifierWatcher",
+                "RegisteredStatusNotifierItems",
             ],
         )?;
+        if std::env::var_os("E2E_DEBUG").is_some() {
+            eprintln!("watcher: {items}");
+        }
         // (<[':1.7/org/ayatana/NotificationItem/relay']>,)
         let entry = items.split('\'').nth(1)?.to_owned();
-        let slash = entry.find('/')?;
-        let (service, item_path) = entry.split_at(slash);
+        // Hosts record either `service/path` or just the service (then the item is found by
+        // introspection: libayatana-appindicator exports it under /org/ayatana/NotificationItem).
+        let (service, item_path) = match entry.find('/') {
+            Some(slash) => {
+                let (s, p) = entry.split_at(slash);
+                (s.to_owned(), p.to_owned())
+            }
+            None => {
+                let tree = desktop.run(
+                    "gdbus",
+                    &[
+                        "introspect",
+                        "--session",
+                        "--dest",
+                        &entry,
+                        "--object-path",
+                        "/",
+                        "--recurse",
+                        "--only-properties",
+                    ],
+                )?;
+                if std::env::var_os("E2E_DEBUG").is_some() {
+                    eprintln!("tree: {tree}");
+                }
+                let path = tree
+                    .lines()
+                    .filter_map(|l| l.trim().strip_prefix("node "))
+                    .map(|p| p.trim_end_matches(" {").trim().to_owned())
+                    .find(|p| {
+                        p.starts_with("/org/ayatana/NotificationItem/") && !p.ends_with("/Menu")
+                    })
+                    .unwrap_or_else(|| "/StatusNotifierItem".to_owned());
+                (entry.clone(), path)
+            }
+        };
+        let (service, item_path) = (service.as_str(), item_path.as_str());
         let menu = desktop.run(
             "gdbus",
             &[
-                "call", "--session", "--dest", service, "--object-path", item_path,
-                "--method", "org.freedesktop.DBus.Properties.Get",
-                "org.kde.StatusNotifierItem", "Menu",
+                "call",
+                "--session",
+                "--dest",
+                service,
+                "--object-path",
+                item_path,
+                "--method",
+                "org.freedesktop.DBus.Properties.Get",
+                "org.kde.StatusNotifierItem",
+                "Menu",
             ],
         )?;
         let path = menu.split('\'').nth(1)?.to_owned();
@@ -64,16 +117,29 @@ impl TrayMenu {
             .run(
                 "gdbus",
                 &[
-                    "call", "--session", "--dest", &self.service, "--object-path", &self.path,
-                    "--method", "com.canonical.dbusmenu.GetLayout", "0", "@i -1", "[]",
+                    "call",
+                    "--session",
+                    "--dest",
+                    &self.service,
+                    "--object-path",
+                    &self.path,
+                    "--method",
+                    "com.canonical.dbusmenu.GetLayout",
+                    "0",
+                    "@i -1",
+                    "[]",
                 ],
             )
             .unwrap_or_default();
         // Entries look like `(3, {'label': <'Sync now'>, ...}, [...])`.
         let mut out = Vec::new();
         for chunk in layout.split('(').skip(1) {
-            let Some((id, rest)) = chunk.split_once(", {") else { continue };
-            let Ok(id) = id.trim().parse::<i32>() else { continue };
+            let Some((id, rest)) = chunk.split_once(", {") else {
+                continue;
+            };
+            let Ok(id) = id.trim().parse::<i32>() else {
+                continue;
+            };
             if let Some(label) = rest
                 .split("'label': <'")
                 .nth(1)
@@ -95,9 +161,18 @@ impl TrayMenu {
             .run(
                 "gdbus",
                 &[
-                    "call", "--session", "--dest", &self.service, "--object-path", &self.path,
-                    "--method", "com.canonical.dbusmenu.Event", &id.to_string(), "clicked",
-                    "<@i 0>", "0",
+                    "call",
+                    "--session",
+                    "--dest",
+                    &self.service,
+                    "--object-path",
+                    &self.path,
+                    "--method",
+                    "com.canonical.dbusmenu.Event",
+                    &id.to_string(),
+                    "clicked",
+                    "<@i 0>",
+                    "0",
                 ],
             )
             .unwrap_or_else(|| panic!("clicking {label} failed"));
@@ -110,7 +185,10 @@ impl TrayMenu {
             if entries.iter().any(|(_, l)| l == label) {
                 return;
             }
-            assert!(Instant::now() < deadline, "no {label} in the tray menu: {entries:?}");
+            assert!(
+                Instant::now() < deadline,
+                "no {label} in the tray menu: {entries:?}"
+            );
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
@@ -124,7 +202,10 @@ async fn tray_menu_counts_the_queue_syncs_now_and_quits() {
     let server = TestServer::start().await;
     let (_org, code) = server.demo().await;
     let (network, network_url) = StubNetwork::start("tray-token").await;
-    let link = format!("relay://enrol?server={}&code={code}", url_encode(&server.url()));
+    let link = format!(
+        "relay://enrol?server={}&code={code}",
+        url_encode(&server.url())
+    );
     let desktop = Desktop::start(Options {
         tray: true,
         args: vec![link],
@@ -137,8 +218,19 @@ async fn tray_menu_counts_the_queue_syncs_now_and_quits() {
 
     let tray = TrayMenu::find(&desktop).await;
     let labels: Vec<String> = tray.entries(&desktop).into_iter().map(|(_, l)| l).collect();
-    for expected in ["Open Relay", "Sync now", "No shares queued", "Pause notifications", "For 1 hour", "Until tomorrow", "Quit"] {
-        assert!(labels.iter().any(|l| l == expected), "{expected} missing from {labels:?}");
+    for expected in [
+        "Open Relay",
+        "Sync now",
+        "No shares queued",
+        "Pause notifications",
+        "For 1 hour",
+        "Until tomorrow",
+        "Quit",
+    ] {
+        assert!(
+            labels.iter().any(|l| l == expected),
+            "{expected} missing from {labels:?}"
+        );
     }
 
     // A share that cannot go out yet (the network is down) shows in the tray's count.

@@ -134,17 +134,21 @@ impl WebDriver {
     }
 
     pub async fn page_text(&self) -> String {
-        self.execute("return document.body ? document.body.innerText : ''", json!([]))
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .chars()
-            .take(1500)
-            .collect()
+        self.execute(
+            "return document.body ? document.body.innerText : ''",
+            json!([]),
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .chars()
+        .take(1500)
+        .collect()
     }
 
     pub async fn click(&self, e: &Element) {
-        self.post(&format!("/element/{}/click", e.0), json!({})).await;
+        self.post(&format!("/element/{}/click", e.0), json!({}))
+            .await;
     }
 
     pub async fn click_css(&self, css: &str) {
@@ -154,17 +158,22 @@ impl WebDriver {
 
     pub async fn type_into(&self, css: &str, text: &str) {
         let e = self.wait_for(css).await;
-        self.post(&format!("/element/{}/clear", e.0), json!({})).await;
+        self.post(&format!("/element/{}/clear", e.0), json!({}))
+            .await;
         self.post(&format!("/element/{}/value", e.0), json!({"text": text}))
             .await;
     }
 
     pub async fn text(&self, e: &Element) -> String {
-        self.call(reqwest::Method::GET, &format!("/element/{}/text", e.0), None)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_owned()
+        self.call(
+            reqwest::Method::GET,
+            &format!("/element/{}/text", e.0),
+            None,
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
     }
 
     pub async fn texts(&self, css: &str) -> Vec<String> {
@@ -183,9 +192,7 @@ impl WebDriver {
             json!({"script": "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", "args": []}),
         )
         .await;
-        let shot = self
-            .call(reqwest::Method::GET, "/screenshot", None)
-            .await;
+        let shot = self.call(reqwest::Method::GET, "/screenshot", None).await;
         let png = base64::engine::general_purpose::STANDARD
             .decode(shot.as_str().unwrap_or_default())
             .expect("a PNG screenshot");

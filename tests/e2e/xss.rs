@@ -88,7 +88,10 @@ async fn hostile_content_never_runs() {
         assert_eq!(report[key], 0, "{key} survived: {report}");
     }
     // Still the app's own page.
-    assert!(!report["page"].as_str().unwrap().starts_with("javascript"), "{report}");
+    assert!(
+        !report["page"].as_str().unwrap().starts_with("javascript"),
+        "{report}"
+    );
     d.close().await;
 }
 

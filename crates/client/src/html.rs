@@ -37,14 +37,16 @@ pub fn sanitize(html: &str, image_url: fn(&str) -> String) -> String {
         .link_rel(Some("noopener noreferrer nofollow"))
         .rm_tags(["img"])
         .add_tags(["img"])
-        .attribute_filter(move |element, attribute, value| match (element, attribute) {
-            ("img", "src") => {
-                let absolute = value.starts_with("https://") || value.starts_with("http://");
-                absolute.then(|| image_url(value).into())
-            }
-            ("img", "srcset") => None,
-            _ => Some(value.into()),
-        });
+        .attribute_filter(
+            move |element, attribute, value| match (element, attribute) {
+                ("img", "src") => {
+                    let absolute = value.starts_with("https://") || value.starts_with("http://");
+                    absolute.then(|| image_url(value).into())
+                }
+                ("img", "srcset") => None,
+                _ => Some(value.into()),
+            },
+        );
     builder.clean(html).to_string()
 }
 
@@ -63,10 +65,22 @@ mod tests {
             <iframe src="https://evil.test"></iframe><style>body{display:none}</style>
             <a href="https://ok.test/">ok</a>"#;
         let clean = super::sanitize(dirty, proxied);
-        for bad in ["script", "onerror", "onclick", "onload", "javascript:", "<svg", "iframe", "<style"] {
+        for bad in [
+            "script",
+            "onerror",
+            "onclick",
+            "onload",
+            "javascript:",
+            "<svg",
+            "iframe",
+            "<style",
+        ] {
             assert!(!clean.contains(bad), "{bad} survived: {clean}");
         }
-        assert!(clean.contains(r#"src="relay-img://localhost/?url=https://cdn.test/a.png""#), "{clean}");
+        assert!(
+            clean.contains(r#"src="relay-img://localhost/?url=https://cdn.test/a.png""#),
+            "{clean}"
+        );
         assert!(clean.contains(r#"href="https://ok.test/""#), "{clean}");
         assert!(clean.contains("noopener"), "{clean}");
     }
