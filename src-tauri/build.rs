@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "about",
     "take_pending_route",
     "open_link",
+    "ui_painted",
 ];
 
 fn main() {

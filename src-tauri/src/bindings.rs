@@ -35,6 +35,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             about,
             take_pending_route,
             open_link,
+            ui_painted,
         ])
         .events(collect_events![SyncProgress, Changed, Navigate])
         .dangerously_cast_bigints_to_number()

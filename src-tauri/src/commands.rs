@@ -430,3 +430,21 @@ pub fn take_pending_route(pending: State<'_, crate::routes::Pending>) -> Option<
 pub fn open_link(app: AppHandle, url: String) -> AppResult<()> {
     crate::guard::open_external(&app, &url)
 }
+
+/// The UI painted its first feed: logged with the time since launch (the startup benchmark
+/// reads it).
+#[tauri::command]
+#[specta::specta]
+pub fn ui_painted() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let ms = crate::STARTED
+            .get()
+            .map(|s| s.elapsed().as_millis())
+            .unwrap_or(0);
+        tracing::info!(ms, "first feed paint");
+        if std::env::var_os("RELAY_BENCH").is_some() {
+            eprintln!("first paint after {ms} ms");
+        }
+    });
+}

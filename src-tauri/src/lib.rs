@@ -54,8 +54,12 @@ fn open_engine<R: Runtime>(app: &AppHandle<R>) -> Result<Engine, relay_client::C
     Ok(engine)
 }
 
+/// When the process started, for the first-paint figure.
+pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    STARTED.get_or_init(std::time::Instant::now);
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG")

@@ -42,6 +42,11 @@ export const commands = {
 	takePendingRoute: () => __TAURI_INVOKE<string | null>("take_pending_route"),
 	/**  Opens a web link in the system browser (never inside the app). */
 	openLink: (url: string) => typedError<null, AppError>(__TAURI_INVOKE("open_link", { url })),
+	/**
+	 *  The UI painted its first feed: logged with the time since launch (the startup benchmark
+	 *  reads it).
+	 */
+	uiPainted: () => __TAURI_INVOKE<void>("ui_painted"),
 };
 
 /** Events */
