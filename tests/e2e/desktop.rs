@@ -77,7 +77,15 @@ impl Desktop {
         let port = free_port();
         let mut command = Command::new(repo().join("scripts/with-keychain.sh"));
         command
-            .args(["xvfb-run", "-a", "-s", "-screen 0 1280x900x24"])
+            // A display number of its own (the driver's free port): `xvfb-run -a` races when
+            // tests start together.
+            .args([
+                "xvfb-run",
+                "-n",
+                &port.to_string(),
+                "-s",
+                "-screen 0 1280x900x24",
+            ])
             .arg(repo().join("tests/e2e/session.sh"))
             .arg(&env_file)
             .arg(port.to_string())

@@ -99,6 +99,7 @@ export const en = {
   "settings.pause.one_hour": "Pause for 1 hour",
   "settings.pause.until_tomorrow": "Pause until tomorrow",
   "settings.pause.off": "Resume",
+  "settings.notify_channels": "Notify me about new items in",
   "settings.start_at_login": "Start Relay when I log in",
   "settings.sign_out": "Sign out of this device",
   "settings.sign_out_confirm": "Sign out? Your queue stays on this device; the news cache is cleared.",

@@ -101,6 +101,7 @@ export const fr: Messages = {
   "settings.pause.one_hour": "Suspendre 1 heure",
   "settings.pause.until_tomorrow": "Suspendre jusqu'à demain",
   "settings.pause.off": "Réactiver",
+  "settings.notify_channels": "Me notifier des nouveautés dans",
   "settings.start_at_login": "Lancer Relay à l'ouverture de session",
   "settings.sign_out": "Déconnecter cet appareil",
   "settings.sign_out_confirm": "Se déconnecter ? Votre file d'envoi reste sur cet appareil ; les actualités enregistrées sont effacées.",
