@@ -9,7 +9,11 @@ export default defineConfig({
     target: "safari15",
     sourcemap: false,
   },
+  // Components render in jsdom with Svelte's browser build; commands are mocked
+  // (@tauri-apps/api/mocks). The real app is tested end to end in tests/e2e.
+  resolve: process.env.VITEST ? { conditions: ["browser"] } : undefined,
   test: {
     include: ["src/**/*.test.ts"],
+    environment: "jsdom",
   },
 });

@@ -36,6 +36,18 @@ async fn enrol_sync_search_read_and_switch_to_french() {
     d.wait_for("[data-testid=online]").await;
     d.screenshot("02-feed").await;
 
+    // Readable at 200% zoom: the layout reflows (no sideways scrolling).
+    d.execute("document.documentElement.style.zoom = '2'", json!([])).await;
+    let overflow = d
+        .execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
+            json!([]),
+        )
+        .await;
+    d.screenshot("02-feed-zoom-200").await;
+    assert!(overflow.as_f64().unwrap_or(1.0) <= 0.0, "scrolls sideways by {overflow} px at 200%");
+    d.execute("document.documentElement.style.zoom = '1'", json!([])).await;
+
     // Search works on the device, by word prefix.
     d.type_into("[data-testid=search]", "holograph\u{E007}")
         .await;

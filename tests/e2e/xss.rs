@@ -40,13 +40,17 @@ async fn hostile_content_never_runs() {
         "relay://enrol?server={}&code={code}",
         url_encode(&server.url())
     );
+    // A French desktop: the app follows the system language from the first screen.
     let desktop = Desktop::start(Options {
         args: vec![link],
+        language: Some("fr_FR.UTF-8"),
         ..Default::default()
     })
     .await;
     let d = &desktop.driver;
     d.wait_for("[data-testid=card]").await;
+    let nav = d.wait_for("[data-testid=nav-feed]").await;
+    assert!(d.text(&nav).await.starts_with("Actualités"));
     d.execute(
         "document.querySelector(`[data-id='${arguments[0]}']`).click()",
         json!([id]),

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import type { AccountView, Article } from "../bindings";
+import Composer from "./Composer.svelte";
+
+const article: Article = {
+  card: {
+    id: "item-1",
+    kind: "article",
+    channel_id: "c1",
+    title: "Our new Paris cloud region is open",
+    summary: "",
+    url: "https://news.contoso.example/en/paris-region",
+    image: null,
+    language: "en",
+    published_at: "2026-11-20T10:00:00Z",
+    read: true,
+    saved: false,
+  },
+  body_html: "<p>Hello</p>",
+  suggestions: [
+    { network: "x", language: "fr", text: "Notre région cloud de Paris est ouverte !" },
+    { network: "x", language: "en", text: "Our Paris cloud region is open!" },
+  ],
+};
+
+function mockCommands(accounts: AccountView[], queued: unknown[]) {
+  mockIPC((cmd, args) => {
+    if (cmd === "accounts") return accounts;
+    if (cmd === "queue_share") {
+      queued.push(args);
+      return [];
+    }
+    throw new Error(`unexpected command ${cmd}`);
+  });
+}
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+});
+
+describe("the share composer", () => {
+  it("starts from the suggestion in the reader's language and counts as X does", async () => {
+    const queued: unknown[] = [];
+    mockCommands([{ id: "a1", network: "x", handle: "@alex", status: "connected" }], queued);
+    render(Composer, { article, onClose: () => {} });
+
+    const text = (await screen.findByTestId("text-x")) as HTMLTextAreaElement;
+    expect(text.value).toBe("Our Paris cloud region is open!");
+    // 31 characters, a space and the link counted as 23.
+    expect(screen.getByTestId("count-x").textContent?.trim()).toBe("55 / 280");
+
+    await fireEvent.input(text, { target: { value: "a".repeat(260) } });
+    expect(screen.getByTestId("count-x").textContent?.trim()).toBe("284 / 280");
+    expect((screen.getByTestId("share-submit") as HTMLButtonElement).disabled).toBe(true);
+    expect(screen.getByRole("alert").textContent).toContain("4 characters too long for X");
+
+    await fireEvent.input(text, { target: { value: "My own words" } });
+    const submit = screen.getByTestId("share-submit") as HTMLButtonElement;
+    expect(submit.disabled).toBe(false);
+    await fireEvent.click(submit);
+    await screen.findByTestId("share-queued");
+    expect(queued).toEqual([
+      {
+        request: {
+          item_id: "item-1",
+          drafts: [{ account_id: "a1", text: "My own words" }],
+          scheduled_at: null,
+        },
+      },
+    ]);
+  });
+
+  it("asks for an account when none is connected", async () => {
+    mockCommands([], []);
+    render(Composer, { article, onClose: () => {} });
+    expect(await screen.findByText("Connect an account first to share from Relay.")).toBeTruthy();
+  });
+});
