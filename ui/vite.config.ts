@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 import { svelte } from "@sveltejs/vite-plugin-svelte";
 
 // The bundled UI is embedded by `cargo build`; no dev server is needed for the app or its tests.
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   plugins: [svelte()],
   clearScreen: false,
   build: {
@@ -11,9 +11,9 @@ export default defineConfig({
   },
   // Components render in jsdom with Svelte's browser build; commands are mocked
   // (@tauri-apps/api/mocks). The real app is tested end to end in tests/e2e.
-  resolve: process.env.VITEST ? { conditions: ["browser"] } : undefined,
+  resolve: mode === "test" ? { conditions: ["browser"] } : undefined,
   test: {
     include: ["src/**/*.test.ts"],
     environment: "jsdom",
   },
-});
+}));
