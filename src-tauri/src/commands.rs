@@ -173,10 +173,7 @@ pub fn mark_saved(state: State<'_, AppState>, id: String, saved: bool) -> AppRes
 #[tauri::command]
 #[specta::specta]
 pub fn channels(state: State<'_, AppState>) -> AppResult<Vec<ChannelView>> {
-    let lang = match i18n::current(&state.engine) {
-        i18n::Lang::En => "en",
-        i18n::Lang::Fr => "fr",
-    };
+    let lang = i18n::current(&state.engine).code();
     Ok(state
         .engine
         .store()
@@ -344,6 +341,7 @@ fn paused_until(state: &AppState) -> Option<String> {
 pub fn settings(app: AppHandle, state: State<'_, AppState>) -> AppResult<Settings> {
     Ok(Settings {
         language: i18n::setting(&state.engine),
+        system_language: i18n::system().code().into(),
         notifications_paused_until: paused_until(&state),
         start_at_login: crate::autostart::enabled(&app),
         start_at_login_available: cfg!(desktop),

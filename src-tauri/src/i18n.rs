@@ -37,7 +37,7 @@ pub fn set(engine: &Engine, language: Language) -> Result<(), relay_client::Clie
     }
 }
 
-/// The language in effect: the setting, else the system's (`LC_ALL`, `LC_MESSAGES`, `LANG`).
+/// The language in effect: the setting, else the system's.
 pub fn current(engine: &Engine) -> Lang {
     match setting(engine) {
         Language::En => Lang::En,
@@ -46,16 +46,23 @@ pub fn current(engine: &Engine) -> Lang {
     }
 }
 
+/// The system's language (on Linux `LC_ALL`, `LC_MESSAGES`, `LANG`; the user's preferred
+/// languages elsewhere), whether or not the webview's own locale data is installed.
 pub fn system() -> Lang {
-    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
-        .iter()
-        .filter_map(|k| std::env::var(k).ok())
-        .find(|v| !v.is_empty())
-        .unwrap_or_default();
+    let locale = sys_locale::get_locale().unwrap_or_default().to_lowercase();
     if locale.starts_with("fr") {
         Lang::Fr
     } else {
         Lang::En
+    }
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Fr => "fr",
+        }
     }
 }
 

@@ -247,6 +247,8 @@ pub enum PausePeriod {
 #[derive(Debug, Clone, Serialize, Type)]
 pub struct Settings {
     pub language: Language,
+    /// The system's language (`en` or `fr`), which `System` follows.
+    pub system_language: String,
     /// RFC 3339, while paused.
     pub notifications_paused_until: Option<String>,
     pub start_at_login: bool,

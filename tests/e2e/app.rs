@@ -36,8 +36,16 @@ async fn enrol_sync_search_read_and_switch_to_french() {
     d.wait_for("[data-testid=online]").await;
     d.screenshot("02-feed").await;
 
-    // Readable at 200% zoom: the layout reflows (no sideways scrolling).
-    d.execute("document.documentElement.style.zoom = '2'", json!([])).await;
+    // Readable at 200% zoom: zooming halves the CSS viewport, which a window half the size
+    // shows exactly; the layout reflows (no sideways scrolling).
+    let full = d.window_rect().await;
+    d.set_window_size(full.0 / 2, full.1 / 2).await;
+    d.wait_until(
+        "the layout reflows",
+        "return document.documentElement.clientWidth <= 600",
+        json!([]),
+    )
+    .await;
     let overflow = d
         .execute(
             "return document.documentElement.scrollWidth - document.documentElement.clientWidth",
@@ -45,8 +53,11 @@ async fn enrol_sync_search_read_and_switch_to_french() {
         )
         .await;
     d.screenshot("02-feed-zoom-200").await;
-    assert!(overflow.as_f64().unwrap_or(1.0) <= 0.0, "scrolls sideways by {overflow} px at 200%");
-    d.execute("document.documentElement.style.zoom = '1'", json!([])).await;
+    assert!(
+        overflow.as_f64().unwrap_or(1.0) <= 0.0,
+        "scrolls sideways by {overflow} px at 200%"
+    );
+    d.set_window_size(full.0, full.1).await;
 
     // Search works on the device, by word prefix.
     d.type_into("[data-testid=search]", "holograph\u{E007}")

@@ -133,6 +133,17 @@ impl Desktop {
         }
     }
 
+    /// A desktop whose app opened an enrolment link (as from the browser) and shows the feed.
+    pub async fn enrolled(server_url: &str, code: &str, mut options: Options) -> Desktop {
+        let server: String = url::form_urlencoded::byte_serialize(server_url.as_bytes()).collect();
+        options
+            .args
+            .push(format!("relay://enrol?server={server}&code={code}"));
+        let desktop = Desktop::start(options).await;
+        desktop.driver.wait_for("[data-testid=card]").await;
+        desktop
+    }
+
     /// A command run inside this desktop's session (its D-Bus, display and keychain).
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new(program);

@@ -7,7 +7,6 @@ use serde_json::json;
 
 use crate::desktop::{Desktop, Options};
 use crate::engine::TestServer;
-use crate::xss::url_encode;
 
 fn notifications(desktop: &Desktop) -> Vec<serde_json::Value> {
     // dunstctl history: every notification shown (and closed) in this session.
@@ -33,15 +32,7 @@ async fn a_new_item_notifies_once_and_opens() {
     }
     let server = TestServer::start().await;
     let (org, code) = server.demo().await;
-    let link = format!(
-        "relay://enrol?server={}&code={code}",
-        url_encode(&server.url())
-    );
-    let desktop = Desktop::start(Options {
-        args: vec![link],
-        ..Default::default()
-    })
-    .await;
+    let desktop = Desktop::enrolled(&server.url(), &code, Options::default()).await;
     let d = &desktop.driver;
     d.wait_for("[data-testid=card]").await;
     d.wait_for("[data-testid=online]").await;

@@ -7,7 +7,6 @@ use serde_json::json;
 
 use crate::desktop::{Desktop, Options};
 use crate::engine::{StubNetwork, TestServer};
-use crate::xss::url_encode;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn share_queued_offline_is_posted_once_when_back() {
@@ -17,15 +16,7 @@ async fn share_queued_offline_is_posted_once_when_back() {
     let mut server = TestServer::start().await;
     let (_org, code) = server.demo().await;
     let (network, network_url) = StubNetwork::start("e2e-token").await;
-    let link = format!(
-        "relay://enrol?server={}&code={code}",
-        url_encode(&server.url())
-    );
-    let desktop = Desktop::start(Options {
-        args: vec![link],
-        ..Default::default()
-    })
-    .await;
+    let desktop = Desktop::enrolled(&server.url(), &code, Options::default()).await;
     desktop.connect_test_account("mastodon", &network_url, "e2e-token");
     let d = &desktop.driver;
     d.wait_for("[data-testid=card]").await;

@@ -9,7 +9,6 @@ use serde_json::json;
 
 use crate::desktop::{Desktop, Options};
 use crate::engine::{StubNetwork, TestServer};
-use crate::xss::url_encode;
 
 struct TrayMenu {
     service: String,
@@ -111,25 +110,27 @@ impl TrayMenu {
         })
     }
 
+    /// Calls a `com.canonical.dbusmenu` method on the app's menu.
+    fn call(&self, desktop: &Desktop, method: &str, args: &[&str]) -> Option<String> {
+        let method = format!("com.canonical.dbusmenu.{method}");
+        let mut all = vec![
+            "call",
+            "--session",
+            "--dest",
+            &self.service,
+            "--object-path",
+            &self.path,
+            "--method",
+            &method,
+        ];
+        all.extend_from_slice(args);
+        desktop.run("gdbus", &all)
+    }
+
     /// `(id, label)` of every entry, submenus included.
     fn entries(&self, desktop: &Desktop) -> Vec<(i32, String)> {
-        let layout = desktop
-            .run(
-                "gdbus",
-                &[
-                    "call",
-                    "--session",
-                    "--dest",
-                    &self.service,
-                    "--object-path",
-                    &self.path,
-                    "--method",
-                    "com.canonical.dbusmenu.GetLayout",
-                    "0",
-                    "@i -1",
-                    "[]",
-                ],
-            )
+        let layout = self
+            .call(desktop, "GetLayout", &["0", "@i -1", "[]"])
             .unwrap_or_default();
         // Entries look like `(3, {'label': <'Sync now'>, ...}, [...])`.
         let mut out = Vec::new();
@@ -157,25 +158,12 @@ impl TrayMenu {
             .iter()
             .find(|(_, l)| l == label)
             .unwrap_or_else(|| panic!("no {label} in the tray menu: {entries:?}"));
-        desktop
-            .run(
-                "gdbus",
-                &[
-                    "call",
-                    "--session",
-                    "--dest",
-                    &self.service,
-                    "--object-path",
-                    &self.path,
-                    "--method",
-                    "com.canonical.dbusmenu.Event",
-                    &id.to_string(),
-                    "clicked",
-                    "<@i 0>",
-                    "0",
-                ],
-            )
-            .unwrap_or_else(|| panic!("clicking {label} failed"));
+        self.call(
+            desktop,
+            "Event",
+            &[&id.to_string(), "clicked", "<@i 0>", "0"],
+        )
+        .unwrap_or_else(|| panic!("clicking {label} failed"));
     }
 
     async fn wait_for_label(&self, desktop: &Desktop, label: &str) {
@@ -202,15 +190,14 @@ async fn tray_menu_counts_the_queue_syncs_now_and_quits() {
     let server = TestServer::start().await;
     let (_org, code) = server.demo().await;
     let (network, network_url) = StubNetwork::start("tray-token").await;
-    let link = format!(
-        "relay://enrol?server={}&code={code}",
-        url_encode(&server.url())
-    );
-    let desktop = Desktop::start(Options {
-        tray: true,
-        args: vec![link],
-        ..Default::default()
-    })
+    let desktop = Desktop::enrolled(
+        &server.url(),
+        &code,
+        Options {
+            tray: true,
+            ..Default::default()
+        },
+    )
     .await;
     desktop.connect_test_account("bluesky", &network_url, "tray-token");
     let d = &desktop.driver;

@@ -201,6 +201,20 @@ impl WebDriver {
         std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
+    /// The window's `(width, height)`.
+    pub async fn window_rect(&self) -> (u64, u64) {
+        let rect = self.call(reqwest::Method::GET, "/window/rect", None).await;
+        (
+            rect["width"].as_u64().unwrap_or(1120),
+            rect["height"].as_u64().unwrap_or(780),
+        )
+    }
+
+    pub async fn set_window_size(&self, width: u64, height: u64) {
+        self.post("/window/rect", json!({"width": width, "height": height}))
+            .await;
+    }
+
     pub async fn close(&self) {
         let _ = self.http.delete(&self.base).send().await;
     }

@@ -36,16 +36,15 @@ async fn hostile_content_never_runs() {
         .await
         .unwrap();
 
-    let link = format!(
-        "relay://enrol?server={}&code={code}",
-        url_encode(&server.url())
-    );
     // A French desktop: the app follows the system language from the first screen.
-    let desktop = Desktop::start(Options {
-        args: vec![link],
-        language: Some("fr_FR.UTF-8"),
-        ..Default::default()
-    })
+    let desktop = Desktop::enrolled(
+        &server.url(),
+        &code,
+        Options {
+            language: Some("fr_FR.UTF-8"),
+            ..Default::default()
+        },
+    )
     .await;
     let d = &desktop.driver;
     d.wait_for("[data-testid=card]").await;
@@ -97,8 +96,4 @@ async fn hostile_content_never_runs() {
         "{report}"
     );
     d.close().await;
-}
-
-pub fn url_encode(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

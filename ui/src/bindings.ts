@@ -160,6 +160,8 @@ export type PausePeriod = "one_hour" | "until_tomorrow" | "off";
 
 export type Settings = {
 	language: Language,
+	/**  The system's language (`en` or `fr`), which `System` follows. */
+	system_language: string,
 	/**  RFC 3339, while paused. */
 	notifications_paused_until: string | null,
 	start_at_login: boolean,

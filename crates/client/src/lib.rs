@@ -23,3 +23,14 @@ pub mod sync;
 
 pub use engine::{Engine, Status};
 pub use error::ClientError;
+
+/// Logs to stderr, filtered by `RELAY_LOG` (default: warnings), for the CLI and the app.
+pub fn init_logging() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+}

@@ -5,14 +5,14 @@ import { fr } from "./i18n/fr";
 export type Lang = "en" | "fr";
 const catalogues = { en, fr };
 
-function systemLang(): Lang {
-  return (navigator.language || "en").toLowerCase().startsWith("fr") ? "fr" : "en";
-}
+// The shell tells the system's language (the webview's own guess depends on installed locales).
+let system: Lang = (navigator.language || "en").toLowerCase().startsWith("fr") ? "fr" : "en";
 
-export const locale = $state<{ lang: Lang }>({ lang: systemLang() });
+export const locale = $state<{ lang: Lang }>({ lang: system });
 
-export function setLang(choice: "system" | Lang) {
-  locale.lang = choice === "system" ? systemLang() : choice;
+export function setLang(choice: "system" | Lang, systemLanguage?: string) {
+  if (systemLanguage === "en" || systemLanguage === "fr") system = systemLanguage;
+  locale.lang = choice === "system" ? system : choice;
   document.documentElement.lang = locale.lang;
 }
 

@@ -131,13 +131,7 @@ enum AccountAction {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("RELAY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    relay_client::init_logging();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let json = cli.json;
