@@ -323,26 +323,16 @@ pub fn retry_share(app: AppHandle, state: State<'_, AppState>, id: String) -> Ap
     Ok(ShareView::new(&share, Utc::now()))
 }
 
-fn paused_until(state: &AppState) -> Option<String> {
-    state
-        .engine
-        .store()
-        .setting(relay_client::engine::PAUSED_UNTIL_KEY)
-        .ok()
-        .flatten()
-        .and_then(|v| v.parse::<i64>().ok())
-        .and_then(DateTime::from_timestamp_millis)
-        .filter(|t| *t > Utc::now())
-        .map(|t| t.to_rfc3339())
-}
-
 #[tauri::command]
 #[specta::specta]
 pub fn settings(app: AppHandle, state: State<'_, AppState>) -> AppResult<Settings> {
     Ok(Settings {
         language: i18n::setting(&state.engine),
         system_language: i18n::system().code().into(),
-        notifications_paused_until: paused_until(&state),
+        notifications_paused_until: state
+            .engine
+            .notifications_paused_until()?
+            .map(|t| t.to_rfc3339()),
         start_at_login: crate::autostart::enabled(&app),
         start_at_login_available: cfg!(desktop),
     })

@@ -67,11 +67,8 @@ pub fn handle<R: Runtime>(
     };
     let engine = ctx.app_handle().state::<AppState>().engine.clone();
     tauri::async_runtime::spawn(async move {
-        let file = match engine.images().get(&url) {
-            Ok(Some(path)) => Ok(path),
-            _ => engine.images().fetch(&url).await,
-        };
-        let bytes = match file.map(std::fs::read) {
+        // The cached file, or downloaded into the cache on first use.
+        let bytes = match engine.images().fetch(&url).await.map(std::fs::read) {
             Ok(Ok(bytes)) => bytes,
             _ => return respond(responder, StatusCode::NOT_FOUND, vec![], "text/plain"),
         };

@@ -19,7 +19,7 @@ const SERVER_KEY: &str = "server.url";
 const DEVICE_KEY: &str = "device.id";
 const ME_KEY: &str = "device.me";
 const SIGNED_OUT_KEY: &str = "device.signed_out";
-pub const PAUSED_UNTIL_KEY: &str = "notifications.paused_until";
+const PAUSED_UNTIL_KEY: &str = "notifications.paused_until";
 
 /// Where the device stands, for `relay status` and the app's header.
 #[derive(Debug, Clone, Serialize)]
@@ -223,12 +223,21 @@ impl Engine {
         }
     }
 
-    pub(crate) fn notifications_paused(&self) -> Result<bool, ClientError> {
+    /// Until when new-content notifications are paused (`None`: they are not).
+    pub fn notifications_paused_until(
+        &self,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ClientError> {
         let until: Option<i64> = self
             .store
             .setting(PAUSED_UNTIL_KEY)?
             .and_then(|v| v.parse().ok());
-        Ok(until.is_some_and(|u| u > crate::store::now_ms()))
+        Ok(until
+            .filter(|u| *u > crate::store::now_ms())
+            .and_then(chrono::DateTime::from_timestamp_millis))
+    }
+
+    pub(crate) fn notifications_paused(&self) -> Result<bool, ClientError> {
+        Ok(self.notifications_paused_until()?.is_some())
     }
 
     /// Maps "the server says this session is over" to a clean local sign-out.
