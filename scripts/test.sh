@@ -10,6 +10,7 @@ ensure_packages "${APP_BUILD_PACKAGES[@]}" "${E2E_PACKAGES[@]}"
 ensure_postgres
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 build_ui
+install_peers
 # Inside a D-Bus session with a real Secret Service, for the keychain tests (the end-to-end
 # tests make a desktop session of their own each).
 scripts/with-keychain.sh cargo test --workspace --locked "$@"

@@ -28,25 +28,6 @@ fn target(request: &Request<Vec<u8>>) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-/// Sniffs the few formats items use; anything else is refused rather than guessed.
-fn content_type(bytes: &[u8]) -> Option<&'static str> {
-    let head = &bytes[..bytes.len().min(512)];
-    if head.starts_with(b"\x89PNG") {
-        Some("image/png")
-    } else if head.starts_with(b"\xff\xd8\xff") {
-        Some("image/jpeg")
-    } else if head.starts_with(b"GIF8") {
-        Some("image/gif")
-    } else if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
-        Some("image/webp")
-    } else if String::from_utf8_lossy(head).contains("<svg") {
-        // Loaded through <img>, an SVG cannot run script.
-        Some("image/svg+xml")
-    } else {
-        None
-    }
-}
-
 fn respond(responder: UriSchemeResponder, status: StatusCode, body: Vec<u8>, mime: &str) {
     let response = Response::builder()
         .status(status)
@@ -72,7 +53,7 @@ pub fn handle<R: Runtime>(
             Ok(Ok(bytes)) => bytes,
             _ => return respond(responder, StatusCode::NOT_FOUND, vec![], "text/plain"),
         };
-        match content_type(&bytes) {
+        match relay_client::images::content_type(&bytes) {
             Some(mime) => respond(responder, StatusCode::OK, bytes, mime),
             None => respond(
                 responder,

@@ -9,8 +9,11 @@ use serde::Serialize;
 
 use crate::engine::Engine;
 use crate::error::ClientError;
-use crate::social::PostError;
-use crate::store::{now_ms, Share, ShareState};
+use crate::social::{CardImage, Credentials, LinkCard, Outgoing, PostError};
+use crate::store::{now_ms, AccountStatus, Share, ShareState};
+
+/// Why a share waits for its account.
+const RECONNECT: &str = "waiting for the account to be reconnected";
 
 /// After this many failed attempts a share stops retrying by itself and waits for the person.
 pub const MAX_ATTEMPTS: u32 = 8;
@@ -33,11 +36,6 @@ impl DispatchReport {
     pub fn changed(&self) -> bool {
         self.posted + self.failed + self.waiting + self.recorded + self.reconciled > 0
     }
-}
-
-/// The keychain entry of a social account's token.
-pub fn account_secret(account_id: &str) -> String {
-    format!("account:{account_id}")
 }
 
 impl Engine {
@@ -122,17 +120,24 @@ impl Engine {
             Ok(None) => return Err(fail("the account was disconnected".into(), false)),
             Err(e) => return Err(fail(e.to_string(), true)),
         };
-        let Some(network) = self.networks.get(&account.provider) else {
+        if account.status == AccountStatus::Reconnect {
+            return Err(Held::Account(RECONNECT.into()));
+        }
+        let Some(network) = self.networks.get(account.provider) else {
             return Err(fail(
                 format!("this app cannot post to {} accounts", account.provider),
                 false,
             ));
         };
-        let token = match self.secrets.get(&account_secret(&account.id)) {
-            Ok(t) => t,
-            Err(e) => return Err(fail(e.to_string(), true)),
+        let credentials = Credentials::new(self.secrets.clone(), &account.id);
+        let card = self.link_card(share).await;
+        let outgoing = Outgoing {
+            account: &account,
+            share,
+            credentials: &credentials,
+            card: card.as_ref(),
         };
-        match network.post(&account, token.as_deref(), share).await {
+        match network.post(&outgoing).await {
             Ok(posted) => {
                 self.store
                     .mark_posted(&share.id, &posted.id, posted.url.as_deref())
@@ -142,10 +147,11 @@ impl Engine {
             Err(PostError::Transient(m)) => Err(fail(m, true)),
             Err(PostError::Rejected(m)) => Err(fail(m, false)),
             Err(PostError::AuthExpired(m)) => {
-                let _ = self.store.set_account_status(&account.id, "reconnect");
-                Err(Held::Account(format!(
-                    "waiting for the account to be reconnected ({m})"
-                )))
+                let _ = self
+                    .store
+                    .set_account_status(&account.id, AccountStatus::Reconnect);
+                tracing::info!(network = %account.network, reason = %m, "the account needs reconnecting");
+                Err(Held::Account(RECONNECT.into()))
             }
             Err(PostError::RateLimited { retry_after }) => Err(Held::Until(
                 now_ms() + retry_after.as_millis() as i64,
@@ -165,11 +171,17 @@ impl Engine {
                     .mark_failed(&share.id, "the account was disconnected", false, None)?;
                 continue;
             };
-            let Some(network) = self.networks.get(&account.provider) else {
+            let Some(network) = self.networks.get(account.provider) else {
                 continue;
             };
-            let token = self.secrets.get(&account_secret(&account.id))?;
-            match network.find(&account, token.as_deref(), &share).await {
+            let credentials = Credentials::new(self.secrets.clone(), &account.id);
+            let outgoing = Outgoing {
+                account: &account,
+                share: &share,
+                credentials: &credentials,
+                card: None,
+            };
+            match network.find(&outgoing).await {
                 Ok(Some(posted)) => {
                     self.store
                         .mark_posted(&share.id, &posted.id, posted.url.as_deref())?;
@@ -220,6 +232,43 @@ impl Engine {
             }
         }
         Ok(recorded)
+    }
+}
+
+impl Engine {
+    /// The shared item as a link card, with its picture from the image cache when it has one.
+    async fn link_card(&self, share: &Share) -> Option<LinkCard> {
+        let item = self.store.item(&share.item_id).ok().flatten()?.item;
+        // The post's language: that of the suggested wording used, else the item's.
+        let language = item
+            .suggested_texts
+            .iter()
+            .find(|s| s.text.trim() == share.text.trim())
+            .map_or(item.language.clone(), |s| s.language.clone());
+        let image = match &item.image_url {
+            Some(url) => match self.images.fetch(url).await {
+                Ok(path) => std::fs::read(&path).ok().and_then(|bytes| {
+                    let mime = crate::images::content_type(&bytes)?;
+                    // Bluesky renders bitmaps only.
+                    (mime != "image/svg+xml").then(|| CardImage {
+                        mime: mime.to_owned(),
+                        bytes,
+                    })
+                }),
+                Err(e) => {
+                    tracing::info!(error = %e, "no picture for the link card");
+                    None
+                }
+            },
+            None => None,
+        };
+        Some(LinkCard {
+            url: share.item_url.clone(),
+            title: item.title,
+            description: item.summary,
+            language,
+            image,
+        })
     }
 }
 

@@ -12,6 +12,25 @@ use crate::store::{now_ms, Store};
 /// Largest single image kept.
 const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
 
+/// Sniffs the few formats items use; anything else is refused rather than guessed.
+pub fn content_type(bytes: &[u8]) -> Option<&'static str> {
+    let head = &bytes[..bytes.len().min(512)];
+    if head.starts_with(b"\x89PNG") {
+        Some("image/png")
+    } else if head.starts_with(b"\xff\xd8\xff") {
+        Some("image/jpeg")
+    } else if head.starts_with(b"GIF8") {
+        Some("image/gif")
+    } else if head.starts_with(b"RIFF") && head.get(8..12) == Some(b"WEBP") {
+        Some("image/webp")
+    } else if String::from_utf8_lossy(head).contains("<svg") {
+        // Loaded through <img>, an SVG cannot run script.
+        Some("image/svg+xml")
+    } else {
+        None
+    }
+}
+
 #[derive(Clone)]
 pub struct ImageCache {
     dir: PathBuf,

@@ -6,10 +6,12 @@
 //! - [`sync`]: the feed, page by page, and live mode;
 //! - [`dispatch`]: sending the outbox and recording shares on the server;
 //! - [`secrets`]: the OS keychain behind [`secrets::SecretStore`];
-//! - [`social`]: the networks behind [`social::SocialNetwork`];
+//! - [`social`]: the networks behind [`social::SocialNetwork`]; [`connect`]: connecting and
+//!   disconnecting accounts;
 //! - [`notify`]: which syncs deserve a notification.
 
 pub mod api;
+pub mod connect;
 pub mod dispatch;
 pub mod engine;
 pub mod error;

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
-use relay_client::dispatch::account_secret;
+use relay_client::social::{account_secret, Provider};
 use relay_client::store::{FeedItem, FeedQuery, NewShare, Share, ShareState};
 use relay_client::{ClientError, Engine};
 use relay_protocol::Network;
@@ -119,6 +119,19 @@ enum QueueAction {
 #[derive(Debug, Subcommand)]
 enum AccountAction {
     List,
+    /// Connect a Bluesky account (the app password is read from standard input).
+    AddBluesky {
+        /// Handle (or e-mail address) of the account.
+        #[arg(long)]
+        handle: String,
+        /// The hosting service where the account signs in.
+        #[arg(long, default_value = relay_client::social::bluesky::DEFAULT_SERVICE)]
+        service: String,
+    },
+    /// Disconnect an account: revoke its tokens where the network allows and forget them.
+    Remove {
+        id: String,
+    },
     /// Connect an account of the HTTP test network (token read from standard input).
     AddTest {
         #[arg(long)]
@@ -395,6 +408,20 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
                 }
             });
         }
+        Command::Account(AccountAction::AddBluesky { handle, service }) => {
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password)?;
+            let account = engine
+                .connect_bluesky(&service, &handle, password.trim_end_matches(['\r', '\n']))
+                .await?;
+            print(json, &account, |a| {
+                println!("connected {} as {} ({})", a.network, a.handle, a.id)
+            });
+        }
+        Command::Account(AccountAction::Remove { id }) => {
+            engine.disconnect(&id).await?;
+            print(json, &id, |id| println!("disconnected {id}"));
+        }
         Command::Account(AccountAction::AddTest {
             network,
             url,
@@ -402,9 +429,10 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
         }) => {
             let mut token = String::new();
             std::io::stdin().read_to_string(&mut token)?;
-            let account = engine
-                .store()
-                .add_account(network, "test", &handle, Some(&url))?;
+            let account =
+                engine
+                    .store()
+                    .add_account(network, Provider::Test, &handle, Some(&url))?;
             engine
                 .secrets()
                 .set(&account_secret(&account.id), token.trim())?;

@@ -7,31 +7,55 @@ use serde::Serialize;
 
 use super::{now_ms, Store};
 use crate::error::ClientError;
+use crate::social::Provider;
+
+/// Whether an account can post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountStatus {
+    Connected,
+    /// Its token expired or was revoked: its shares wait until the person reconnects it.
+    Reconnect,
+}
+
+impl std::fmt::Display for AccountStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AccountStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountStatus::Connected => "connected",
+            AccountStatus::Reconnect => "reconnect",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Account {
     pub id: String,
     pub network: Network,
-    /// Which `SocialNetwork` implementation posts for it (`test` until the networks issue).
-    pub provider: String,
+    /// Which `SocialNetwork` implementation posts for it.
+    pub provider: Provider,
     pub handle: String,
     pub base_url: Option<String>,
-    /// `connected`, or `reconnect` when its token stopped working.
-    pub status: String,
+    pub status: AccountStatus,
 }
 
 impl Store {
     pub fn add_account(
         &self,
         network: Network,
-        provider: &str,
+        provider: Provider,
         handle: &str,
         base_url: Option<&str>,
     ) -> Result<Account, ClientError> {
         let id = uuid::Uuid::now_v7().to_string();
         self.conn().execute(
             "INSERT INTO accounts (id, network, provider, handle, base_url, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![id, network.as_str(), provider, handle, base_url, now_ms()],
+            params![id, network.as_str(), provider.as_str(), handle, base_url, now_ms()],
         )?;
         self.account(&id)?.ok_or(ClientError::NotFound("account"))
     }
@@ -43,16 +67,27 @@ impl Store {
                 "SELECT id, network, provider, handle, base_url, status FROM accounts WHERE id = ?1",
                 [id],
                 |r| {
+                    let text = |i: usize, e: String| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            i,
+                            rusqlite::types::Type::Text,
+                            e.into(),
+                        )
+                    };
                     let network: String = r.get(1)?;
+                    let provider: String = r.get(2)?;
+                    let status: String = r.get(5)?;
                     Ok(Account {
                         id: r.get(0)?,
-                        network: network.parse().map_err(|e| {
-                            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
-                        })?,
-                        provider: r.get(2)?,
+                        network: network.parse().map_err(|e| text(1, format!("{e}")))?,
+                        provider: provider.parse().map_err(|e| text(2, e))?,
                         handle: r.get(3)?,
                         base_url: r.get(4)?,
-                        status: r.get(5)?,
+                        status: if status == "reconnect" {
+                            AccountStatus::Reconnect
+                        } else {
+                            AccountStatus::Connected
+                        },
                     })
                 },
             )
@@ -73,11 +108,49 @@ impl Store {
             .collect()
     }
 
-    pub fn set_account_status(&self, id: &str, status: &str) -> Result<(), ClientError> {
+    pub fn set_account_status(&self, id: &str, status: AccountStatus) -> Result<(), ClientError> {
         self.conn().execute(
             "UPDATE accounts SET status = ?1 WHERE id = ?2",
-            params![status, id],
+            params![status.as_str(), id],
         )?;
+        Ok(())
+    }
+
+    /// The account of this network and handle, if connected already (reconnecting updates it).
+    pub fn account_by_handle(
+        &self,
+        network: Network,
+        handle: &str,
+    ) -> Result<Option<Account>, ClientError> {
+        let id: Option<String> = self
+            .conn()
+            .query_row(
+                "SELECT id FROM accounts WHERE network = ?1 AND lower(handle) = lower(?2)",
+                params![network.as_str(), handle],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match id {
+            Some(id) => self.account(&id),
+            None => Ok(None),
+        }
+    }
+
+    pub fn set_account_base_url(
+        &self,
+        id: &str,
+        base_url: Option<&str>,
+    ) -> Result<(), ClientError> {
+        self.conn().execute(
+            "UPDATE accounts SET base_url = ?1 WHERE id = ?2",
+            params![base_url, id],
+        )?;
+        Ok(())
+    }
+
+    pub fn remove_account(&self, id: &str) -> Result<(), ClientError> {
+        self.conn()
+            .execute("DELETE FROM accounts WHERE id = ?1", [id])?;
         Ok(())
     }
 }

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension};
 
-pub use accounts::Account;
+pub use accounts::{Account, AccountStatus};
 pub use items::{ApplyOutcome, FeedItem, FeedQuery};
 pub use outbox::{NewShare, Share, ShareState};
 pub use search::SEARCH_WINDOW;

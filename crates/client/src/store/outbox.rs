@@ -338,6 +338,26 @@ impl Store {
         )?)
     }
 
+    /// A reconnected account's waiting shares become due at once.
+    pub fn release_account(&self, account_id: &str) -> Result<usize, ClientError> {
+        // Scheduled ones keep their time.
+        Ok(self.conn().execute(
+            "UPDATE outbox SET next_attempt_at = scheduled_at, reason = NULL, updated_at = ?1 \
+             WHERE account_id = ?2 AND state = 'queued'",
+            params![now_ms(), account_id],
+        )?)
+    }
+
+    /// A disconnected account's unsent shares fail with `reason` (not retryable: the account
+    /// is gone).
+    pub fn fail_unsent_of(&self, account_id: &str, reason: &str) -> Result<usize, ClientError> {
+        Ok(self.conn().execute(
+            "UPDATE outbox SET state = 'failed', reason = ?1, retryable = 0, next_attempt_at = NULL, \
+             updated_at = ?2 WHERE account_id = ?3 AND state IN ('queued', 'failed')",
+            params![reason, now_ms(), account_id],
+        )?)
+    }
+
     pub fn mark_recorded(&self, id: &str) -> Result<(), ClientError> {
         self.conn().execute(
             "UPDATE outbox SET recorded_at = ?1 WHERE id = ?2",

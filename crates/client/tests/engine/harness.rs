@@ -21,14 +21,14 @@ pub fn connect_account(engine: &Engine, url: &str, token: &str) -> String {
         .store()
         .add_account(
             relay_protocol::Network::Mastodon,
-            "test",
+            relay_client::social::Provider::Test,
             "me@social.test",
             Some(url),
         )
         .unwrap();
     engine
         .secrets()
-        .set(&relay_client::dispatch::account_secret(&account.id), token)
+        .set(&relay_client::social::account_secret(&account.id), token)
         .unwrap();
     account.id
 }

@@ -123,7 +123,7 @@ async fn scheduled_shares_wait_for_their_time_and_bad_tokens_wait_for_reconnecti
     assert!(held.reason.unwrap().contains("reconnected"));
     assert_eq!(
         engine.store().account(&account).unwrap().unwrap().status,
-        "reconnect"
+        relay_client::store::AccountStatus::Reconnect
     );
     assert_eq!(
         engine.store().share(&scheduled.id).unwrap().unwrap().state,

@@ -115,8 +115,19 @@ impl TestServer {
 
     /// A curator publishes an English item for everyone.
     pub async fn publish(&self, org: &Org, title: &str, body: &str) -> String {
+        self.publish_with(org, title, body, |_| {}).await
+    }
+
+    /// Publishes an item after `edit` changed what it holds (image, language, wordings...).
+    pub async fn publish_with(
+        &self,
+        org: &Org,
+        title: &str,
+        body: &str,
+        edit: impl FnOnce(&mut NewContent),
+    ) -> String {
         let channel_id = self.channel_id(org, "corporate-news").await;
-        let new = NewContent {
+        let mut new = NewContent {
             kind: ContentKind::Article,
             channel_id,
             title: title.into(),
@@ -130,6 +141,7 @@ impl TestServer {
             publish_at: None,
             expires_at: None,
         };
+        edit(&mut new);
         let created = relay_server::content::store::create(self.state(), &org.id, None, new)
             .await
             .unwrap();

@@ -79,7 +79,7 @@ async fn tokens_stay_in_the_keychain() {
     let engine = Engine::open_with_keychain(dir).unwrap();
     let account = engine.store().accounts().unwrap().remove(0);
     let stored_social = keychain
-        .get(&relay_client::dispatch::account_secret(&account.id))
+        .get(&relay_client::social::account_secret(&account.id))
         .unwrap();
     assert_eq!(stored_social.as_deref(), Some(social_token.as_str()));
 
@@ -115,7 +115,7 @@ async fn tokens_stay_in_the_keychain() {
     );
     // Clean up the keychain entries this test made.
     let _ = keychain.delete(relay_client::api::SESSION_SECRET);
-    let _ = keychain.delete(&relay_client::dispatch::account_secret(&account.id));
+    let _ = keychain.delete(&relay_client::social::account_secret(&account.id));
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {

@@ -1,0 +1,94 @@
+//! Connecting and disconnecting social accounts. Credentials go to the keychain only; the
+//! local database keeps which network, which handle and where.
+
+use relay_protocol::Network;
+
+use crate::engine::Engine;
+use crate::error::ClientError;
+use crate::social::{bluesky, Credentials, Provider};
+use crate::store::{Account, AccountStatus};
+
+impl Engine {
+    /// Signs in to Bluesky with a handle (or e-mail) and an app password at `service` (the
+    /// hosting service; [`bluesky::DEFAULT_SERVICE`] when empty). Connecting an account that is
+    /// already here reconnects it: its waiting shares go out again.
+    pub async fn connect_bluesky(
+        &self,
+        service: &str,
+        identifier: &str,
+        app_password: &str,
+    ) -> Result<Account, ClientError> {
+        let service = match service.trim() {
+            "" => bluesky::DEFAULT_SERVICE.to_owned(),
+            s if s.contains("://") => s.to_owned(),
+            s => format!("https://{s}"),
+        };
+        if identifier.trim().is_empty() || app_password.is_empty() {
+            return Err(ClientError::Invalid(
+                "enter your Bluesky handle and an app password".into(),
+            ));
+        }
+        let session = bluesky::sign_in(&self.http, &service, identifier, app_password)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let secret = serde_json::to_string(&session)?;
+        self.save_account(
+            Network::Bluesky,
+            Provider::Bluesky,
+            &session.handle,
+            &session.pds,
+            &secret,
+        )
+    }
+
+    /// Records a connected account (or refreshes a known one) and keeps its secret.
+    pub(crate) fn save_account(
+        &self,
+        network: Network,
+        provider: Provider,
+        handle: &str,
+        base_url: &str,
+        secret: &str,
+    ) -> Result<Account, ClientError> {
+        let account = match self.store.account_by_handle(network, handle)? {
+            Some(known) => {
+                self.store.set_account_base_url(&known.id, Some(base_url))?;
+                self.store
+                    .set_account_status(&known.id, AccountStatus::Connected)?;
+                known
+            }
+            None => self
+                .store
+                .add_account(network, provider, handle, Some(base_url))?,
+        };
+        Credentials::new(self.secrets.clone(), &account.id)
+            .set(secret)
+            .map_err(|e| ClientError::Keychain(e.to_string()))?;
+        // Shares that waited for this account may go now.
+        self.store.release_account(&account.id)?;
+        self.store
+            .account(&account.id)?
+            .ok_or(ClientError::NotFound("account"))
+    }
+
+    /// Disconnects an account: revokes its tokens at the network where it allows that,
+    /// deletes them from the keychain and forgets the account. Its unsent shares fail with a
+    /// reason (the person sees what did not go out).
+    pub async fn disconnect(&self, account_id: &str) -> Result<(), ClientError> {
+        let account = self
+            .store
+            .account(account_id)?
+            .ok_or(ClientError::NotFound("account"))?;
+        let credentials = Credentials::new(self.secrets.clone(), &account.id);
+        if let Some(network) = self.networks.get(account.provider) {
+            if let Err(e) = network.revoke(&account, &credentials).await {
+                tracing::info!(network = %account.network, error = %e, "could not revoke the tokens; deleting them here");
+            }
+        }
+        credentials.delete()?;
+        self.store.remove_account(&account.id)?;
+        self.store
+            .fail_unsent_of(&account.id, "the account was disconnected")?;
+        Ok(())
+    }
+}

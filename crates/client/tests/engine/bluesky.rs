@@ -1,0 +1,237 @@
+//! Bluesky on a real PDS (`@atproto/dev-env`): connecting with an app password, posts with
+//! facets and a link card, no duplicate on a resend, an ended session waiting for a
+//! reconnect, and a disconnect that revokes.
+
+use relay_client::secrets::SecretStore;
+use relay_client::social::account_secret;
+use relay_client::store::{AccountStatus, NewShare, ShareState};
+use serde_json::Value;
+
+use crate::harness::*;
+use crate::pds::{serve_png, Pds, RED_PNG};
+
+const TEXT: &str =
+    "Écoutez l'équipe 🎧 : https://news.contoso.example/fr/été?x=1. #Énergie 👩🏽‍💻 #Relay";
+
+/// The text a facet points at.
+fn faceted<'a>(text: &'a str, facet: &Value) -> &'a str {
+    let start = facet["index"]["byteStart"].as_u64().unwrap() as usize;
+    let end = facet["index"]["byteEnd"].as_u64().unwrap() as usize;
+    std::str::from_utf8(&text.as_bytes()[start..end]).expect("offsets on char boundaries")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
+    let Some(pds) = Pds::start() else { return };
+    let server = TestServer::start().await;
+    let (org, code) = server.demo().await;
+    let picture = serve_png().await;
+    let item_id = server
+        .publish_with(&org, "L'énergie de demain", "<p>Corps</p>", |new| {
+            new.summary = "Ce que l'équipe prépare".into();
+            new.url = "https://news.contoso.example/fr/energie".into();
+            new.language = "fr".into();
+            new.image_url = Some(picture.clone());
+        })
+        .await;
+    let (engine, dir, secrets) = engine();
+    engine.enrol(&server.url(), &code, "laptop").await.unwrap();
+    engine.sync(&mut |_| {}).await.unwrap();
+
+    let ann = pds.create_account("ann.test", "main-password-1").await;
+    let app_password = pds.app_password(&ann, "relay").await;
+
+    // A wrong password is refused with words for the person, and nothing is kept.
+    let err = engine
+        .connect_bluesky(&pds.url, "ann.test", "wrong-password")
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("did not accept"), "{err}");
+    assert!(engine.store().accounts().unwrap().is_empty());
+
+    let account = engine
+        .connect_bluesky(&pds.url, "@ann.test", &app_password)
+        .await
+        .unwrap();
+    assert_eq!(account.handle, "ann.test");
+    assert_eq!(account.base_url.as_deref(), Some(pds.url.as_str()));
+    assert_eq!(account.status, AccountStatus::Connected);
+
+    let share = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: item_id.clone(),
+            account_id: account.id.clone(),
+            text: TEXT.into(),
+            scheduled_at: None,
+        })
+        .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!((report.posted, report.failed), (1, 0), "{report:?}");
+
+    let posts = pds.posts(&ann.did).await;
+    assert_eq!(posts.len(), 1);
+    let post = &posts[0]["value"];
+    assert_eq!(post["text"], TEXT);
+    assert_eq!(post["langs"], serde_json::json!(["fr"]));
+    let facets = post["facets"].as_array().unwrap();
+    let marked: Vec<(&str, &str)> = facets
+        .iter()
+        .map(|f| {
+            let feature = &f["features"][0];
+            let value = feature["uri"].as_str().or(feature["tag"].as_str()).unwrap();
+            (faceted(TEXT, f), value)
+        })
+        .collect();
+    assert_eq!(
+        marked,
+        vec![
+            (
+                "https://news.contoso.example/fr/été?x=1",
+                "https://news.contoso.example/fr/été?x=1"
+            ),
+            ("#Énergie", "Énergie"),
+            ("#Relay", "Relay"),
+        ]
+    );
+    let external = &post["embed"]["external"];
+    assert_eq!(post["embed"]["$type"], "app.bsky.embed.external");
+    assert_eq!(external["uri"], "https://news.contoso.example/fr/energie");
+    assert_eq!(external["title"], "L'énergie de demain");
+    assert_eq!(external["description"], "Ce que l'équipe prépare");
+    assert_eq!(external["thumb"]["mimeType"], "image/png");
+    let cid = external["thumb"]["ref"]["$link"].as_str().unwrap();
+    assert_eq!(pds.blob(&ann.did, cid).await, RED_PNG);
+
+    let posted = engine.store().share(&share.id).unwrap().unwrap();
+    assert_eq!(posted.state, ShareState::Posted);
+    assert_eq!(posted.post_id.as_deref(), posts[0]["uri"].as_str());
+    assert_eq!(
+        server.share_records().await.len(),
+        1,
+        "recorded on the server"
+    );
+
+    // The app died after the post went out but before it noted so: the share is found
+    // "sending" and is reconciled, not posted again.
+    let db = rusqlite::Connection::open(dir.path().join("relay.db")).unwrap();
+    db.execute(
+        "UPDATE outbox SET state = 'sending', post_id = NULL WHERE id = ?1",
+        [&share.id],
+    )
+    .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.reconciled, 1, "{report:?}");
+    // Or it is queued again outright (its record went out unnoticed): the record key collides.
+    db.execute(
+        "UPDATE outbox SET state = 'queued', post_id = NULL, next_attempt_at = NULL WHERE id = ?1",
+        [&share.id],
+    )
+    .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.posted, 1, "{report:?}");
+    assert_eq!(pds.posts(&ann.did).await.len(), 1, "never posted twice");
+    let again = engine.store().share(&share.id).unwrap().unwrap();
+    assert_eq!(again.post_id, posted.post_id);
+
+    // Too long for Bluesky (301 graphemes): refused with the reason, no retry by itself.
+    let long = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: item_id.clone(),
+            account_id: account.id.clone(),
+            text: "é".repeat(301),
+            scheduled_at: None,
+        })
+        .unwrap();
+    engine.dispatch().await.unwrap();
+    let long = engine.store().share(&long.id).unwrap().unwrap();
+    assert_eq!(long.state, ShareState::Failed);
+    assert!(!long.retryable);
+    assert!(long.reason.unwrap().contains("300"));
+
+    // Secrets stay in the keychain: the database file has neither the app password nor the
+    // session's tokens.
+    let session: Value =
+        serde_json::from_str(&secrets.get(&account_secret(&account.id)).unwrap().unwrap()).unwrap();
+    let refresh = session["refresh_jwt"].as_str().unwrap().to_owned();
+    drop(db);
+    let file = std::fs::read(dir.path().join("relay.db")).unwrap();
+    for secret in [
+        app_password.as_str(),
+        &refresh,
+        session["access_jwt"].as_str().unwrap(),
+    ] {
+        assert!(
+            !file.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "a secret is in the database file"
+        );
+    }
+
+    // Disconnecting revokes the session at the PDS and forgets it here.
+    engine.disconnect(&account.id).await.unwrap();
+    assert!(
+        !pds.refresh_works(&refresh).await,
+        "the session was revoked"
+    );
+    assert!(secrets.get(&account_secret(&account.id)).unwrap().is_none());
+    assert!(engine.store().accounts().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ended_session_waits_for_a_reconnect_then_posts() {
+    let Some(pds) = Pds::start() else { return };
+    let server = TestServer::start().await;
+    let (engine, _dir, secrets) = synced_device(&server).await;
+    let bob = pds.create_account("bob.test", "main-password-2").await;
+    let password = pds.app_password(&bob, "relay").await;
+    let account = engine
+        .connect_bluesky(&pds.url, "bob.test", &password)
+        .await
+        .unwrap();
+
+    // The session ends at Bluesky (revoked elsewhere; an expired access token with it).
+    let key = account_secret(&account.id);
+    let mut session: Value = serde_json::from_str(&secrets.get(&key).unwrap().unwrap()).unwrap();
+    let refresh = session["refresh_jwt"].as_str().unwrap().to_owned();
+    reqwest::Client::new()
+        .post(format!("{}/xrpc/com.atproto.server.deleteSession", pds.url))
+        .bearer_auth(&refresh)
+        .send()
+        .await
+        .unwrap();
+    session["access_jwt"] = "expired.eyJleHAiOjF9.x".into();
+    secrets.set(&key, &session.to_string()).unwrap();
+
+    let share = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: newest_item(&engine),
+            account_id: account.id.clone(),
+            text: "Bonjour #Relay".into(),
+            scheduled_at: None,
+        })
+        .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!((report.posted, report.waiting), (0, 1), "{report:?}");
+    let account_now = engine.store().account(&account.id).unwrap().unwrap();
+    assert_eq!(account_now.status, AccountStatus::Reconnect);
+    let waiting = engine.store().share(&share.id).unwrap().unwrap();
+    assert_eq!(waiting.state, ShareState::Queued, "waiting, not lost");
+    assert!(waiting.reason.unwrap().contains("reconnect"));
+    // Still waiting on the next round, without asking the network again.
+    engine.dispatch().await.unwrap();
+    assert!(pds.posts(&bob.did).await.is_empty());
+
+    // The person reconnects: the same account, connected again, and the share goes.
+    let again = engine
+        .connect_bluesky(&pds.url, "bob.test", &password)
+        .await
+        .unwrap();
+    assert_eq!(again.id, account.id);
+    assert_eq!(again.status, AccountStatus::Connected);
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.posted, 1, "{report:?}");
+    assert_eq!(pds.posts(&bob.did).await.len(), 1);
+}
