@@ -4,6 +4,7 @@
 use specta_typescript::Typescript;
 use tauri_specta::{collect_commands, collect_events, Builder};
 
+use crate::accounts::*;
 use crate::commands::*;
 use crate::views::{Changed, Navigate, SyncProgress};
 
@@ -22,6 +23,11 @@ pub fn builder() -> Builder<tauri::Wry> {
             channels,
             follow_channel,
             accounts,
+            connect_bluesky,
+            disconnect_account,
+            intent_networks,
+            open_share_intent,
+            confirm_shared,
             queue_share,
             shares,
             edit_share,

@@ -198,18 +198,6 @@ pub fn follow_channel(state: State<'_, AppState>, id: String, followed: bool) ->
     Ok(state.engine.store().follow_channel(&id, followed)?)
 }
 
-#[tauri::command]
-#[specta::specta]
-pub fn accounts(state: State<'_, AppState>) -> AppResult<Vec<AccountView>> {
-    Ok(state
-        .engine
-        .store()
-        .accounts()?
-        .iter()
-        .map(AccountView::from)
-        .collect())
-}
-
 fn parse_time(value: &Option<String>) -> AppResult<Option<DateTime<Utc>>> {
     value
         .as_deref()
@@ -222,7 +210,7 @@ fn parse_time(value: &Option<String>) -> AppResult<Option<DateTime<Utc>>> {
         .transpose()
 }
 
-fn shares_changed<R: Runtime>(app: &AppHandle<R>) {
+pub(crate) fn shares_changed<R: Runtime>(app: &AppHandle<R>) {
     crate::tray_refresh(app);
     let _ = Changed {
         feed: false,

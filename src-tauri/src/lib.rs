@@ -2,6 +2,7 @@
 //! Everything the device does lives in the engine; this crate wires it to a window, a tray,
 //! notifications and links.
 
+pub mod accounts;
 pub mod autostart;
 pub mod bindings;
 pub mod commands;

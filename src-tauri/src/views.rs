@@ -30,6 +30,18 @@ impl From<Network> for NetworkKind {
     }
 }
 
+impl From<NetworkKind> for Network {
+    fn from(n: NetworkKind) -> Self {
+        match n {
+            NetworkKind::Linkedin => Network::Linkedin,
+            NetworkKind::X => Network::X,
+            NetworkKind::Mastodon => Network::Mastodon,
+            NetworkKind::Bluesky => Network::Bluesky,
+            NetworkKind::Facebook => Network::Facebook,
+        }
+    }
+}
+
 /// The header of every screen: who, where, how fresh.
 #[derive(Debug, Clone, Serialize, Type)]
 pub struct AppStatus {
@@ -129,10 +141,9 @@ impl From<&Account> for AccountView {
             id: a.id.clone(),
             network: a.network.into(),
             handle: a.handle.clone(),
-            status: if a.status == "connected" {
-                AccountStatus::Connected
-            } else {
-                AccountStatus::Reconnect
+            status: match a.status {
+                relay_client::store::AccountStatus::Connected => AccountStatus::Connected,
+                relay_client::store::AccountStatus::Reconnect => AccountStatus::Reconnect,
             },
         }
     }

@@ -144,6 +144,11 @@ impl Desktop {
         desktop
     }
 
+    /// Everything the session logged so far: the app's log lines (`RELAY_LOG=info`) among them.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self._scratch.path().join("session.log")).unwrap_or_default()
+    }
+
     /// A command run inside this desktop's session (its D-Bus, display and keychain).
     pub fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
         let mut command = Command::new(program);

@@ -11,7 +11,12 @@ mod webdriver;
 #[path = "../../crates/client/tests/engine/peers.rs"]
 mod engine;
 
+#[allow(dead_code)]
+#[path = "../../crates/client/tests/engine/pds.rs"]
+mod pds;
+
 mod app;
+mod bluesky;
 mod notifications;
 mod offline;
 mod tray;

@@ -24,7 +24,24 @@ export const commands = {
 	markSaved: (id: string, saved: boolean) => typedError<null, AppError>(__TAURI_INVOKE("mark_saved", { id, saved })),
 	channels: () => typedError<ChannelView[], AppError>(__TAURI_INVOKE("channels")),
 	followChannel: (id: string, followed: boolean) => typedError<null, AppError>(__TAURI_INVOKE("follow_channel", { id, followed })),
+	/**  Connected accounts, in the order they were connected. */
 	accounts: () => typedError<AccountView[], AppError>(__TAURI_INVOKE("accounts")),
+	/**
+	 *  Connects (or reconnects) a Bluesky account with a handle and an app password at `service`
+	 *  (empty: bsky.social).
+	 */
+	connectBluesky: (service: string, handle: string, appPassword: string) => typedError<AccountView, AppError>(__TAURI_INVOKE("connect_bluesky", { service, handle, appPassword })),
+	/**  Disconnects an account: its tokens are revoked where the network allows and deleted. */
+	disconnectAccount: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("disconnect_account", { id })),
+	/**
+	 *  Networks the composer offers through their own share page: Facebook always (it has no API
+	 *  for personal profiles), and others that have a share page but no connected account.
+	 */
+	intentNetworks: () => typedError<NetworkKind[], AppError>(__TAURI_INVOKE("intent_networks")),
+	/**  Opens the network's share page for an item in the browser. */
+	openShareIntent: (itemId: string, network: NetworkKind, text: string) => typedError<null, AppError>(__TAURI_INVOKE("open_share_intent", { itemId, network, text })),
+	/**  The person says they posted it on the network's page: recorded like any share. */
+	confirmShared: (itemId: string, network: NetworkKind, text: string) => typedError<ShareView, AppError>(__TAURI_INVOKE("confirm_shared", { itemId, network, text })),
 	/**  Queues one share per chosen account, all or none, then sends what is due. */
 	queueShare: (request: ShareRequest) => typedError<ShareView[], AppError>(__TAURI_INVOKE("queue_share", { request })),
 	/**  Every share, newest first (the outbox is local: browsable offline). */

@@ -169,3 +169,16 @@ impl ImageCache {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_images_are_recognised() {
+        assert_eq!(super::content_type(b"\x89PNG\r\n"), Some("image/png"));
+        assert_eq!(
+            super::content_type(b"<svg xmlns='x'/>"),
+            Some("image/svg+xml")
+        );
+        assert_eq!(super::content_type(b"<html><script>"), None);
+    }
+}

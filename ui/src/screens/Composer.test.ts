@@ -28,6 +28,7 @@ const article: Article = {
 function mockCommands(accounts: AccountView[], queued: unknown[]) {
   mockIPC((cmd, args) => {
     if (cmd === "accounts") return accounts;
+    if (cmd === "intent_networks") return ["facebook"];
     if (cmd === "queue_share") {
       queued.push(args);
       return [];

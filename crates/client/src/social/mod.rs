@@ -3,10 +3,12 @@
 //! [`Credentials`] and never leave this module's requests.
 //!
 //! - [`bluesky`]: AT Protocol (handle + app password), posts with facets and link cards;
+//! - [`intent`]: share pages in the browser, where no account is connected (Facebook);
 //! - [`test_network`]: a small documented HTTP contract used to exercise the outbox.
 
 pub mod bluesky;
 pub mod facets;
+pub mod intent;
 pub mod test_network;
 pub mod tid;
 

@@ -15,7 +15,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use accounts::{Account, AccountStatus};
 pub use items::{ApplyOutcome, FeedItem, FeedQuery};
-pub use outbox::{NewShare, Share, ShareState};
+pub use outbox::{NewShare, Share, ShareState, INTENT_ACCOUNT};
 pub use search::SEARCH_WINDOW;
 
 use crate::error::ClientError;

@@ -69,6 +69,9 @@ pub struct Share {
     pub created_at: DateTime<Utc>,
 }
 
+/// The account id of shares made through a network's share page (no account of Relay's).
+pub const INTENT_ACCOUNT: &str = "intent";
+
 /// What the person asks to share.
 #[derive(Debug, Clone)]
 pub struct NewShare {
@@ -149,6 +152,34 @@ impl Store {
                 account.id,
                 text,
                 new.scheduled_at.map(|t| t.timestamp_millis()),
+                now
+            ],
+        )?;
+        self.share(&id)?.ok_or(ClientError::NotFound("share"))
+    }
+
+    /// A share the person made on the network's own page (a share intent), recorded as posted
+    /// so the server counts it like any other.
+    pub fn record_shared_elsewhere(
+        &self,
+        item_id: &str,
+        network: Network,
+        text: &str,
+    ) -> Result<Share, ClientError> {
+        let item = self.item(item_id)?.ok_or(ClientError::NotFound("item"))?;
+        let id = uuid::Uuid::now_v7().to_string();
+        let now = now_ms();
+        self.conn().execute(
+            "INSERT INTO outbox (id, item_id, item_title, item_url, network, account_id, text, state, \
+             posted_at, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'posted', ?8, ?8, ?8)",
+            params![
+                id,
+                item.item.id,
+                item.item.title,
+                item.item.url,
+                network.as_str(),
+                INTENT_ACCOUNT,
+                text.trim(),
                 now
             ],
         )?;

@@ -1,0 +1,118 @@
+//! The Accounts screen's commands and share intents. Passwords and tokens pass straight to the
+//! engine, which keeps them in the keychain; none is returned, logged or put in an error.
+
+use chrono::Utc;
+use relay_client::social::intent;
+use relay_protocol::Network;
+use tauri::{AppHandle, State};
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::views::{AccountView, NetworkKind, ShareView};
+
+/// Connected accounts, in the order they were connected.
+#[tauri::command]
+#[specta::specta]
+pub fn accounts(state: State<'_, AppState>) -> AppResult<Vec<AccountView>> {
+    Ok(state
+        .engine
+        .store()
+        .accounts()?
+        .iter()
+        .map(AccountView::from)
+        .collect())
+}
+
+/// Connects (or reconnects) a Bluesky account with a handle and an app password at `service`
+/// (empty: bsky.social).
+#[tauri::command]
+#[specta::specta]
+pub async fn connect_bluesky(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    service: String,
+    handle: String,
+    app_password: String,
+) -> AppResult<AccountView> {
+    let account = state
+        .engine
+        .connect_bluesky(&service, &handle, &app_password)
+        .await?;
+    // Shares that waited for this account can go now.
+    crate::commands::shares_changed(&app);
+    crate::live::sync_now(&app);
+    Ok(AccountView::from(&account))
+}
+
+/// Disconnects an account: its tokens are revoked where the network allows and deleted.
+#[tauri::command]
+#[specta::specta]
+pub async fn disconnect_account(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+) -> AppResult<()> {
+    state.engine.disconnect(&id).await?;
+    crate::commands::shares_changed(&app);
+    Ok(())
+}
+
+/// Networks the composer offers through their own share page: Facebook always (it has no API
+/// for personal profiles), and others that have a share page but no connected account.
+#[tauri::command]
+#[specta::specta]
+pub fn intent_networks(state: State<'_, AppState>) -> AppResult<Vec<NetworkKind>> {
+    let connected: Vec<Network> = state
+        .engine
+        .store()
+        .accounts()?
+        .iter()
+        .map(|a| a.network)
+        .collect();
+    Ok(Network::ALL
+        .iter()
+        .filter(|n| **n == Network::Facebook || !connected.contains(n))
+        .filter(|n| intent::url(**n, "", "https://relay.invalid/").is_some())
+        .map(|n| NetworkKind::from(*n))
+        .collect())
+}
+
+/// Opens the network's share page for an item in the browser.
+#[tauri::command]
+#[specta::specta]
+pub fn open_share_intent(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    item_id: String,
+    network: NetworkKind,
+    text: String,
+) -> AppResult<()> {
+    let item = state
+        .engine
+        .store()
+        .item(&item_id)?
+        .ok_or_else(|| AppError::invalid("this item is no longer available"))?;
+    let url = intent::url(network.into(), text.trim(), &item.item.url)
+        .ok_or_else(|| AppError::invalid("this network has no share page"))?;
+    crate::guard::open_external(&app, &url)
+}
+
+/// The person says they posted it on the network's page: recorded like any share.
+#[tauri::command]
+#[specta::specta]
+pub fn confirm_shared(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    item_id: String,
+    network: NetworkKind,
+    text: String,
+) -> AppResult<ShareView> {
+    let share = state
+        .engine
+        .store()
+        .record_shared_elsewhere(&item_id, network.into(), &text)?;
+    crate::commands::shares_changed(&app);
+    // Sends the record to the server (now, or when it is back).
+    crate::live::sync_now(&app);
+    Ok(ShareView::new(&share, Utc::now()))
+}
