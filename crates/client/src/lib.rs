@@ -8,6 +8,7 @@
 //! - [`secrets`]: the OS keychain behind [`secrets::SecretStore`];
 //! - [`social`]: the networks behind [`social::SocialNetwork`]; [`connect`]: connecting and
 //!   disconnecting accounts;
+//! - [`oauth`]: OAuth for native apps (loopback redirect, PKCE);
 //! - [`notify`]: which syncs deserve a notification.
 
 pub mod api;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod html;
 pub mod images;
 pub mod notify;
+pub mod oauth;
 pub mod secrets;
 pub mod social;
 pub mod store;

@@ -1,6 +1,7 @@
 //! Integration tests of the device engine against the real relay-server over HTTP.
 
 mod harness;
+mod oidc;
 mod pds;
 mod peers;
 
@@ -9,5 +10,6 @@ mod cli;
 mod crash;
 mod lifecycle;
 mod live;
+mod oauth;
 mod offline;
 mod secrets;

