@@ -5,7 +5,10 @@ use relay_protocol::Network;
 
 use crate::engine::Engine;
 use crate::error::ClientError;
-use crate::social::{bluesky, Credentials, Provider};
+use std::time::Duration;
+
+use crate::oauth::Authorization;
+use crate::social::{bluesky, x, Credentials, Provider};
 use crate::store::{Account, AccountStatus};
 
 impl Engine {
@@ -37,6 +40,49 @@ impl Engine {
             Provider::Bluesky,
             &session.handle,
             &session.pds,
+            &secret,
+        )
+    }
+
+    /// Starts connecting an X account: open [`Authorization::url`] in the system browser, then
+    /// call [`Engine::connect_x_finish`].
+    pub async fn connect_x_start(&self) -> Result<Authorization, ClientError> {
+        let config = self.x.as_ref().ok_or_else(|| {
+            ClientError::Invalid("X is not set up for this installation (no client id)".into())
+        })?;
+        Authorization::start(&config.oauth)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))
+    }
+
+    /// Waits (up to `patience`) for the browser to come back, exchanges the code and records
+    /// the account.
+    pub async fn connect_x_finish(
+        &self,
+        authorization: Authorization,
+        patience: Duration,
+    ) -> Result<Account, ClientError> {
+        let config = self
+            .x
+            .as_ref()
+            .ok_or_else(|| ClientError::Invalid("X is not set up".into()))?;
+        let tokens = authorization
+            .finish(patience)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let (user_id, username) = x::me(&self.http, config, &tokens)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let secret = serde_json::to_string(&x::XSecret {
+            user_id,
+            username: username.clone(),
+            tokens,
+        })?;
+        self.save_account(
+            Network::X,
+            Provider::X,
+            &format!("@{username}"),
+            &config.api,
             &secret,
         )
     }

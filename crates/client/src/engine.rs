@@ -48,6 +48,8 @@ pub struct Engine {
     pub(crate) notifier: Arc<dyn Notifier>,
     pub(crate) images: ImageCache,
     pub(crate) page_size: u32,
+    /// X's endpoints and Relay's client id there, where configured.
+    pub(crate) x: Option<crate::social::x::XConfig>,
     data_dir: PathBuf,
 }
 
@@ -62,10 +64,12 @@ impl Engine {
             http.clone(),
             100 * 1024 * 1024,
         );
+        let x = crate::social::x::XConfig::from_env();
         Ok(Engine {
             store,
             secrets,
-            networks: Networks::standard(http.clone()),
+            networks: Networks::standard(http.clone(), x.as_ref()),
+            x,
             http,
             notifier: Arc::new(Silent),
             images,
@@ -103,6 +107,16 @@ impl Engine {
     /// Feed entries asked per page (smaller pages: finer progress on slow links).
     pub fn with_page_size(mut self, page_size: u32) -> Engine {
         self.page_size = page_size.clamp(1, relay_protocol::SYNC_MAX_LIMIT);
+        self
+    }
+
+    /// Connects X accounts through `config` (a registered client id, or a stub in tests).
+    pub fn with_x(mut self, config: crate::social::x::XConfig) -> Engine {
+        self.networks.register(
+            crate::social::Provider::X,
+            Arc::new(crate::social::x::X::new(self.http.clone(), config.clone())),
+        );
+        self.x = Some(config);
         self
     }
 

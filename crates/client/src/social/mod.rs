@@ -4,6 +4,7 @@
 //!
 //! - [`bluesky`]: AT Protocol (handle + app password), posts with facets and link cards;
 //! - [`intent`]: share pages in the browser, where no account is connected (Facebook);
+//! - [`x`]: X API v2 with OAuth 2.0 PKCE, refresh before expiry, duplicate-aware resends;
 //! - [`test_network`]: a small documented HTTP contract used to exercise the outbox.
 
 pub mod bluesky;
@@ -11,6 +12,7 @@ pub mod facets;
 pub mod intent;
 pub mod test_network;
 pub mod tid;
+pub mod x;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -29,6 +31,7 @@ pub enum Provider {
     /// The HTTP test network ([`test_network`]).
     Test,
     Bluesky,
+    X,
 }
 
 impl Provider {
@@ -36,6 +39,7 @@ impl Provider {
         match self {
             Provider::Test => "test",
             Provider::Bluesky => "bluesky",
+            Provider::X => "x",
         }
     }
 }
@@ -46,6 +50,7 @@ impl std::str::FromStr for Provider {
         match s {
             "test" => Ok(Provider::Test),
             "bluesky" => Ok(Provider::Bluesky),
+            "x" => Ok(Provider::X),
             other => Err(format!("unknown provider {other:?}")),
         }
     }
@@ -183,13 +188,19 @@ pub struct Networks {
 }
 
 impl Networks {
-    /// The implementations this build has.
-    pub fn standard(http: reqwest::Client) -> Networks {
+    /// The implementations this build has (X where this installation has a client id).
+    pub fn standard(http: reqwest::Client, x: Option<&x::XConfig>) -> Networks {
         let mut networks = Networks::default();
         networks.register(
             Provider::Test,
             Arc::new(test_network::HttpTestNetwork::new(http.clone())),
         );
+        if let Some(config) = x {
+            networks.register(
+                Provider::X,
+                Arc::new(x::X::new(http.clone(), config.clone())),
+            );
+        }
         networks.register(Provider::Bluesky, Arc::new(bluesky::Bluesky::new(http)));
         networks
     }

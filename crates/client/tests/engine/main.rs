@@ -4,6 +4,7 @@ mod harness;
 mod oidc;
 mod pds;
 mod peers;
+mod x_stub;
 
 mod bluesky;
 mod cli;
@@ -13,3 +14,4 @@ mod live;
 mod oauth;
 mod offline;
 mod secrets;
+mod x;
