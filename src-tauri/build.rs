@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "follow_channel",
     "accounts",
     "connect_bluesky",
+    "connectable_networks",
+    "connect_x",
     "disconnect_account",
     "intent_networks",
     "open_share_intent",

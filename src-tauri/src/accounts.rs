@@ -44,6 +44,33 @@ pub async fn connect_bluesky(
     Ok(AccountView::from(&account))
 }
 
+/// Networks whose accounts can be connected here (X needs this installation's client id).
+#[tauri::command]
+#[specta::specta]
+pub fn connectable_networks(state: State<'_, AppState>) -> Vec<NetworkKind> {
+    let mut networks = vec![NetworkKind::Bluesky];
+    if state.engine.x_available() {
+        networks.push(NetworkKind::X);
+    }
+    networks
+}
+
+/// Connects an X account: X's authorization page opens in the browser, and the answer comes
+/// back to a loopback port (RFC 8252). Waits up to five minutes for the person.
+#[tauri::command]
+#[specta::specta]
+pub async fn connect_x(app: AppHandle, state: State<'_, AppState>) -> AppResult<AccountView> {
+    let authorization = state.engine.connect_x_start().await?;
+    crate::guard::open_external(&app, &authorization.url)?;
+    let account = state
+        .engine
+        .connect_x_finish(authorization, std::time::Duration::from_secs(300))
+        .await?;
+    crate::commands::shares_changed(&app);
+    crate::live::sync_now(&app);
+    Ok(AccountView::from(&account))
+}
+
 /// Disconnects an account: its tokens are revoked where the network allows and deleted.
 #[tauri::command]
 #[specta::specta]

@@ -24,6 +24,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             follow_channel,
             accounts,
             connect_bluesky,
+            connectable_networks,
+            connect_x,
             disconnect_account,
             intent_networks,
             open_share_intent,

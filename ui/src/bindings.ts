@@ -31,6 +31,13 @@ export const commands = {
 	 *  (empty: bsky.social).
 	 */
 	connectBluesky: (service: string, handle: string, appPassword: string) => typedError<AccountView, AppError>(__TAURI_INVOKE("connect_bluesky", { service, handle, appPassword })),
+	/**  Networks whose accounts can be connected here (X needs this installation's client id). */
+	connectableNetworks: () => __TAURI_INVOKE<NetworkKind[]>("connectable_networks"),
+	/**
+	 *  Connects an X account: X's authorization page opens in the browser, and the answer comes
+	 *  back to a loopback port (RFC 8252). Waits up to five minutes for the person.
+	 */
+	connectX: () => typedError<AccountView, AppError>(__TAURI_INVOKE("connect_x")),
 	/**  Disconnects an account: its tokens are revoked where the network allows and deleted. */
 	disconnectAccount: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("disconnect_account", { id })),
 	/**

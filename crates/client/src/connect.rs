@@ -44,6 +44,11 @@ impl Engine {
         )
     }
 
+    /// Whether X accounts can be connected here (a client id is configured).
+    pub fn x_available(&self) -> bool {
+        self.x.is_some()
+    }
+
     /// Starts connecting an X account: open [`Authorization::url`] in the system browser, then
     /// call [`Engine::connect_x_finish`].
     pub async fn connect_x_start(&self) -> Result<Authorization, ClientError> {

@@ -103,6 +103,8 @@ export const en = {
   "accounts.service": "Hosting provider (if not Bluesky Social)",
   "accounts.service_label": "Server address",
   "accounts.connecting": "Connecting…",
+  "accounts.x_how": "Sign in on X's own page, in your browser.",
+  "accounts.x_waiting": "Finish signing in in your browser, then come back here…",
   "accounts.later": "Connection coming in a later version; meanwhile the composer opens its own share page.",
   "accounts.facebook": "Facebook lets apps post only to pages: the composer opens its share page in your browser.",
   "share.intents": "Share on their own page",

@@ -105,6 +105,8 @@ export const fr: Messages = {
   "accounts.service": "Hébergeur (si ce n'est pas Bluesky Social)",
   "accounts.service_label": "Adresse du serveur",
   "accounts.connecting": "Connexion…",
+  "accounts.x_how": "Connectez-vous sur la page de X, dans votre navigateur.",
+  "accounts.x_waiting": "Terminez la connexion dans votre navigateur, puis revenez ici…",
   "accounts.later": "Connexion dans une prochaine version ; en attendant, le partage ouvre sa propre page de partage.",
   "accounts.facebook": "Facebook ne laisse les applications publier que sur des pages : le partage ouvre sa page de partage dans votre navigateur.",
   "share.intents": "Partager sur leur propre page",
