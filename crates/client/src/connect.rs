@@ -8,7 +8,7 @@ use crate::error::ClientError;
 use std::time::Duration;
 
 use crate::oauth::Authorization;
-use crate::social::{bluesky, x, Credentials, Provider};
+use crate::social::{bluesky, mastodon, x, Credentials, Provider};
 use crate::store::{Account, AccountStatus};
 
 impl Engine {
@@ -41,6 +41,36 @@ impl Engine {
             &session.handle,
             &session.pds,
             &secret,
+        )
+    }
+
+    /// Connects a Mastodon account on `instance` (a server name, URL or full handle): registers
+    /// Relay there for this sign-in, hands the authorization page to `open` (the system
+    /// browser), and waits up to `patience` for the person to come back.
+    pub async fn connect_mastodon(
+        &self,
+        instance: &str,
+        open: impl FnOnce(&str) -> Result<(), ClientError>,
+        patience: Duration,
+    ) -> Result<Account, ClientError> {
+        let instance = mastodon::instance_url(instance).map_err(ClientError::Invalid)?;
+        let (authorization, mut secret) = mastodon::start(&self.http, &instance)
+            .await
+            .map_err(|e| ClientError::Invalid(format!("{instance}: {e}")))?;
+        open(&authorization.url)?;
+        secret.tokens = authorization
+            .finish(patience)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let handle = mastodon::handle(&self.http, &secret)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        self.save_account(
+            Network::Mastodon,
+            Provider::Mastodon,
+            &handle,
+            &instance,
+            &serde_json::to_string(&secret)?,
         )
     }
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use oauth2::basic::BasicClient;
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet,
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken, Scope, TokenResponse, TokenUrl,
 };
 use serde::{Deserialize, Serialize};
@@ -22,8 +22,10 @@ pub struct Endpoints {
     pub token_url: String,
     /// RFC 7009 revocation, where the provider has it.
     pub revoke_url: Option<String>,
-    /// A public client: no secret (PKCE protects the code).
     pub client_id: String,
+    /// Public clients have none (PKCE protects the code); a per-device registration (Mastodon)
+    /// has its own, kept in the keychain with the tokens.
+    pub client_secret: Option<String>,
     pub scopes: Vec<String>,
     /// Extra authorization parameters (`prompt=consent` for refresh tokens on some servers).
     pub extra: Vec<(String, String)>,
@@ -80,6 +82,9 @@ fn client(endpoints: &Endpoints, redirect: Option<&str>) -> Result<Client, OAuth
         .set_token_uri(TokenUrl::new(endpoints.token_url.clone()).map_err(bad)?);
     if let Some(redirect) = redirect {
         client = client.set_redirect_uri(RedirectUrl::new(redirect.to_owned()).map_err(bad)?);
+    }
+    if let Some(secret) = &endpoints.client_secret {
+        client = client.set_client_secret(ClientSecret::new(secret.clone()));
     }
     Ok(client)
 }
@@ -151,10 +156,15 @@ impl std::fmt::Debug for Callback {
     }
 }
 
-impl Authorization {
-    /// Listens on a loopback port of the OS's choosing and builds the authorization URL (PKCE
-    /// S256, a random `state`, the endpoints' scopes and extra parameters).
-    pub async fn start(endpoints: &Endpoints) -> Result<Authorization, OAuthError> {
+/// A loopback port of the OS's choosing, listening before anyone is sent to it. Providers that
+/// need the exact redirect URI registered first (Mastodon) read [`Loopback::redirect_uri`].
+pub struct Loopback {
+    listener: TcpListener,
+    pub redirect_uri: String,
+}
+
+impl Loopback {
+    pub async fn bind() -> Result<Loopback, OAuthError> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .map_err(|e| OAuthError::Unreachable(format!("no loopback port: {e}")))?;
@@ -162,7 +172,29 @@ impl Authorization {
             .local_addr()
             .map_err(|e| OAuthError::Unreachable(e.to_string()))?
             .port();
-        let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+        Ok(Loopback {
+            listener,
+            redirect_uri: format!("http://127.0.0.1:{port}/callback"),
+        })
+    }
+}
+
+impl Authorization {
+    /// Listens on a loopback port of the OS's choosing and builds the authorization URL (PKCE
+    /// S256, a random `state`, the endpoints' scopes and extra parameters).
+    pub async fn start(endpoints: &Endpoints) -> Result<Authorization, OAuthError> {
+        Authorization::start_on(Loopback::bind().await?, endpoints)
+    }
+
+    /// The same, on a loopback already bound.
+    pub fn start_on(
+        loopback: Loopback,
+        endpoints: &Endpoints,
+    ) -> Result<Authorization, OAuthError> {
+        let Loopback {
+            listener,
+            redirect_uri,
+        } = loopback;
         let client = client(endpoints, Some(&redirect_uri))?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let mut request = client
@@ -234,13 +266,17 @@ pub async fn revoke(endpoints: &Endpoints, token: &str, hint: &str) -> Result<()
     let Some(url) = &endpoints.revoke_url else {
         return Ok(());
     };
+    let mut form = vec![
+        ("token", token),
+        ("token_type_hint", hint),
+        ("client_id", endpoints.client_id.as_str()),
+    ];
+    if let Some(secret) = &endpoints.client_secret {
+        form.push(("client_secret", secret.as_str()));
+    }
     let response = http()
         .post(url)
-        .form(&[
-            ("token", token),
-            ("token_type_hint", hint),
-            ("client_id", endpoints.client_id.as_str()),
-        ])
+        .form(&form)
         .send()
         .await
         .map_err(|e| OAuthError::Unreachable(e.without_url().to_string()))?;

@@ -4,12 +4,14 @@
 //!
 //! - [`bluesky`]: AT Protocol (handle + app password), posts with facets and link cards;
 //! - [`intent`]: share pages in the browser, where no account is connected (Facebook);
+//! - [`mastodon`]: any instance, registered per device, statuses with idempotency keys;
 //! - [`x`]: X API v2 with OAuth 2.0 PKCE, refresh before expiry, duplicate-aware resends;
 //! - [`test_network`]: a small documented HTTP contract used to exercise the outbox.
 
 pub mod bluesky;
 pub mod facets;
 pub mod intent;
+pub mod mastodon;
 pub mod test_network;
 pub mod tid;
 pub mod x;
@@ -32,6 +34,7 @@ pub enum Provider {
     Test,
     Bluesky,
     X,
+    Mastodon,
 }
 
 impl Provider {
@@ -40,6 +43,7 @@ impl Provider {
             Provider::Test => "test",
             Provider::Bluesky => "bluesky",
             Provider::X => "x",
+            Provider::Mastodon => "mastodon",
         }
     }
 }
@@ -51,6 +55,7 @@ impl std::str::FromStr for Provider {
             "test" => Ok(Provider::Test),
             "bluesky" => Ok(Provider::Bluesky),
             "x" => Ok(Provider::X),
+            "mastodon" => Ok(Provider::Mastodon),
             other => Err(format!("unknown provider {other:?}")),
         }
     }
@@ -201,6 +206,10 @@ impl Networks {
                 Arc::new(x::X::new(http.clone(), config.clone())),
             );
         }
+        networks.register(
+            Provider::Mastodon,
+            Arc::new(mastodon::Mastodon::new(http.clone())),
+        );
         networks.register(Provider::Bluesky, Arc::new(bluesky::Bluesky::new(http)));
         networks
     }

@@ -42,6 +42,7 @@ impl XConfig {
                 token_url: format!("{api}/2/oauth2/token"),
                 revoke_url: Some(format!("{api}/2/oauth2/revoke")),
                 client_id: client_id.to_owned(),
+                client_secret: None,
                 scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
                 extra: vec![],
             },

@@ -1,6 +1,7 @@
 //! Integration tests of the device engine against the real relay-server over HTTP.
 
 mod harness;
+mod mastodon_stub;
 mod oidc;
 mod pds;
 mod peers;
@@ -11,6 +12,7 @@ mod cli;
 mod crash;
 mod lifecycle;
 mod live;
+mod mastodon;
 mod oauth;
 mod offline;
 mod secrets;

@@ -39,6 +39,7 @@ impl Oidc {
             token_url: discovery["token_endpoint"].as_str().unwrap().into(),
             revoke_url: discovery["revocation_endpoint"].as_str().map(Into::into),
             client_id: "relay-desktop".into(),
+            client_secret: None,
             scopes: vec!["openid".into(), "email".into(), "offline_access".into()],
             // The provider issues refresh tokens only with explicit consent.
             extra: vec![("prompt".into(), "consent".into())],

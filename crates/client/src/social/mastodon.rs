@@ -1,0 +1,315 @@
+//! Mastodon. Every instance is its own server: the device registers Relay there
+//! (`POST /api/v1/apps`, with this sign-in's exact loopback redirect), signs in with the
+//! authorization code and PKCE in the browser, and keeps the app's credentials and the token in
+//! the keychain. Posts are `POST /api/v1/statuses` with an `Idempotency-Key` derived from the
+//! share id: Mastodon answers a repeated key with the status it already made. The instance's own
+//! character limit comes from `/api/v2/instance`.
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{transient, Credentials, Outgoing, PostError, Posted, SocialNetwork};
+use crate::oauth::{self, Authorization, Endpoints, Loopback, Tokens};
+use crate::store::Account;
+
+pub const SCOPES: &[&str] = &["read:accounts", "write:statuses"];
+const TIMEOUT: Duration = Duration::from_secs(30);
+/// Mastodon's own default, for instances that do not say.
+pub const DEFAULT_LIMIT: usize = 500;
+
+/// What the keychain keeps for a Mastodon account.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct MastodonSecret {
+    pub instance: String,
+    pub client_id: String,
+    pub client_secret: String,
+    pub tokens: Tokens,
+}
+
+impl MastodonSecret {
+    fn endpoints(&self) -> Endpoints {
+        endpoints(&self.instance, &self.client_id, Some(&self.client_secret))
+    }
+}
+
+fn endpoints(instance: &str, client_id: &str, client_secret: Option<&str>) -> Endpoints {
+    Endpoints {
+        authorize_url: format!("{instance}/oauth/authorize"),
+        token_url: format!("{instance}/oauth/token"),
+        revoke_url: Some(format!("{instance}/oauth/revoke")),
+        client_id: client_id.to_owned(),
+        client_secret: client_secret.map(str::to_owned),
+        scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        extra: vec![],
+    }
+}
+
+/// The instance's address from what the person typed (`mastodon.social`, a URL, or their full
+/// handle `@ann@mastodon.social`).
+pub fn instance_url(input: &str) -> Result<String, String> {
+    let input = input.trim();
+    let host = match input.rsplit_once('@') {
+        Some((_, host)) if !input.contains("://") => host.to_owned(),
+        _ => input.to_owned(),
+    };
+    let with_scheme = if host.contains("://") {
+        host
+    } else {
+        format!("https://{host}")
+    };
+    let url = url::Url::parse(&with_scheme).map_err(|_| format!("{input:?} is not a server"))?;
+    if url.host_str().is_none() || !matches!(url.scheme(), "https" | "http") {
+        return Err(format!("{input:?} is not a server"));
+    }
+    Ok(url.origin().ascii_serialization())
+}
+
+/// Registers Relay on the instance for this sign-in's redirect, and starts the authorization.
+pub async fn start(
+    http: &reqwest::Client,
+    instance: &str,
+) -> Result<(Authorization, MastodonSecret), PostError> {
+    let loopback = Loopback::bind()
+        .await
+        .map_err(|e| PostError::Transient(e.to_string()))?;
+    let response = http
+        .post(format!("{instance}/api/v1/apps"))
+        .form(&[
+            ("client_name", "Relay"),
+            ("redirect_uris", loopback.redirect_uri.as_str()),
+            ("scopes", &SCOPES.join(" ")),
+            ("website", "https://relay.example"),
+        ])
+        .timeout(TIMEOUT)
+        .send()
+        .await
+        .map_err(transient)?;
+    let app: Value = super::classify(response, None)
+        .await?
+        .json()
+        .await
+        .map_err(transient)?;
+    let (Some(id), Some(secret)) = (app["client_id"].as_str(), app["client_secret"].as_str())
+    else {
+        return Err(PostError::Rejected(
+            "the server did not register Relay (is it a Mastodon server?)".into(),
+        ));
+    };
+    let authorization = Authorization::start_on(loopback, &endpoints(instance, id, Some(secret)))
+        .map_err(|e| PostError::Rejected(e.to_string()))?;
+    Ok((
+        authorization,
+        MastodonSecret {
+            instance: instance.to_owned(),
+            client_id: id.to_owned(),
+            client_secret: secret.to_owned(),
+            tokens: Tokens {
+                access_token: String::new(),
+                refresh_token: None,
+                expires_at: None,
+            },
+        },
+    ))
+}
+
+/// The signed-in account's `@user@instance`.
+pub async fn handle(http: &reqwest::Client, secret: &MastodonSecret) -> Result<String, PostError> {
+    let response = http
+        .get(format!(
+            "{}/api/v1/accounts/verify_credentials",
+            secret.instance
+        ))
+        .bearer_auth(&secret.tokens.access_token)
+        .timeout(TIMEOUT)
+        .send()
+        .await
+        .map_err(transient)?;
+    let me: Value = super::classify(response, None)
+        .await?
+        .json()
+        .await
+        .map_err(transient)?;
+    let host = url::Url::parse(&secret.instance)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_default();
+    Ok(format!(
+        "@{}@{host}",
+        me["username"].as_str().unwrap_or("?")
+    ))
+}
+
+pub struct Mastodon {
+    http: reqwest::Client,
+}
+
+impl Mastodon {
+    pub fn new(http: reqwest::Client) -> Mastodon {
+        Mastodon { http }
+    }
+
+    fn secret(credentials: &Credentials) -> Result<MastodonSecret, PostError> {
+        let raw = credentials
+            .get()?
+            .ok_or_else(|| PostError::AuthExpired("not signed in".into()))?;
+        serde_json::from_str(&raw)
+            .map_err(|_| PostError::AuthExpired("the saved sign-in is unreadable".into()))
+    }
+
+    /// The instance's own limit (`configuration.statuses.max_characters`).
+    async fn limit(&self, instance: &str) -> usize {
+        let answer: Option<Value> = async {
+            self.http
+                .get(format!("{instance}/api/v2/instance"))
+                .timeout(TIMEOUT)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()
+        }
+        .await;
+        answer
+            .and_then(|a| a["configuration"]["statuses"]["max_characters"].as_u64())
+            .map_or(DEFAULT_LIMIT, |n| n as usize)
+    }
+}
+
+/// The status text: the share's words, with the item's link when they do not carry it.
+pub fn status_text(text: &str, link: &str) -> String {
+    if text.contains(link) {
+        text.to_owned()
+    } else {
+        format!("{} {link}", text.trim_end())
+    }
+}
+
+/// Mastodon counts every link as 23 characters.
+fn counted(text: &str) -> usize {
+    text.split(' ')
+        .map(|w| {
+            if w.starts_with("http://") || w.starts_with("https://") {
+                23
+            } else {
+                w.chars().count()
+            }
+        })
+        .sum::<usize>()
+        + text.matches(' ').count()
+}
+
+impl SocialNetwork for Mastodon {
+    fn post<'a>(&'a self, out: &'a Outgoing<'a>) -> BoxFuture<'a, Result<Posted, PostError>> {
+        Box::pin(async move {
+            let secret = Self::secret(out.credentials)?;
+            let text = status_text(&out.share.text, &out.share.item_url);
+            let limit = self.limit(&secret.instance).await;
+            if counted(&text) > limit {
+                return Err(PostError::Rejected(format!(
+                    "the text is {} characters long; this server takes {limit}",
+                    counted(&text)
+                )));
+            }
+            let mut body = json!({ "status": text, "visibility": "public" });
+            if let Some(language) = out
+                .card
+                .map(|c| c.language.as_str())
+                .filter(|l| !l.is_empty())
+            {
+                body["language"] = json!(language);
+            }
+            let response = self
+                .http
+                .post(format!("{}/api/v1/statuses", secret.instance))
+                .bearer_auth(&secret.tokens.access_token)
+                // A repeated key gets the status already made, not a second one.
+                .header("Idempotency-Key", &out.share.id)
+                .json(&body)
+                .timeout(TIMEOUT)
+                .send()
+                .await
+                .map_err(transient)?;
+            let reset = response
+                .headers()
+                .get("x-ratelimit-reset")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| chrono::DateTime::parse_from_rfc3339(v).ok())
+                .map(|at| {
+                    Duration::from_secs(
+                        (at.timestamp() - chrono::Utc::now().timestamp()).clamp(1, 24 * 3600)
+                            as u64,
+                    )
+                });
+            let status: Value = super::classify(response, reset)
+                .await?
+                .json()
+                .await
+                .map_err(transient)?;
+            Ok(Posted {
+                id: status["id"].as_str().unwrap_or_default().to_owned(),
+                url: status["url"].as_str().map(str::to_owned),
+            })
+        })
+    }
+
+    /// Mastodon cannot be asked for a status by key; the share goes back to the queue and its
+    /// resend, with the same `Idempotency-Key`, returns the status made the first time.
+    fn find<'a>(
+        &'a self,
+        _out: &'a Outgoing<'a>,
+    ) -> BoxFuture<'a, Result<Option<Posted>, PostError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    fn revoke<'a>(
+        &'a self,
+        _account: &'a Account,
+        credentials: &'a Credentials,
+    ) -> BoxFuture<'a, Result<(), PostError>> {
+        Box::pin(async move {
+            let secret = Self::secret(credentials)?;
+            oauth::revoke(
+                &secret.endpoints(),
+                &secret.tokens.access_token,
+                "access_token",
+            )
+            .await
+            .map_err(|e| PostError::Transient(e.to_string()))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn instances_from_what_people_type() {
+        for typed in [
+            "mastodon.social",
+            "https://mastodon.social/",
+            "@ann@mastodon.social",
+            " ann@mastodon.social ",
+        ] {
+            assert_eq!(
+                instance_url(typed).unwrap(),
+                "https://mastodon.social",
+                "{typed}"
+            );
+        }
+        assert!(instance_url("not a server").is_err());
+    }
+
+    #[test]
+    fn links_count_as_23() {
+        let text = status_text(
+            "Read",
+            "https://news.contoso.example/a/very/long/path/indeed",
+        );
+        assert_eq!(counted(&text), 4 + 1 + 23);
+    }
+}

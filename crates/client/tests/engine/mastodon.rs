@@ -1,0 +1,111 @@
+//! Mastodon against a local stub of its documented API (named so: no Mastodon server can be
+//! installed here): the per-device app registration and PKCE sign-in, a status posted once
+//! despite a crash mid-send (the idempotency key), the instance's own character limit, and a
+//! disconnect that revokes.
+
+use std::time::Duration;
+
+use relay_client::secrets::SecretStore;
+use relay_client::social::account_secret;
+use relay_client::store::{NewShare, ShareState};
+
+use crate::harness::*;
+use crate::mastodon_stub::MastodonStub;
+use crate::oidc::browse;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mastodon_connects_posts_once_and_disconnects() {
+    let server = TestServer::start().await;
+    let (stub, instance) = MastodonStub::start(100).await;
+    let (engine, dir, secrets) = synced_device(&server).await;
+
+    let browser = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let opened = browser.clone();
+    let account = engine
+        .connect_mastodon(
+            &instance,
+            move |url| {
+                let url = url.to_owned();
+                *opened.lock().unwrap() = Some(tokio::spawn(async move { browse(&url).await }));
+                Ok(())
+            },
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    let landed = browser.lock().unwrap().take().unwrap().await.unwrap();
+    assert!(landed.starts_with("http://127.0.0.1:"), "{landed}");
+    assert!(
+        account.handle.starts_with("@ann@127.0.0.1"),
+        "{}",
+        account.handle
+    );
+
+    let item = newest_item(&engine);
+    let share = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: item.clone(),
+            account_id: account.id.clone(),
+            text: "Bonne lecture".into(),
+            scheduled_at: None,
+        })
+        .unwrap();
+    assert_eq!(engine.dispatch().await.unwrap().posted, 1);
+    let statuses = stub.statuses();
+    assert_eq!(statuses.len(), 1);
+    assert!(statuses[0]["content"]
+        .as_str()
+        .unwrap()
+        .starts_with("Bonne lecture https://"));
+
+    // A crash mid-send: reconciled, sent again with the same key, and Mastodon answers the
+    // status it already made.
+    let db = rusqlite::Connection::open(dir.path().join("relay.db")).unwrap();
+    db.execute(
+        "UPDATE outbox SET state = 'sending', post_id = NULL WHERE id = ?1",
+        [&share.id],
+    )
+    .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!((report.reconciled, report.posted), (1, 1), "{report:?}");
+    assert_eq!(stub.statuses().len(), 1, "never posted twice");
+    assert_eq!(
+        engine
+            .store()
+            .share(&share.id)
+            .unwrap()
+            .unwrap()
+            .post_id
+            .as_deref(),
+        statuses[0]["id"].as_str()
+    );
+
+    // Over this instance's own limit (100): refused with the reason, before sending.
+    let long = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: item,
+            account_id: account.id.clone(),
+            text: "x".repeat(90),
+            scheduled_at: None,
+        })
+        .unwrap();
+    engine.dispatch().await.unwrap();
+    let long = engine.store().share(&long.id).unwrap().unwrap();
+    assert_eq!(long.state, ShareState::Failed);
+    assert!(long.reason.unwrap().contains("takes 100"));
+
+    // No token in the database; disconnecting revokes it and forgets it.
+    drop(db);
+    let file = std::fs::read(dir.path().join("relay.db")).unwrap();
+    let tokens = stub.issued_tokens();
+    assert_eq!(tokens.len(), 1);
+    assert!(!file
+        .windows(tokens[0].len())
+        .any(|w| w == tokens[0].as_bytes()));
+    assert!(stub.token_active(&tokens[0]));
+    engine.disconnect(&account.id).await.unwrap();
+    assert!(!stub.token_active(&tokens[0]), "revoked at the instance");
+    assert!(secrets.get(&account_secret(&account.id)).unwrap().is_none());
+}
