@@ -16,6 +16,7 @@ const COMMANDS: &[&str] = &[
     "connect_bluesky",
     "connectable_networks",
     "connect_x",
+    "connect_mastodon",
     "disconnect_account",
     "intent_networks",
     "open_share_intent",

@@ -48,7 +48,7 @@ pub async fn connect_bluesky(
 #[tauri::command]
 #[specta::specta]
 pub fn connectable_networks(state: State<'_, AppState>) -> Vec<NetworkKind> {
-    let mut networks = vec![NetworkKind::Bluesky];
+    let mut networks = vec![NetworkKind::Bluesky, NetworkKind::Mastodon];
     if state.engine.x_available() {
         networks.push(NetworkKind::X);
     }
@@ -65,6 +65,33 @@ pub async fn connect_x(app: AppHandle, state: State<'_, AppState>) -> AppResult<
     let account = state
         .engine
         .connect_x_finish(authorization, std::time::Duration::from_secs(300))
+        .await?;
+    crate::commands::shares_changed(&app);
+    crate::live::sync_now(&app);
+    Ok(AccountView::from(&account))
+}
+
+/// Connects a Mastodon account on `instance` (server name, URL or full handle): Relay registers
+/// itself there, the sign-in page opens in the browser, and the answer comes back to a loopback
+/// port. Waits up to five minutes for the person.
+#[tauri::command]
+#[specta::specta]
+pub async fn connect_mastodon(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    instance: String,
+) -> AppResult<AccountView> {
+    let opener = app.clone();
+    let account = state
+        .engine
+        .connect_mastodon(
+            &instance,
+            move |url| {
+                crate::guard::open_external(&opener, url)
+                    .map_err(|e| relay_client::ClientError::Invalid(e.to_string()))
+            },
+            std::time::Duration::from_secs(300),
+        )
         .await?;
     crate::commands::shares_changed(&app);
     crate::live::sync_now(&app);

@@ -26,6 +26,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             connect_bluesky,
             connectable_networks,
             connect_x,
+            connect_mastodon,
             disconnect_account,
             intent_networks,
             open_share_intent,

@@ -38,6 +38,12 @@ export const commands = {
 	 *  back to a loopback port (RFC 8252). Waits up to five minutes for the person.
 	 */
 	connectX: () => typedError<AccountView, AppError>(__TAURI_INVOKE("connect_x")),
+	/**
+	 *  Connects a Mastodon account on `instance` (server name, URL or full handle): Relay registers
+	 *  itself there, the sign-in page opens in the browser, and the answer comes back to a loopback
+	 *  port. Waits up to five minutes for the person.
+	 */
+	connectMastodon: (instance: string) => typedError<AccountView, AppError>(__TAURI_INVOKE("connect_mastodon", { instance })),
 	/**  Disconnects an account: its tokens are revoked where the network allows and deleted. */
 	disconnectAccount: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("disconnect_account", { id })),
 	/**
