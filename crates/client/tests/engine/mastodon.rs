@@ -33,7 +33,8 @@ async fn mastodon_connects_posts_once_and_disconnects() {
         )
         .await
         .unwrap();
-    let landed = browser.lock().unwrap().take().unwrap().await.unwrap();
+    let opened_browser = browser.lock().unwrap().take().unwrap();
+    let landed = opened_browser.await.unwrap();
     assert!(landed.starts_with("http://127.0.0.1:"), "{landed}");
     assert!(
         account.handle.starts_with("@ann@127.0.0.1"),
