@@ -264,6 +264,7 @@ impl Bluesky {
         &self,
         credentials: &Credentials,
         rkey: &str,
+        text: &str,
     ) -> Result<Option<Posted>, PostError> {
         let result = self
             .call(credentials, |s| {
@@ -279,6 +280,13 @@ impl Bluesky {
         match result {
             Ok((session, response)) => {
                 let record: Value = response.json().await.map_err(transient)?;
+                // The key is this share's only if the post is its text (keys are hashes: a
+                // collision with another post is unlikely, and never taken for a success).
+                if record["value"]["text"].as_str() != Some(text) {
+                    return Err(PostError::Rejected(
+                        "another post already has this share's record key".into(),
+                    ));
+                }
                 Ok(Some(posted(&session, &record, rkey)))
             }
             Err(PostError::Rejected(m)) if m.contains("not found") || m == "RecordNotFound" => {
@@ -403,7 +411,10 @@ impl SocialNetwork for Bluesky {
                 // earlier attempt went out (the PDS answers a taken key with a 500). Then that
                 // post is this share's.
                 Err(e @ (PostError::Rejected(_) | PostError::Transient(_))) => {
-                    match self.get_record(out.credentials, &rkey).await {
+                    match self
+                        .get_record(out.credentials, &rkey, &out.share.text)
+                        .await
+                    {
                         Ok(Some(existing)) => Ok(existing),
                         _ => Err(e),
                     }
@@ -418,8 +429,12 @@ impl SocialNetwork for Bluesky {
         out: &'a Outgoing<'a>,
     ) -> BoxFuture<'a, Result<Option<Posted>, PostError>> {
         Box::pin(async move {
-            self.get_record(out.credentials, &tid::for_share(&out.share.id))
-                .await
+            self.get_record(
+                out.credentials,
+                &tid::for_share(&out.share.id),
+                &out.share.text,
+            )
+            .await
         })
     }
 

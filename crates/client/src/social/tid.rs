@@ -9,19 +9,17 @@ const ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
 /// of the spec. Shares have UUIDv7 ids: their millisecond timestamp keeps record keys in time
 /// order; other ids hash to a key (still stable).
 pub fn for_share(share_id: &str) -> String {
+    // The sub-millisecond part and the clock id come from a hash of the whole id: two shares
+    // made in the same millisecond (their UUIDs differ only in later bits) get different keys.
+    let d = Sha256::digest(share_id.as_bytes());
+    let n = u64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
     let (micros, clock) = match uuid::Uuid::parse_str(share_id) {
         Ok(u) if u.get_version_num() == 7 => {
             let b = u.as_bytes();
             let ms = u64::from_be_bytes([0, 0, b[0], b[1], b[2], b[3], b[4], b[5]]);
-            let rand_a = u64::from(u16::from_be_bytes([b[6] & 0x0f, b[7]]));
-            let clock = u64::from(u16::from_be_bytes([b[8] & 0x03, b[9]]));
-            (ms * 1000 + rand_a % 1000, clock)
+            (ms * 1000 + (n >> 10) % 1000, n & 0x3ff)
         }
-        _ => {
-            let d = Sha256::digest(share_id.as_bytes());
-            let n = u64::from_be_bytes(d[..8].try_into().expect("8 bytes"));
-            (n >> 11, n & 0x3ff)
-        }
+        _ => (n >> 11, n & 0x3ff),
     };
     encode(((micros & ((1 << 53) - 1)) << 10) | clock)
 }
@@ -48,7 +46,17 @@ mod tests {
         // The spec's syntax: first character 234567abcdefghij, then the base32 alphabet.
         assert!(b"234567abcdefghij".contains(&tid.as_bytes()[0]), "{tid}");
         assert!(tid.bytes().all(|c| ALPHABET.contains(&c)), "{tid}");
-        assert_ne!(tid, for_share(&uuid::Uuid::now_v7().to_string()));
+    }
+
+    #[test]
+    fn shares_made_in_the_same_millisecond_get_different_keys() {
+        let ids: Vec<String> = (0..1000)
+            .map(|_| uuid::Uuid::now_v7().to_string())
+            .collect();
+        let mut tids: Vec<String> = ids.iter().map(|id| for_share(id)).collect();
+        tids.sort();
+        tids.dedup();
+        assert_eq!(tids.len(), ids.len());
     }
 
     #[test]
