@@ -176,6 +176,7 @@ fn main() {
         let config = relay_server::Config {
             public_url: "http://127.0.0.1".into(),
             tokens: Default::default(),
+            linkedin: None,
         };
         let state = relay_server::AppState::new(db, config);
         let org = relay_server::demo::bulk_org(&state, "bench", ITEMS)

@@ -6,12 +6,14 @@
 //! Timestamps are RFC 3339 in UTC. Identifiers are opaque strings (UUIDs today).
 
 mod auth;
+mod brokered;
 mod content;
 mod problem;
 mod shares;
 mod sync;
 
 pub use auth::*;
+pub use brokered::*;
 pub use content::*;
 pub use problem::*;
 pub use shares::*;

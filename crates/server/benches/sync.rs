@@ -152,6 +152,7 @@ async fn prepare(url: &str, opts: &Options) -> (Vec<String>, i64) {
         Config {
             public_url: "http://bench".into(),
             tokens: TokenLifetimes::default(),
+            linkedin: None,
         },
     );
     let started = Instant::now();

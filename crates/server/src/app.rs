@@ -27,6 +27,8 @@ pub struct Config {
     /// The URL devices reach this server at (put in enrolment links).
     pub public_url: String,
     pub tokens: TokenLifetimes,
+    /// Relay's LinkedIn app, for the brokered code exchange (none: LinkedIn is not offered).
+    pub linkedin: Option<crate::linkedin::LinkedInConfig>,
 }
 
 #[derive(Clone)]
@@ -85,6 +87,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::content::router())
         .merge(crate::people::router())
         .merge(crate::shares::router())
+        .merge(crate::linkedin::router())
         .merge(crate::audit::router())
         .split_for_parts()
 }

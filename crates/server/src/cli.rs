@@ -234,6 +234,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Config {
             public_url: public_url(&cli, bind),
             tokens,
+            linkedin: crate::linkedin::LinkedInConfig::from_env(),
         },
     );
     match cli.command {

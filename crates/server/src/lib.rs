@@ -13,6 +13,7 @@ pub mod demo;
 pub mod error;
 pub mod events;
 pub mod feed;
+pub mod linkedin;
 pub mod orgs;
 pub mod people;
 pub mod serve;

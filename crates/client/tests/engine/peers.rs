@@ -23,6 +23,8 @@ pub struct TestServer {
     pub addr: SocketAddr,
     pub running: Option<relay_server::serve::Running>,
     pub tokens: TokenLifetimes,
+    /// Relay's LinkedIn app (a stub's), for the brokered exchange.
+    pub linkedin: Option<relay_server::linkedin::LinkedInConfig>,
 }
 
 impl TestServer {
@@ -37,6 +39,7 @@ impl TestServer {
             addr: "127.0.0.1:0".parse().unwrap(),
             running: None,
             tokens,
+            linkedin: None,
         };
         server.up().await;
         server
@@ -58,6 +61,7 @@ impl TestServer {
             Config {
                 public_url: "http://relay.test".into(),
                 tokens: self.tokens,
+                linkedin: self.linkedin.clone(),
             },
         );
         let mut tries = 0;

@@ -130,6 +130,7 @@ impl Drop for TestDb {
 pub struct Options {
     pub access_ttl: chrono::Duration,
     pub clock: Duration,
+    pub linkedin: Option<relay_server::linkedin::LinkedInConfig>,
 }
 
 impl Default for Options {
@@ -137,6 +138,7 @@ impl Default for Options {
         Options {
             access_ttl: chrono::Duration::hours(1),
             clock: Duration::from_millis(100),
+            linkedin: None,
         }
     }
 }
@@ -161,6 +163,7 @@ impl Server {
                 access: options.access_ttl,
                 ..TokenLifetimes::default()
             },
+            linkedin: options.linkedin.clone(),
         };
         let state = AppState::new(pool, config);
         let running =
@@ -298,6 +301,7 @@ pub struct Client {
 pub struct Answer {
     pub status: StatusCode,
     pub content_type: String,
+    pub cache_control: Option<String>,
     pub body: Value,
 }
 
@@ -398,6 +402,11 @@ async fn read(response: reqwest::Response) -> Answer {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
+    let cache_control = response
+        .headers()
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let bytes = response.bytes().await.unwrap();
     let body = if bytes.is_empty() {
         Value::Null
@@ -408,6 +417,7 @@ async fn read(response: reqwest::Response) -> Answer {
     Answer {
         status,
         content_type,
+        cache_control,
         body,
     }
 }

@@ -8,6 +8,7 @@ mod concurrency;
 mod curation;
 mod events;
 mod isolation;
+mod linkedin;
 mod malformed;
 mod sessions;
 mod shares;
