@@ -207,6 +207,20 @@ impl ServerApi {
         self.call(Method::POST, "/v1/shares", Some(record)).await
     }
 
+    /// Relay's LinkedIn app (404 where the operator configured none).
+    pub async fn linkedin_app(&self) -> Result<relay_protocol::LinkedInApp, ClientError> {
+        self.call(Method::GET, "/v1/linkedin", None).await
+    }
+
+    /// LinkedIn's code exchange, brokered by the server (which holds the client secret).
+    pub async fn linkedin_token(
+        &self,
+        code: &relay_protocol::LinkedInCode,
+    ) -> Result<relay_protocol::LinkedInTokens, ClientError> {
+        self.call(Method::POST, "/v1/linkedin/token", Some(code))
+            .await
+    }
+
     pub async fn me(&self) -> Result<relay_protocol::Me, ClientError> {
         self.call(Method::GET, "/v1/me", None).await
     }

@@ -8,7 +8,7 @@ use crate::error::ClientError;
 use std::time::Duration;
 
 use crate::oauth::Authorization;
-use crate::social::{bluesky, mastodon, x, Credentials, Provider};
+use crate::social::{bluesky, linkedin, mastodon, x, Credentials, Provider};
 use crate::store::{Account, AccountStatus};
 
 impl Engine {
@@ -70,6 +70,65 @@ impl Engine {
             Provider::Mastodon,
             &handle,
             &instance,
+            &serde_json::to_string(&secret)?,
+        )
+    }
+
+    /// Connects a LinkedIn account: the sign-in page (Relay's LinkedIn app, as the server
+    /// names it) goes to `open`, the code comes back to a loopback port, and the server
+    /// exchanges it with the client secret it alone holds, passing the token through.
+    pub async fn connect_linkedin(
+        &self,
+        open: impl FnOnce(&str) -> Result<(), ClientError>,
+        patience: Duration,
+    ) -> Result<Account, ClientError> {
+        let api = self.check(self.api())?;
+        let app = self.check(api.linkedin_app().await).map_err(|e| match e {
+            ClientError::Server(p) if p.status == 404 => {
+                ClientError::Invalid("your company has not set up LinkedIn for Relay".into())
+            }
+            other => other,
+        })?;
+        let endpoints = crate::oauth::Endpoints {
+            // Never called: the server exchanges the code.
+            token_url: app.authorize_url.clone(),
+            authorize_url: app.authorize_url,
+            revoke_url: None,
+            client_id: app.client_id,
+            client_secret: None,
+            scopes: app.scopes,
+            extra: vec![],
+        };
+        let authorization = Authorization::start(&endpoints)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        open(&authorization.url)?;
+        let callback = authorization
+            .callback(patience)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let tokens = self.check(
+            api.linkedin_token(&relay_protocol::LinkedInCode {
+                code: callback.code.clone(),
+                redirect_uri: callback.redirect_uri.clone(),
+                code_verifier: Some(callback.code_verifier.clone()),
+            })
+            .await,
+        )?;
+        let linkedin_api = self.linkedin.clone();
+        let (author, name) = linkedin::member(&self.http, &linkedin_api, &tokens.access_token)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let secret = linkedin::LinkedInSecret {
+            author,
+            access_token: tokens.access_token,
+            expires_at: Some(chrono::Utc::now() + chrono::Duration::seconds(tokens.expires_in)),
+        };
+        self.save_account(
+            Network::Linkedin,
+            Provider::Linkedin,
+            &name,
+            &linkedin_api.base,
             &serde_json::to_string(&secret)?,
         )
     }

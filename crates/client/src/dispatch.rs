@@ -192,6 +192,11 @@ impl Engine {
                         .requeue(&share.id, None, Some("interrupted; sending again"))?;
                     reconciled += 1;
                 }
+                // The network cannot tell: the person decides (never a blind resend).
+                Err(PostError::Rejected(reason)) => {
+                    self.store.mark_failed(&share.id, &reason, false, None)?;
+                    reconciled += 1;
+                }
                 Err(e) => tracing::info!(share = %share.id, error = %e, "cannot reconcile yet"),
             }
         }

@@ -50,6 +50,8 @@ pub struct Engine {
     pub(crate) page_size: u32,
     /// X's endpoints and Relay's client id there, where configured.
     pub(crate) x: Option<crate::social::x::XConfig>,
+    /// LinkedIn's API (its address is configurable for tests).
+    pub(crate) linkedin: crate::social::linkedin::LinkedInApi,
     data_dir: PathBuf,
 }
 
@@ -65,11 +67,13 @@ impl Engine {
             100 * 1024 * 1024,
         );
         let x = crate::social::x::XConfig::from_env();
+        let linkedin = crate::social::linkedin::LinkedInApi::from_env();
         Ok(Engine {
             store,
             secrets,
-            networks: Networks::standard(http.clone(), x.as_ref()),
+            networks: Networks::standard(http.clone(), x.as_ref(), &linkedin),
             x,
+            linkedin,
             http,
             notifier: Arc::new(Silent),
             images,
@@ -117,6 +121,19 @@ impl Engine {
             Arc::new(crate::social::x::X::new(self.http.clone(), config.clone())),
         );
         self.x = Some(config);
+        self
+    }
+
+    /// Posts to LinkedIn's API at `api` (a stub in tests).
+    pub fn with_linkedin(mut self, api: crate::social::linkedin::LinkedInApi) -> Engine {
+        self.networks.register(
+            crate::social::Provider::Linkedin,
+            Arc::new(crate::social::linkedin::LinkedIn::new(
+                self.http.clone(),
+                api.clone(),
+            )),
+        );
+        self.linkedin = api;
         self
     }
 

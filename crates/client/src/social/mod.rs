@@ -4,6 +4,7 @@
 //!
 //! - [`bluesky`]: AT Protocol (handle + app password), posts with facets and link cards;
 //! - [`intent`]: share pages in the browser, where no account is connected (Facebook);
+//! - [`linkedin`]: posts as the member; the code exchange brokered by the central server;
 //! - [`mastodon`]: any instance, registered per device, statuses with idempotency keys;
 //! - [`x`]: X API v2 with OAuth 2.0 PKCE, refresh before expiry, duplicate-aware resends;
 //! - [`test_network`]: a small documented HTTP contract used to exercise the outbox.
@@ -11,6 +12,7 @@
 pub mod bluesky;
 pub mod facets;
 pub mod intent;
+pub mod linkedin;
 pub mod mastodon;
 pub mod test_network;
 pub mod tid;
@@ -35,6 +37,7 @@ pub enum Provider {
     Bluesky,
     X,
     Mastodon,
+    Linkedin,
 }
 
 impl Provider {
@@ -44,6 +47,7 @@ impl Provider {
             Provider::Bluesky => "bluesky",
             Provider::X => "x",
             Provider::Mastodon => "mastodon",
+            Provider::Linkedin => "linkedin",
         }
     }
 }
@@ -56,6 +60,7 @@ impl std::str::FromStr for Provider {
             "bluesky" => Ok(Provider::Bluesky),
             "x" => Ok(Provider::X),
             "mastodon" => Ok(Provider::Mastodon),
+            "linkedin" => Ok(Provider::Linkedin),
             other => Err(format!("unknown provider {other:?}")),
         }
     }
@@ -194,7 +199,11 @@ pub struct Networks {
 
 impl Networks {
     /// The implementations this build has (X where this installation has a client id).
-    pub fn standard(http: reqwest::Client, x: Option<&x::XConfig>) -> Networks {
+    pub fn standard(
+        http: reqwest::Client,
+        x: Option<&x::XConfig>,
+        linkedin: &linkedin::LinkedInApi,
+    ) -> Networks {
         let mut networks = Networks::default();
         networks.register(
             Provider::Test,
@@ -206,6 +215,10 @@ impl Networks {
                 Arc::new(x::X::new(http.clone(), config.clone())),
             );
         }
+        networks.register(
+            Provider::Linkedin,
+            Arc::new(linkedin::LinkedIn::new(http.clone(), linkedin.clone())),
+        );
         networks.register(
             Provider::Mastodon,
             Arc::new(mastodon::Mastodon::new(http.clone())),

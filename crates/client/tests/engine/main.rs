@@ -1,6 +1,7 @@
 //! Integration tests of the device engine against the real relay-server over HTTP.
 
 mod harness;
+mod linkedin_stub;
 mod mastodon_stub;
 mod oidc;
 mod pds;
@@ -11,6 +12,7 @@ mod bluesky;
 mod cli;
 mod crash;
 mod lifecycle;
+mod linkedin;
 mod live;
 mod mastodon;
 mod oauth;

@@ -45,6 +45,20 @@ impl TestServer {
         server
     }
 
+    /// The server with Relay's LinkedIn app configured (a stub's endpoints).
+    pub async fn start_with_linkedin(config: relay_server::linkedin::LinkedInConfig) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = TestServer {
+            dir,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            running: None,
+            tokens: TokenLifetimes::default(),
+            linkedin: Some(config),
+        };
+        server.up().await;
+        server
+    }
+
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
     }

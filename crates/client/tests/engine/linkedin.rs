@@ -1,0 +1,128 @@
+//! LinkedIn against a local stub of its documented API (named so: no LinkedIn server can run
+//! here): sign-in in the browser with the code exchanged by the real relay-server (which holds
+//! the client secret), a post with the version headers, an interruption that stops rather
+//! than risks a second post, and the 60-day expiry asking for a reconnect.
+
+use std::time::Duration;
+
+use relay_client::secrets::SecretStore;
+use relay_client::social::account_secret;
+use relay_client::social::linkedin::LinkedInApi;
+use relay_client::store::{AccountStatus, NewShare, ShareState};
+
+use crate::harness::*;
+use crate::linkedin_stub::LinkedInStub;
+use crate::oidc::browse;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn linkedin_signs_in_through_the_server_and_posts() {
+    let (stub, base) = LinkedInStub::start().await;
+    let server = TestServer::start_with_linkedin(LinkedInStub::config(&base)).await;
+    let (engine, dir, secrets) = synced_device(&server).await;
+    let engine = engine.with_linkedin(LinkedInApi {
+        base: base.clone(),
+        version: "202510".into(),
+    });
+
+    let browser = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let opened = browser.clone();
+    let account = engine
+        .connect_linkedin(
+            move |url| {
+                let url = url.to_owned();
+                *opened.lock().unwrap() = Some(tokio::spawn(async move { browse(&url).await }));
+                Ok(())
+            },
+            Duration::from_secs(20),
+        )
+        .await
+        .unwrap();
+    let opened_browser = browser.lock().unwrap().take().unwrap();
+    opened_browser.await.unwrap();
+    assert_eq!(account.handle, "Ann Lee");
+
+    let share = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: newest_item(&engine),
+            account_id: account.id.clone(),
+            text: "Fière de l'équipe (vraiment) #Contoso".into(),
+            scheduled_at: None,
+        })
+        .unwrap();
+    assert_eq!(engine.dispatch().await.unwrap().posted, 1);
+    let posts = stub.posts();
+    assert_eq!(posts.len(), 1);
+    let (headers, body) = &posts[0];
+    assert_eq!(headers["linkedin-version"], "202510");
+    assert_eq!(body["author"], "urn:li:person:782bbtaQ");
+    assert_eq!(
+        body["commentary"],
+        "Fière de l'équipe \\(vraiment\\) \\#Contoso"
+    );
+    assert_eq!(body["visibility"], "PUBLIC");
+    assert!(body["content"]["article"]["source"]
+        .as_str()
+        .unwrap()
+        .starts_with("https://"));
+    let posted = engine.store().share(&share.id).unwrap().unwrap();
+    assert_eq!(
+        posted.post_id.as_deref(),
+        Some("urn:li:share:7000000000000000000")
+    );
+
+    // Interrupted mid-send: LinkedIn cannot say whether it went out, so the share stops with
+    // a reason and a Retry instead of risking a second post.
+    let db = rusqlite::Connection::open(dir.path().join("relay.db")).unwrap();
+    db.execute(
+        "UPDATE outbox SET state = 'sending', post_id = NULL WHERE id = ?1",
+        [&share.id],
+    )
+    .unwrap();
+    engine.dispatch().await.unwrap();
+    let stopped = engine.store().share(&share.id).unwrap().unwrap();
+    assert_eq!(stopped.state, ShareState::Failed);
+    assert!(stopped.reason.unwrap().contains("check your LinkedIn feed"));
+    assert_eq!(stub.posts().len(), 1, "not posted twice");
+
+    // Sixty days later the sign-in has expired: the account asks to be reconnected.
+    let key = account_secret(&account.id);
+    let mut secret: serde_json::Value =
+        serde_json::from_str(&secrets.get(&key).unwrap().unwrap()).unwrap();
+    secret["expires_at"] = serde_json::json!(chrono::Utc::now() - chrono::Duration::days(1));
+    secrets.set(&key, &secret.to_string()).unwrap();
+    let later = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: newest_item(&engine),
+            account_id: account.id.clone(),
+            text: "Encore".into(),
+            scheduled_at: None,
+        })
+        .unwrap();
+    assert_eq!(engine.dispatch().await.unwrap().waiting, 1);
+    assert_eq!(
+        engine.store().account(&account.id).unwrap().unwrap().status,
+        AccountStatus::Reconnect
+    );
+    assert_eq!(
+        engine.store().share(&later.id).unwrap().unwrap().state,
+        ShareState::Queued
+    );
+
+    // The token is on the device's keychain only: not in its database, not in the server's.
+    drop(db);
+    let token = stub.tokens()[0].clone();
+    for file in [
+        dir.path().join("relay.db"),
+        server.dir.path().join("server.db"),
+        server.dir.path().join("server.db-wal"),
+    ] {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert!(
+            !bytes.windows(token.len()).any(|w| w == token.as_bytes()),
+            "the token is in {}",
+            file.display()
+        );
+    }
+}
