@@ -17,6 +17,7 @@ const COMMANDS: &[&str] = &[
     "connectable_networks",
     "connect_x",
     "connect_mastodon",
+    "connect_linkedin",
     "disconnect_account",
     "intent_networks",
     "open_share_intent",

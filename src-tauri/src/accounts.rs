@@ -45,14 +45,42 @@ pub async fn connect_bluesky(
 }
 
 /// Networks whose accounts can be connected here (X needs this installation's client id).
+/// LinkedIn where the company's server holds Relay's LinkedIn app.
 #[tauri::command]
 #[specta::specta]
-pub fn connectable_networks(state: State<'_, AppState>) -> Vec<NetworkKind> {
+pub async fn connectable_networks(state: State<'_, AppState>) -> AppResult<Vec<NetworkKind>> {
     let mut networks = vec![NetworkKind::Bluesky, NetworkKind::Mastodon];
     if state.engine.x_available() {
         networks.push(NetworkKind::X);
     }
-    networks
+    if state.engine.linkedin_available().await {
+        networks.push(NetworkKind::Linkedin);
+    }
+    Ok(networks)
+}
+
+/// Connects a LinkedIn account: LinkedIn's sign-in opens in the browser; the company's server
+/// exchanges the code (it holds Relay's client secret) and passes the token back.
+#[tauri::command]
+#[specta::specta]
+pub async fn connect_linkedin(
+    app: AppHandle,
+    state: State<'_, AppState>,
+) -> AppResult<AccountView> {
+    let opener = app.clone();
+    let account = state
+        .engine
+        .connect_linkedin(
+            move |url| {
+                crate::guard::open_external(&opener, url)
+                    .map_err(|e| relay_client::ClientError::Invalid(e.to_string()))
+            },
+            std::time::Duration::from_secs(300),
+        )
+        .await?;
+    crate::commands::shares_changed(&app);
+    crate::live::sync_now(&app);
+    Ok(AccountView::from(&account))
 }
 
 /// Connects an X account: X's authorization page opens in the browser, and the answer comes

@@ -27,6 +27,7 @@ pub fn builder() -> Builder<tauri::Wry> {
             connectable_networks,
             connect_x,
             connect_mastodon,
+            connect_linkedin,
             disconnect_account,
             intent_networks,
             open_share_intent,

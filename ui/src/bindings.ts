@@ -31,8 +31,11 @@ export const commands = {
 	 *  (empty: bsky.social).
 	 */
 	connectBluesky: (service: string, handle: string, appPassword: string) => typedError<AccountView, AppError>(__TAURI_INVOKE("connect_bluesky", { service, handle, appPassword })),
-	/**  Networks whose accounts can be connected here (X needs this installation's client id). */
-	connectableNetworks: () => __TAURI_INVOKE<NetworkKind[]>("connectable_networks"),
+	/**
+	 *  Networks whose accounts can be connected here (X needs this installation's client id).
+	 *  LinkedIn where the company's server holds Relay's LinkedIn app.
+	 */
+	connectableNetworks: () => typedError<NetworkKind[], AppError>(__TAURI_INVOKE("connectable_networks")),
 	/**
 	 *  Connects an X account: X's authorization page opens in the browser, and the answer comes
 	 *  back to a loopback port (RFC 8252). Waits up to five minutes for the person.
@@ -44,6 +47,11 @@ export const commands = {
 	 *  port. Waits up to five minutes for the person.
 	 */
 	connectMastodon: (instance: string) => typedError<AccountView, AppError>(__TAURI_INVOKE("connect_mastodon", { instance })),
+	/**
+	 *  Connects a LinkedIn account: LinkedIn's sign-in opens in the browser; the company's server
+	 *  exchanges the code (it holds Relay's client secret) and passes the token back.
+	 */
+	connectLinkedin: () => typedError<AccountView, AppError>(__TAURI_INVOKE("connect_linkedin")),
 	/**  Disconnects an account: its tokens are revoked where the network allows and deleted. */
 	disconnectAccount: (id: string) => typedError<null, AppError>(__TAURI_INVOKE("disconnect_account", { id })),
 	/**

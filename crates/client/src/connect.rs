@@ -133,6 +133,14 @@ impl Engine {
         )
     }
 
+    /// Whether the company's server offers LinkedIn (it holds Relay's LinkedIn app).
+    pub async fn linkedin_available(&self) -> bool {
+        match self.api() {
+            Ok(api) => api.linkedin_app().await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
     /// Whether X accounts can be connected here (a client id is configured).
     pub fn x_available(&self) -> bool {
         self.x.is_some()

@@ -105,7 +105,7 @@ export const en = {
   "accounts.connecting": "Connecting…",
   "accounts.mastodon_title": "Connect Mastodon",
   "accounts.mastodon_server": "Your server",
-  "accounts.x_how": "Sign in on X's own page, in your browser.",
+  "accounts.x_how": "Sign in on its own page, in your browser.",
   "accounts.x_waiting": "Finish signing in in your browser, then come back here…",
   "accounts.later": "Not available to connect here yet; meanwhile the composer opens its own share page.",
   "accounts.facebook": "Facebook lets apps post only to pages: the composer opens its share page in your browser.",

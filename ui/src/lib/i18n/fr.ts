@@ -107,7 +107,7 @@ export const fr: Messages = {
   "accounts.connecting": "Connexion…",
   "accounts.mastodon_title": "Connecter Mastodon",
   "accounts.mastodon_server": "Votre serveur",
-  "accounts.x_how": "Connectez-vous sur la page de X, dans votre navigateur.",
+  "accounts.x_how": "Connectez-vous sur sa propre page, dans votre navigateur.",
   "accounts.x_waiting": "Terminez la connexion dans votre navigateur, puis revenez ici…",
   "accounts.later": "Pas encore disponible ici ; en attendant, le partage ouvre sa propre page de partage.",
   "accounts.facebook": "Facebook ne laisse les applications publier que sur des pages : le partage ouvre sa page de partage dans votre navigateur.",
