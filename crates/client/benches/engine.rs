@@ -141,6 +141,7 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
         Config {
             public_url: "http://bench".into(),
             tokens: TokenLifetimes::default(),
+            linkedin: None,
         },
     );
     let started = Instant::now();
