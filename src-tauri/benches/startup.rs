@@ -177,6 +177,7 @@ fn main() {
             public_url: "http://127.0.0.1".into(),
             tokens: Default::default(),
             linkedin: None,
+            oidc: None,
         };
         let state = relay_server::AppState::new(db, config);
         let org = relay_server::demo::bulk_org(&state, "bench", ITEMS)

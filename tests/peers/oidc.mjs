@@ -7,7 +7,7 @@ import http from 'node:http'
 import Provider from 'oidc-provider'
 
 const accounts = {
-  ann: { email: 'ann.lee@contoso.example', name: 'Ann Lee', email_verified: true },
+  ann: { email: 'ann.lee@contoso.example', name: 'Ann Lee', email_verified: true, locale: 'fr-FR' },
   bob: { email: 'bob@elsewhere.example', name: 'Bob Stranger', email_verified: true },
 }
 
@@ -27,8 +27,10 @@ const provider = new Provider(issuer, {
     },
   ],
   pkce: { required: () => true },
+  // Put the scopes' claims (e-mail, name) in the ID token, as company providers do.
+  conformIdTokenClaims: false,
   scopes: ['openid', 'email', 'profile', 'offline_access'],
-  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+  claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name', 'locale'] },
   features: { devInteractions: { enabled: false }, revocation: { enabled: true } },
   ttl: { AccessToken: Number(process.env.OIDC_ACCESS_TTL || 3600) },
   findAccount: async (ctx, id) =>

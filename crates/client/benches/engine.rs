@@ -142,6 +142,7 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
             public_url: "http://bench".into(),
             tokens: TokenLifetimes::default(),
             linkedin: None,
+            oidc: None,
         },
     );
     let started = Instant::now();

@@ -94,6 +94,28 @@ impl ServerApi {
         Ok(enrolled)
     }
 
+    /// The company's identity provider, where the server offers company sign-in.
+    pub async fn oidc_provider(&self) -> Result<relay_protocol::OidcProvider, ClientError> {
+        let response = self.http.get(self.url("/v1/auth/oidc")).send().await?;
+        decode(response).await
+    }
+
+    /// Signs in with a code from the company's provider and keeps the session in the keychain.
+    pub async fn oidc_sign_in(
+        &self,
+        request: &relay_protocol::OidcSignIn,
+    ) -> Result<EnrolResponse, ClientError> {
+        let response = self
+            .http
+            .post(self.url("/v1/auth/oidc"))
+            .json(request)
+            .send()
+            .await?;
+        let enrolled: EnrolResponse = decode(response).await?;
+        self.store_session(&enrolled.session)?;
+        Ok(enrolled)
+    }
+
     pub fn has_session(&self) -> Result<bool, ClientError> {
         Ok(self.secrets.get(SESSION_SECRET)?.is_some())
     }

@@ -178,6 +178,13 @@ impl Engine {
         code: &str,
         device_name: &str,
     ) -> Result<Status, ClientError> {
+        let api = self.server_api(server)?;
+        let enrolled = api.enrol(code, device_name, std::env::consts::OS).await?;
+        self.enrolled(api.base(), enrolled)
+    }
+
+    /// An API client of `server`, once its URL is checked.
+    fn server_api(&self, server: &str) -> Result<ServerApi, ClientError> {
         let server = server.trim().trim_end_matches('/');
         let parsed = url::Url::parse(server)
             .map_err(|e| ClientError::Invalid(format!("the server URL is not valid: {e}")))?;
@@ -186,8 +193,69 @@ impl Engine {
                 "the server URL must start with https:// (or http:// on a test machine)".into(),
             ));
         }
-        let api = ServerApi::new(server, self.http.clone(), self.secrets.clone());
-        let enrolled = api.enrol(code, device_name, std::env::consts::OS).await?;
+        Ok(ServerApi::new(
+            server,
+            self.http.clone(),
+            self.secrets.clone(),
+        ))
+    }
+
+    /// Signs this device in with the company's identity provider: its sign-in page goes to
+    /// `open` (the system browser), the answer comes back to a loopback port, and the server
+    /// checks the ID token and opens a device session.
+    pub async fn sign_in_with_company(
+        &self,
+        server: &str,
+        device_name: &str,
+        open: impl FnOnce(&str) -> Result<(), ClientError>,
+        patience: std::time::Duration,
+    ) -> Result<Status, ClientError> {
+        let api = self.server_api(server)?;
+        let provider = api.oidc_provider().await.map_err(|e| match e {
+            ClientError::Server(p) if p.status == 404 => ClientError::Invalid(
+                "this server has no company sign-in; use an enrolment code".into(),
+            ),
+            other => other,
+        })?;
+        let nonce = oauth2::CsrfToken::new_random().secret().clone();
+        let endpoints = crate::oauth::Endpoints {
+            // Never called here: the server exchanges the code.
+            token_url: provider.authorization_endpoint.clone(),
+            authorize_url: provider.authorization_endpoint,
+            revoke_url: None,
+            client_id: provider.client_id,
+            client_secret: None,
+            scopes: provider.scopes,
+            extra: vec![("nonce".into(), nonce.clone())],
+        };
+        let authorization = crate::oauth::Authorization::start(&endpoints)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        open(&authorization.url)?;
+        let callback = authorization
+            .callback(patience)
+            .await
+            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let enrolled = api
+            .oidc_sign_in(&relay_protocol::OidcSignIn {
+                code: callback.code.clone(),
+                code_verifier: callback.code_verifier.clone(),
+                redirect_uri: callback.redirect_uri.clone(),
+                nonce,
+                device_name: device_name.to_owned(),
+                platform: std::env::consts::OS.to_owned(),
+            })
+            .await?;
+        self.enrolled(api.base(), enrolled)
+    }
+
+    /// A new session: starts from an empty cache (a different server or person would not
+    /// share it); the outbox stays.
+    fn enrolled(
+        &self,
+        server: &str,
+        enrolled: relay_protocol::EnrolResponse,
+    ) -> Result<Status, ClientError> {
         self.store.clear_cache()?;
         self.store.set_setting(SERVER_KEY, server)?;
         self.store

@@ -171,3 +171,36 @@ pub struct DeviceSession {
     /// Whether this is the session making the request.
     pub current: bool,
 }
+
+/// `GET /v1/auth/oidc`: the company's identity provider, where devices sign in (absent: 404).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OidcProvider {
+    pub issuer: String,
+    pub client_id: String,
+    pub authorization_endpoint: String,
+    pub scopes: Vec<String>,
+}
+
+/// Body of `POST /v1/auth/oidc`: the code the browser brought back to the device, with what
+/// the server needs to exchange it (PKCE) and check the ID token (the nonce the device sent).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OidcSignIn {
+    pub code: String,
+    pub code_verifier: String,
+    pub redirect_uri: String,
+    pub nonce: String,
+    pub device_name: String,
+    pub platform: String,
+}
+
+impl std::fmt::Debug for OidcSignIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcSignIn")
+            .field("redirect_uri", &self.redirect_uri)
+            .field("device_name", &self.device_name)
+            .finish_non_exhaustive()
+    }
+}

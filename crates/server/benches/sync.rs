@@ -153,6 +153,7 @@ async fn prepare(url: &str, opts: &Options) -> (Vec<String>, i64) {
             public_url: "http://bench".into(),
             tokens: TokenLifetimes::default(),
             linkedin: None,
+            oidc: None,
         },
     );
     let started = Instant::now();

@@ -29,6 +29,8 @@ pub struct Config {
     pub tokens: TokenLifetimes,
     /// Relay's LinkedIn app, for the brokered code exchange (none: LinkedIn is not offered).
     pub linkedin: Option<crate::linkedin::LinkedInConfig>,
+    /// The company's OpenID Connect provider (none: enrolment codes only).
+    pub oidc: Option<crate::auth::oidc::OidcConfig>,
 }
 
 #[derive(Clone)]
@@ -88,6 +90,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::people::router())
         .merge(crate::shares::router())
         .merge(crate::linkedin::router())
+        .merge(crate::auth::oidc::router())
         .merge(crate::audit::router())
         .split_for_parts()
 }

@@ -235,6 +235,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             public_url: public_url(&cli, bind),
             tokens,
             linkedin: crate::linkedin::LinkedInConfig::from_env(),
+            oidc: crate::auth::oidc::OidcConfig::from_env(),
         },
     );
     match cli.command {

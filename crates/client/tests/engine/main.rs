@@ -10,6 +10,7 @@ mod x_stub;
 
 mod bluesky;
 mod cli;
+mod company;
 mod crash;
 mod lifecycle;
 mod linkedin;

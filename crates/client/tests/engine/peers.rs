@@ -25,6 +25,8 @@ pub struct TestServer {
     pub tokens: TokenLifetimes,
     /// Relay's LinkedIn app (a stub's), for the brokered exchange.
     pub linkedin: Option<relay_server::linkedin::LinkedInConfig>,
+    /// The company's OpenID provider, for company sign-in.
+    pub oidc: Option<relay_server::auth::oidc::OidcConfig>,
 }
 
 impl TestServer {
@@ -40,6 +42,7 @@ impl TestServer {
             running: None,
             tokens,
             linkedin: None,
+            oidc: None,
         };
         server.up().await;
         server
@@ -54,6 +57,22 @@ impl TestServer {
             running: None,
             tokens: TokenLifetimes::default(),
             linkedin: Some(config),
+            oidc: None,
+        };
+        server.up().await;
+        server
+    }
+
+    /// The server with company sign-in through `config`'s provider.
+    pub async fn start_with_oidc(config: relay_server::auth::oidc::OidcConfig) -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = TestServer {
+            dir,
+            addr: "127.0.0.1:0".parse().unwrap(),
+            running: None,
+            tokens: TokenLifetimes::default(),
+            linkedin: None,
+            oidc: Some(config),
         };
         server.up().await;
         server
@@ -76,6 +95,7 @@ impl TestServer {
                 public_url: "http://relay.test".into(),
                 tokens: self.tokens,
                 linkedin: self.linkedin.clone(),
+                oidc: self.oidc.clone(),
             },
         );
         let mut tries = 0;

@@ -4,6 +4,7 @@
 
 pub mod cache;
 mod caller;
+pub mod oidc;
 mod routes;
 pub mod store;
 mod tokens;

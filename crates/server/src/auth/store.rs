@@ -159,24 +159,14 @@ pub async fn redeem(
         .fetch_one(&mut *tx)
         .await?;
 
-    let device_id = new_id();
-    let tokens = issue(lifetimes, &device_id);
-    sqlx::query(
-        "INSERT INTO sessions (device_id, org_id, person_id, device_name, platform, access_hash, \
-         access_expires_at, refresh_hash, refresh_expires_at, created_at, last_seen_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    let (device_id, tokens) = insert_session(
+        &mut tx,
+        lifetimes,
+        &row.org_id,
+        &row.person_id,
+        device_name,
+        platform,
     )
-    .bind(&device_id)
-    .bind(&row.org_id)
-    .bind(&row.person_id)
-    .bind(device_name)
-    .bind(platform)
-    .bind(hash_secret(&tokens.access_token))
-    .bind(tokens.access_expires_at.timestamp_millis())
-    .bind(hash_secret(&tokens.refresh_token))
-    .bind(tokens.refresh_expires_at.timestamp_millis())
-    .bind(now)
-    .execute(&mut *tx)
     .await?;
     let updated = sqlx::query(
         "UPDATE enrolments SET redeemed_at = $1, device_id = $2 \
@@ -209,6 +199,37 @@ pub async fn redeem(
         person: person.into_person()?,
         org: Org::from(org),
     })
+}
+
+/// A new device session of `person_id` (tokens stored hashed); answers its id and tokens.
+pub(crate) async fn insert_session(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    lifetimes: TokenLifetimes,
+    org_id: &str,
+    person_id: &str,
+    device_name: &str,
+    platform: &str,
+) -> Result<(String, SessionTokens), ApiError> {
+    let device_id = new_id();
+    let tokens = issue(lifetimes, &device_id);
+    sqlx::query(
+        "INSERT INTO sessions (device_id, org_id, person_id, device_name, platform, access_hash, \
+         access_expires_at, refresh_hash, refresh_expires_at, created_at, last_seen_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+    )
+    .bind(&device_id)
+    .bind(org_id)
+    .bind(person_id)
+    .bind(device_name)
+    .bind(platform)
+    .bind(hash_secret(&tokens.access_token))
+    .bind(tokens.access_expires_at.timestamp_millis())
+    .bind(hash_secret(&tokens.refresh_token))
+    .bind(tokens.refresh_expires_at.timestamp_millis())
+    .bind(now_ms())
+    .execute(&mut **tx)
+    .await?;
+    Ok((device_id, tokens))
 }
 
 fn issue(lifetimes: TokenLifetimes, device_id: &str) -> SessionTokens {

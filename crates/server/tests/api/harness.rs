@@ -164,6 +164,7 @@ impl Server {
                 ..TokenLifetimes::default()
             },
             linkedin: options.linkedin.clone(),
+            oidc: None,
         };
         let state = AppState::new(pool, config);
         let running =
