@@ -3,6 +3,7 @@
 const COMMANDS: &[&str] = &[
     "status",
     "enrol",
+    "sign_in_with_company",
     "first_sync",
     "sync_now",
     "feed",

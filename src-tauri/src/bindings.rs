@@ -13,6 +13,7 @@ pub fn builder() -> Builder<tauri::Wry> {
         .commands(collect_commands![
             status,
             enrol,
+            sign_in_with_company,
             first_sync,
             sync_now,
             feed,

@@ -67,6 +67,31 @@ pub async fn enrol(
     status_of(&state)
 }
 
+/// Signs in with the company's identity provider: its page opens in the browser, the answer
+/// comes back to a loopback port, the server checks it. Waits up to five minutes.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_in_with_company(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    server: String,
+) -> AppResult<AppStatus> {
+    let opener = app.clone();
+    state
+        .engine
+        .sign_in_with_company(
+            &server,
+            &device_name(),
+            move |url| {
+                crate::guard::open_external(&opener, url)
+                    .map_err(|e| relay_client::ClientError::Invalid(e.to_string()))
+            },
+            std::time::Duration::from_secs(300),
+        )
+        .await?;
+    status_of(&state)
+}
+
 /// A full sync with progress events (the first sync's bar), then live mode.
 #[tauri::command]
 #[specta::specta]

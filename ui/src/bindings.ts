@@ -10,6 +10,11 @@ export const commands = {
 	status: () => typedError<AppStatus, AppError>(__TAURI_INVOKE("status")),
 	/**  Enrols this device with a one-time code. */
 	enrol: (server: string, code: string) => typedError<AppStatus, AppError>(__TAURI_INVOKE("enrol", { server, code })),
+	/**
+	 *  Signs in with the company's identity provider: its page opens in the browser, the answer
+	 *  comes back to a loopback port, the server checks it. Waits up to five minutes.
+	 */
+	signInWithCompany: (server: string) => typedError<AppStatus, AppError>(__TAURI_INVOKE("sign_in_with_company", { server })),
 	/**  A full sync with progress events (the first sync's bar), then live mode. */
 	firstSync: () => typedError<AppStatus, AppError>(__TAURI_INVOKE("first_sync")),
 	/**  "Sync now": live mode syncs and sends at once. */
