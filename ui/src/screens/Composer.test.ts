@@ -74,6 +74,29 @@ describe("the share composer", () => {
     ]);
   });
 
+  it("shares on Facebook's own page and records it once the person confirms", async () => {
+    const calls: { cmd: string; args: unknown }[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "accounts") return [];
+      if (cmd === "intent_networks") return ["facebook", "x"];
+      if (cmd === "open_share_intent" || cmd === "confirm_shared") {
+        calls.push({ cmd, args });
+        return cmd === "confirm_shared" ? {} : null;
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Composer, { article, onClose: () => {} });
+    await fireEvent.click(await screen.findByTestId("intent-facebook"));
+    await screen.findByText("Did you post it on Facebook?");
+    expect(calls.map((c) => c.cmd)).toEqual(["open_share_intent"]);
+    await fireEvent.click(screen.getByTestId("intent-yes"));
+    expect((await screen.findByTestId("intent-recorded")).textContent).toContain("Facebook");
+    expect(calls).toEqual([
+      { cmd: "open_share_intent", args: { itemId: "item-1", network: "facebook", text: article.card.title } },
+      { cmd: "confirm_shared", args: { itemId: "item-1", network: "facebook", text: article.card.title } },
+    ]);
+  });
+
   it("asks for an account when none is connected", async () => {
     mockCommands([], []);
     render(Composer, { article, onClose: () => {} });
