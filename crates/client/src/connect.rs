@@ -99,7 +99,9 @@ impl Engine {
             scopes: app.scopes,
             extra: vec![],
         };
-        let authorization = Authorization::start(&endpoints)
+        // LinkedIn accepts only registered redirect URLs: the server's page forwards the
+        // browser to this device.
+        let authorization = Authorization::start_relayed(&endpoints, &app.redirect_uri)
             .await
             .map_err(|e| ClientError::Invalid(e.to_string()))?;
         open(&authorization.url)?;

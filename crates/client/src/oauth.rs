@@ -160,6 +160,7 @@ impl std::fmt::Debug for Callback {
 /// need the exact redirect URI registered first (Mastodon) read [`Loopback::redirect_uri`].
 pub struct Loopback {
     listener: TcpListener,
+    port: u16,
     pub redirect_uri: String,
 }
 
@@ -174,6 +175,7 @@ impl Loopback {
             .port();
         Ok(Loopback {
             listener,
+            port,
             redirect_uri: format!("http://127.0.0.1:{port}/callback"),
         })
     }
@@ -191,15 +193,34 @@ impl Authorization {
         loopback: Loopback,
         endpoints: &Endpoints,
     ) -> Result<Authorization, OAuthError> {
-        let Loopback {
-            listener,
-            redirect_uri,
-        } = loopback;
+        let redirect_uri = loopback.redirect_uri.clone();
+        Authorization::begin(loopback, endpoints, redirect_uri, CsrfToken::new_random)
+    }
+
+    /// For providers that accept only registered redirect URLs (LinkedIn): the provider sends
+    /// the browser to `relay_uri`, a fixed page of the company's server, which forwards it to
+    /// this device's loopback. The loopback's port travels in `state` (`<port>.<random>`).
+    pub async fn start_relayed(
+        endpoints: &Endpoints,
+        relay_uri: &str,
+    ) -> Result<Authorization, OAuthError> {
+        let loopback = Loopback::bind().await?;
+        let port = loopback.port;
+        Authorization::begin(loopback, endpoints, relay_uri.to_owned(), move || {
+            CsrfToken::new(format!("{port}.{}", CsrfToken::new_random().secret()))
+        })
+    }
+
+    fn begin(
+        loopback: Loopback,
+        endpoints: &Endpoints,
+        redirect_uri: String,
+        state: impl FnOnce() -> CsrfToken,
+    ) -> Result<Authorization, OAuthError> {
+        let listener = loopback.listener;
         let client = client(endpoints, Some(&redirect_uri))?;
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-        let mut request = client
-            .authorize_url(CsrfToken::new_random)
-            .set_pkce_challenge(challenge);
+        let mut request = client.authorize_url(state).set_pkce_challenge(challenge);
         for scope in &endpoints.scopes {
             request = request.add_scope(Scope::new(scope.clone()));
         }

@@ -11,6 +11,9 @@ pub struct LinkedInApp {
     pub client_id: String,
     pub authorize_url: String,
     pub scopes: Vec<String>,
+    /// The server's page registered with LinkedIn as the redirect URL: it forwards the browser
+    /// to the device's loopback port (carried in `state` as `<port>.<random>`).
+    pub redirect_uri: String,
 }
 
 /// Body of `POST /v1/linkedin/token`: the code the browser brought back to the device.

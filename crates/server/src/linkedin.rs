@@ -25,6 +25,9 @@ pub struct LinkedInConfig {
     pub client_secret: String,
     pub authorize_url: String,
     pub token_url: String,
+    /// The redirect URL registered with LinkedIn: this server's `/v1/linkedin/callback`
+    /// (default: under the public URL).
+    pub redirect_url: Option<String>,
 }
 
 impl std::fmt::Debug for LinkedInConfig {
@@ -51,8 +54,19 @@ impl LinkedInConfig {
                 .unwrap_or_else(|| "https://www.linkedin.com/oauth/v2/authorization".into()),
             token_url: var("RELAY_LINKEDIN_TOKEN_URL")
                 .unwrap_or_else(|| "https://www.linkedin.com/oauth/v2/accessToken".into()),
+            redirect_url: var("RELAY_LINKEDIN_REDIRECT_URL"),
         })
     }
+}
+
+/// The redirect URL registered with LinkedIn.
+fn redirect_url(state: &AppState, config: &LinkedInConfig) -> String {
+    config.redirect_url.clone().unwrap_or_else(|| {
+        format!(
+            "{}/v1/linkedin/callback",
+            state.config.public_url.trim_end_matches('/')
+        )
+    })
 }
 
 fn config(state: &AppState) -> ApiResult<&LinkedInConfig> {
@@ -73,7 +87,35 @@ async fn app_info(State(state): State<AppState>, _caller: Caller) -> ApiResult<J
         client_id: config.client_id.clone(),
         authorize_url: config.authorize_url.clone(),
         scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
+        redirect_uri: redirect_url(&state, config),
     }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+struct CallbackQuery {
+    state: String,
+}
+
+/// Where LinkedIn sends the browser after sign-in: forwarded, query and all, to the device's
+/// loopback port, which the device put at the start of `state` (`<port>.<random>`). Only ever
+/// to 127.0.0.1: this is no open redirect.
+#[utoipa::path(get, path = "/v1/linkedin/callback", tag = "linkedin", params(CallbackQuery),
+    responses((status = 303), (status = 400, body = Problem)))]
+async fn callback(
+    axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
+    uri: axum::http::Uri,
+) -> ApiResult<impl IntoResponse> {
+    let port: u16 = query
+        .state
+        .split_once('.')
+        .and_then(|(port, _)| port.parse().ok())
+        .filter(|port| *port >= 1024)
+        .ok_or_else(|| ApiError::bad("this sign-in did not start in the Relay app"))?;
+    let to = format!(
+        "http://127.0.0.1:{port}/callback?{}",
+        uri.query().unwrap_or_default()
+    );
+    Ok(axum::response::Redirect::to(&to))
 }
 
 #[derive(Deserialize)]
@@ -96,11 +138,9 @@ async fn token(
     Json(code): Json<LinkedInCode>,
 ) -> ApiResult<impl IntoResponse> {
     let config = config(&state)?;
-    let redirect = url::Url::parse(&code.redirect_uri)
-        .map_err(|_| ApiError::bad("redirect_uri is not a URL"))?;
-    if redirect.host_str() != Some("127.0.0.1") || redirect.scheme() != "http" {
+    if code.redirect_uri != redirect_url(&state, config) {
         return Err(ApiError::bad(
-            "redirect_uri must be the device's loopback (http://127.0.0.1:<port>/...)",
+            "redirect_uri must be this server's LinkedIn callback",
         ));
     }
     let mut form = vec![
@@ -150,4 +190,5 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(app_info))
         .routes(routes!(token))
+        .routes(routes!(callback))
 }

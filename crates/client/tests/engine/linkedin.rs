@@ -1,6 +1,7 @@
 //! LinkedIn against a local stub of its documented API (named so: no LinkedIn server can run
-//! here): sign-in in the browser with the code exchanged by the real relay-server (which holds
-//! the client secret), a post with the version headers, an interruption that stops rather
+//! here): sign-in in the browser, redirected through the real relay-server's registered
+//! callback to the device's loopback, with the code exchanged by the server (which holds the
+//! client secret), a post with the version headers, an interruption that stops rather
 //! than risks a second post, and the 60-day expiry asking for a reconnect.
 
 use std::time::Duration;
@@ -17,7 +18,12 @@ use crate::oidc::browse;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linkedin_signs_in_through_the_server_and_posts() {
     let (stub, base) = LinkedInStub::start().await;
-    let server = TestServer::start_with_linkedin(LinkedInStub::config(&base)).await;
+    let mut server = TestServer::start_with_linkedin(LinkedInStub::config(&base)).await;
+    // The callback registered with LinkedIn is this server's own page (restarted with it).
+    let callback = format!("{}/v1/linkedin/callback", server.url());
+    server.linkedin.as_mut().unwrap().redirect_url = Some(callback);
+    server.down().await;
+    server.up().await;
     let (engine, dir, secrets) = synced_device(&server).await;
     let engine = engine.with_linkedin(LinkedInApi {
         base: base.clone(),

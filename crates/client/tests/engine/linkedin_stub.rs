@@ -48,6 +48,8 @@ impl LinkedInStub {
             client_secret: CLIENT_SECRET.into(),
             authorize_url: format!("{base}/oauth/v2/authorization"),
             token_url: format!("{base}/oauth/v2/accessToken"),
+            // Set once the server's address is known (see the test).
+            redirect_url: None,
         }
     }
 

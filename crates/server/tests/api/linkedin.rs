@@ -17,6 +17,7 @@ use serde_json::json;
 use crate::harness::*;
 
 const SECRET: &str = "relay-linkedin-client-secret-7f3a";
+const CALLBACK: &str = "https://relay.contoso.example/v1/linkedin/callback";
 
 /// LinkedIn's `POST /oauth/v2/accessToken` as documented: form-encoded, the client secret
 /// required, a 60-day access token.
@@ -81,6 +82,7 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
         .env("RELAY_LINKEDIN_CLIENT_ID", "relay-li")
         .env("RELAY_LINKEDIN_CLIENT_SECRET", SECRET)
         .env("RELAY_LINKEDIN_TOKEN_URL", &token_url)
+        .env("RELAY_LINKEDIN_REDIRECT_URL", CALLBACK)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -125,6 +127,36 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
     let app: LinkedInApp = device.get("/v1/linkedin").await;
     assert_eq!(app.client_id, "relay-li");
     assert!(app.scopes.contains(&"w_member_social".to_owned()));
+    assert_eq!(app.redirect_uri, CALLBACK);
+
+    // LinkedIn's redirect to the registered callback is forwarded to the device's loopback
+    // port (from `state`), query and all; never anywhere else.
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let forwarded = no_redirects
+        .get(format!(
+            "{}/v1/linkedin/callback?code=c1&state=50123.xyz",
+            device.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forwarded.status(), 303);
+    assert_eq!(
+        forwarded.headers()["location"],
+        "http://127.0.0.1:50123/callback?code=c1&state=50123.xyz"
+    );
+    let forged = no_redirects
+        .get(format!(
+            "{}/v1/linkedin/callback?code=c1&state=evil.example",
+            device.base
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 400);
 
     // A good code: LinkedIn's token comes back to the device, uncached.
     let exchange = |code: &str, redirect: &str| LinkedInCode {
@@ -136,7 +168,7 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
         .send(
             Method::POST,
             "/v1/linkedin/token",
-            Some(&exchange("good-code", "http://127.0.0.1:49152/callback")),
+            Some(&exchange("good-code", CALLBACK)),
         )
         .await;
     assert_eq!(answer.status, 200, "{answer:?}");
@@ -153,7 +185,7 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
         .send(
             Method::POST,
             "/v1/linkedin/token",
-            Some(&exchange("stale-code", "http://127.0.0.1:49152/callback")),
+            Some(&exchange("stale-code", CALLBACK)),
         )
         .await;
     assert_eq!(refused.status, 400);
@@ -166,7 +198,7 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
         .send(
             Method::POST,
             "/v1/linkedin/token",
-            Some(&exchange("good-code", "https://attacker.example/callback")),
+            Some(&exchange("good-code", "http://127.0.0.1:49152/callback")),
         )
         .await;
     assert_eq!(elsewhere.status, 400);
@@ -179,7 +211,7 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
         .send(
             Method::POST,
             "/v1/linkedin/token",
-            Some(&exchange("good-code", "http://127.0.0.1:49152/callback")),
+            Some(&exchange("good-code", CALLBACK)),
         )
         .await;
     assert_eq!(answer.status, 401);
