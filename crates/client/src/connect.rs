@@ -154,9 +154,16 @@ impl Engine {
         let config = self.x.as_ref().ok_or_else(|| {
             ClientError::Invalid("X is not set up for this installation (no client id)".into())
         })?;
-        Authorization::start(&config.oauth)
-            .await
-            .map_err(|e| ClientError::Invalid(e.to_string()))
+        // X accepts only registered callback URLs: the company server's forwarder (registered
+        // with Relay's X app) brings the browser back to this device's loopback.
+        let started = match self.server_url()? {
+            Some(server) => {
+                Authorization::start_relayed(&config.oauth, &format!("{server}/v1/oauth/callback"))
+                    .await
+            }
+            None => Authorization::start(&config.oauth).await,
+        };
+        started.map_err(|e| ClientError::Invalid(e.to_string()))
     }
 
     /// Waits (up to `patience`) for the browser to come back, exchanges the code and records

@@ -158,6 +158,11 @@ impl Engine {
         &self.secrets
     }
 
+    /// The server this device is enrolled with, if any.
+    pub fn server_url(&self) -> Result<Option<String>, ClientError> {
+        self.store.setting(SERVER_KEY)
+    }
+
     pub(crate) fn api(&self) -> Result<ServerApi, ClientError> {
         let server = self
             .store

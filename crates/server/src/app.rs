@@ -90,6 +90,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::people::router())
         .merge(crate::shares::router())
         .merge(crate::linkedin::router())
+        .merge(crate::oauth_callback::router())
         .merge(crate::auth::oidc::router())
         .merge(crate::audit::router())
         .split_for_parts()

@@ -14,6 +14,7 @@ pub mod error;
 pub mod events;
 pub mod feed;
 pub mod linkedin;
+pub mod oauth_callback;
 pub mod orgs;
 pub mod people;
 pub mod serve;

@@ -25,7 +25,7 @@ pub struct LinkedInConfig {
     pub client_secret: String,
     pub authorize_url: String,
     pub token_url: String,
-    /// The redirect URL registered with LinkedIn: this server's `/v1/linkedin/callback`
+    /// The redirect URL registered with LinkedIn: this server's `/v1/oauth/callback`
     /// (default: under the public URL).
     pub redirect_url: Option<String>,
 }
@@ -63,7 +63,7 @@ impl LinkedInConfig {
 fn redirect_url(state: &AppState, config: &LinkedInConfig) -> String {
     config.redirect_url.clone().unwrap_or_else(|| {
         format!(
-            "{}/v1/linkedin/callback",
+            "{}/v1/oauth/callback",
             state.config.public_url.trim_end_matches('/')
         )
     })
@@ -89,33 +89,6 @@ async fn app_info(State(state): State<AppState>, _caller: Caller) -> ApiResult<J
         scopes: SCOPES.iter().map(|s| (*s).to_owned()).collect(),
         redirect_uri: redirect_url(&state, config),
     }))
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-struct CallbackQuery {
-    state: String,
-}
-
-/// Where LinkedIn sends the browser after sign-in: forwarded, query and all, to the device's
-/// loopback port, which the device put at the start of `state` (`<port>.<random>`). Only ever
-/// to 127.0.0.1: this is no open redirect.
-#[utoipa::path(get, path = "/v1/linkedin/callback", tag = "linkedin", params(CallbackQuery),
-    responses((status = 303), (status = 400, body = Problem)))]
-async fn callback(
-    axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
-    uri: axum::http::Uri,
-) -> ApiResult<impl IntoResponse> {
-    let port: u16 = query
-        .state
-        .split_once('.')
-        .and_then(|(port, _)| port.parse().ok())
-        .filter(|port| *port >= 1024)
-        .ok_or_else(|| ApiError::bad("this sign-in did not start in the Relay app"))?;
-    let to = format!(
-        "http://127.0.0.1:{port}/callback?{}",
-        uri.query().unwrap_or_default()
-    );
-    Ok(axum::response::Redirect::to(&to))
 }
 
 #[derive(Deserialize)]
@@ -190,5 +163,4 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(app_info))
         .routes(routes!(token))
-        .routes(routes!(callback))
 }

@@ -20,7 +20,7 @@ async fn linkedin_signs_in_through_the_server_and_posts() {
     let (stub, base) = LinkedInStub::start().await;
     let mut server = TestServer::start_with_linkedin(LinkedInStub::config(&base)).await;
     // The callback registered with LinkedIn is this server's own page (restarted with it).
-    let callback = format!("{}/v1/linkedin/callback", server.url());
+    let callback = format!("{}/v1/oauth/callback", server.url());
     server.linkedin.as_mut().unwrap().redirect_url = Some(callback);
     server.down().await;
     server.up().await;

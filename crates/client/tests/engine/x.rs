@@ -26,6 +26,13 @@ async fn x_connects_with_pkce_and_posts_once() {
     let auth = engine.connect_x_start().await.unwrap();
     assert!(auth.url.contains("code_challenge_method=S256"));
     assert!(auth.url.contains("offline.access"));
+    // X accepts only registered callbacks: the browser returns through the server's forwarder.
+    assert!(auth.url.contains(
+        &url::form_urlencoded::byte_serialize(
+            format!("{}/v1/oauth/callback", server.url()).as_bytes()
+        )
+        .collect::<String>()
+    ));
     let page = auth.url.clone();
     let browser = tokio::spawn(async move { browse(&page).await });
     let account = engine

@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::harness::*;
 
 const SECRET: &str = "relay-linkedin-client-secret-7f3a";
-const CALLBACK: &str = "https://relay.contoso.example/v1/linkedin/callback";
+const CALLBACK: &str = "https://relay.contoso.example/v1/oauth/callback";
 
 /// LinkedIn's `POST /oauth/v2/accessToken` as documented: form-encoded, the client secret
 /// required, a 60-day access token.
@@ -137,7 +137,7 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
         .unwrap();
     let forwarded = no_redirects
         .get(format!(
-            "{}/v1/linkedin/callback?code=c1&state=50123.xyz",
+            "{}/v1/oauth/callback?code=c1&state=50123.xyz",
             device.base
         ))
         .send()
@@ -150,7 +150,7 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
     );
     let forged = no_redirects
         .get(format!(
-            "{}/v1/linkedin/callback?code=c1&state=evil.example",
+            "{}/v1/oauth/callback?code=c1&state=evil.example",
             device.base
         ))
         .send()
