@@ -39,9 +39,7 @@ pub async fn connect_bluesky(
         .connect_bluesky(&service, &handle, &app_password)
         .await?;
     // Shares that waited for this account can go now.
-    crate::commands::shares_changed(&app);
-    crate::live::sync_now(&app);
-    Ok(AccountView::from(&account))
+    Ok(connected(&app, &account))
 }
 
 /// Networks whose accounts can be connected here (X needs this installation's client id).
@@ -67,20 +65,11 @@ pub async fn connect_linkedin(
     app: AppHandle,
     state: State<'_, AppState>,
 ) -> AppResult<AccountView> {
-    let opener = app.clone();
     let account = state
         .engine
-        .connect_linkedin(
-            move |url| {
-                crate::guard::open_external(&opener, url)
-                    .map_err(|e| relay_client::ClientError::Invalid(e.to_string()))
-            },
-            std::time::Duration::from_secs(300),
-        )
+        .connect_linkedin(crate::guard::browser(&app), crate::guard::SIGN_IN_PATIENCE)
         .await?;
-    crate::commands::shares_changed(&app);
-    crate::live::sync_now(&app);
-    Ok(AccountView::from(&account))
+    Ok(connected(&app, &account))
 }
 
 /// Connects an X account: X's authorization page opens in the browser, and the answer comes
@@ -92,11 +81,9 @@ pub async fn connect_x(app: AppHandle, state: State<'_, AppState>) -> AppResult<
     crate::guard::open_external(&app, &authorization.url)?;
     let account = state
         .engine
-        .connect_x_finish(authorization, std::time::Duration::from_secs(300))
+        .connect_x_finish(authorization, crate::guard::SIGN_IN_PATIENCE)
         .await?;
-    crate::commands::shares_changed(&app);
-    crate::live::sync_now(&app);
-    Ok(AccountView::from(&account))
+    Ok(connected(&app, &account))
 }
 
 /// Connects a Mastodon account on `instance` (server name, URL or full handle): Relay registers
@@ -109,21 +96,15 @@ pub async fn connect_mastodon(
     state: State<'_, AppState>,
     instance: String,
 ) -> AppResult<AccountView> {
-    let opener = app.clone();
     let account = state
         .engine
         .connect_mastodon(
             &instance,
-            move |url| {
-                crate::guard::open_external(&opener, url)
-                    .map_err(|e| relay_client::ClientError::Invalid(e.to_string()))
-            },
-            std::time::Duration::from_secs(300),
+            crate::guard::browser(&app),
+            crate::guard::SIGN_IN_PATIENCE,
         )
         .await?;
-    crate::commands::shares_changed(&app);
-    crate::live::sync_now(&app);
-    Ok(AccountView::from(&account))
+    Ok(connected(&app, &account))
 }
 
 /// Disconnects an account: its tokens are revoked where the network allows and deleted.
@@ -197,4 +178,11 @@ pub fn confirm_shared(
     // Sends the record to the server (now, or when it is back).
     crate::live::sync_now(&app);
     Ok(ShareView::new(&share, Utc::now()))
+}
+
+/// A connected (or reconnected) account: its waiting shares may go now.
+fn connected(app: &AppHandle, account: &relay_client::store::Account) -> AccountView {
+    crate::commands::shares_changed(app);
+    crate::live::sync_now(app);
+    AccountView::from(account)
 }

@@ -76,17 +76,13 @@ pub async fn sign_in_with_company(
     state: State<'_, AppState>,
     server: String,
 ) -> AppResult<AppStatus> {
-    let opener = app.clone();
     state
         .engine
         .sign_in_with_company(
             &server,
             &device_name(),
-            move |url| {
-                crate::guard::open_external(&opener, url)
-                    .map_err(|e| relay_client::ClientError::Invalid(e.to_string()))
-            },
-            std::time::Duration::from_secs(300),
+            crate::guard::browser(&app),
+            crate::guard::SIGN_IN_PATIENCE,
         )
         .await?;
     status_of(&state)

@@ -46,6 +46,19 @@ pub fn plugin<R: Runtime>() -> TauriPlugin<R> {
         .build()
 }
 
+/// How long a sign-in in the browser may take before the app stops waiting.
+pub const SIGN_IN_PATIENCE: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Hands the engine's sign-in pages to the system browser.
+pub fn browser<R: Runtime>(
+    app: &AppHandle<R>,
+) -> impl FnOnce(&str) -> Result<(), relay_client::ClientError> {
+    let app = app.clone();
+    move |url| {
+        open_external(&app, url).map_err(|e| relay_client::ClientError::Invalid(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

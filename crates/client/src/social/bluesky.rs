@@ -154,11 +154,7 @@ impl Bluesky {
     }
 
     fn session(credentials: &Credentials) -> Result<Session, PostError> {
-        let raw = credentials
-            .get()?
-            .ok_or_else(|| PostError::AuthExpired("not signed in".into()))?;
-        serde_json::from_str(&raw)
-            .map_err(|_| PostError::AuthExpired("the saved session is unreadable".into()))
+        credentials.load()
     }
 
     /// A session whose access token is good for at least another minute, refreshed (and saved

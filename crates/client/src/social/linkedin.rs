@@ -84,12 +84,7 @@ impl LinkedIn {
 impl SocialNetwork for LinkedIn {
     fn post<'a>(&'a self, out: &'a Outgoing<'a>) -> BoxFuture<'a, Result<Posted, PostError>> {
         Box::pin(async move {
-            let raw = out
-                .credentials
-                .get()?
-                .ok_or_else(|| PostError::AuthExpired("not signed in".into()))?;
-            let secret: LinkedInSecret = serde_json::from_str(&raw)
-                .map_err(|_| PostError::AuthExpired("the saved sign-in is unreadable".into()))?;
+            let secret: LinkedInSecret = out.credentials.load()?;
             if secret.expires_at.is_some_and(|at| at <= Utc::now()) {
                 return Err(PostError::AuthExpired(
                     "LinkedIn sign-ins last 60 days".into(),

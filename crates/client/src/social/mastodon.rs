@@ -152,11 +152,7 @@ impl Mastodon {
     }
 
     fn secret(credentials: &Credentials) -> Result<MastodonSecret, PostError> {
-        let raw = credentials
-            .get()?
-            .ok_or_else(|| PostError::AuthExpired("not signed in".into()))?;
-        serde_json::from_str(&raw)
-            .map_err(|_| PostError::AuthExpired("the saved sign-in is unreadable".into()))
+        credentials.load()
     }
 
     /// The instance's own limit (`configuration.statuses.max_characters`).

@@ -144,6 +144,16 @@ impl Credentials {
             .map_err(|e| PostError::Transient(e.to_string()))
     }
 
+    /// The account's saved sign-in, as the network keeps it (JSON). Missing or unreadable:
+    /// the account needs reconnecting.
+    pub fn load<T: serde::de::DeserializeOwned>(&self) -> Result<T, PostError> {
+        let raw = self
+            .get()?
+            .ok_or_else(|| PostError::AuthExpired("not signed in".into()))?;
+        serde_json::from_str(&raw)
+            .map_err(|_| PostError::AuthExpired("the saved sign-in is unreadable".into()))
+    }
+
     pub fn set(&self, value: &str) -> Result<(), PostError> {
         self.secrets
             .set(&self.key, value)

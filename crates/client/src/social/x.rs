@@ -107,11 +107,7 @@ impl X {
     }
 
     fn secret(credentials: &Credentials) -> Result<XSecret, PostError> {
-        let raw = credentials
-            .get()?
-            .ok_or_else(|| PostError::AuthExpired("not signed in".into()))?;
-        serde_json::from_str(&raw)
-            .map_err(|_| PostError::AuthExpired("the saved sign-in is unreadable".into()))
+        credentials.load()
     }
 
     /// The account's secret with an access token good for five more minutes, refreshed (and
