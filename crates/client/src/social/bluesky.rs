@@ -1,7 +1,7 @@
 //! Bluesky (AT Protocol). The person signs in with their handle and an app password at their
 //! hosting service; the session's own `didDoc` names their PDS, which every later call goes to.
 //! The keychain keeps the session's JWTs (never the password). Posts are
-//! `com.atproto.repo.createRecord` calls with a record key derived from the share id
+//! `com.atproto.repo.createRecord` calls with record keys derived from the share id
 //! ([`super::tid`]): a resend collides with the first post instead of duplicating it.
 
 use std::time::Duration;
@@ -256,12 +256,13 @@ impl Bluesky {
         }
     }
 
-    async fn get_record(
+    /// Who holds a record key: nobody, this share (its text), or another post.
+    async fn key_holder(
         &self,
         credentials: &Credentials,
         rkey: &str,
         text: &str,
-    ) -> Result<Option<Posted>, PostError> {
+    ) -> Result<KeyHolder, PostError> {
         let result = self
             .call(credentials, |s| {
                 self.http
@@ -276,22 +277,30 @@ impl Bluesky {
         match result {
             Ok((session, response)) => {
                 let record: Value = response.json().await.map_err(transient)?;
-                // The key is this share's only if the post is its text (keys are hashes: a
-                // collision with another post is unlikely, and never taken for a success).
-                if record["value"]["text"].as_str() != Some(text) {
-                    return Err(PostError::Rejected(
-                        "another post already has this share's record key".into(),
-                    ));
-                }
-                Ok(Some(posted(&session, &record, rkey)))
+                // The key is this share's only if the post is its text: another share's post
+                // holding it is never taken for a success.
+                Ok(if record["value"]["text"].as_str() == Some(text) {
+                    KeyHolder::ThisShare(posted(&session, &record, rkey))
+                } else {
+                    KeyHolder::Other
+                })
             }
-            Err(PostError::Rejected(m)) if m.contains("not found") || m == "RecordNotFound" => {
-                Ok(None)
+            Err(PostError::Rejected(m))
+                if m.contains("not found")
+                    || m == "RecordNotFound"
+                    || m.contains("Could not locate record") =>
+            {
+                Ok(KeyHolder::Free)
             }
-            Err(PostError::Rejected(m)) if m.contains("Could not locate record") => Ok(None),
             Err(e) => Err(e),
         }
     }
+}
+
+enum KeyHolder {
+    Free,
+    ThisShare(Posted),
+    Other,
 }
 
 fn posted(session: &Session, answer: &Value, rkey: &str) -> Posted {
@@ -380,43 +389,49 @@ impl SocialNetwork for Bluesky {
     fn post<'a>(&'a self, out: &'a Outgoing<'a>) -> BoxFuture<'a, Result<Posted, PostError>> {
         Box::pin(async move {
             check_length(&out.share.text)?;
-            let rkey = tid::for_share(&out.share.id);
             let thumb = match out.card {
                 Some(card) => self.upload_thumb(out.credentials, card).await,
                 None => None,
             };
             let record = record(&out.share.text, out.card, thumb);
-            let created = self
-                .call(out.credentials, |s| {
-                    self.http
-                        .post(format!("{}/xrpc/com.atproto.repo.createRecord", s.pds))
-                        .json(&json!({
-                            "repo": s.did,
-                            "collection": POST,
-                            "rkey": rkey,
-                            "record": record,
-                        }))
-                })
-                .await;
-            match created {
-                Ok((session, response)) => {
-                    let answer: Value = response.json().await.map_err(transient)?;
-                    Ok(posted(&session, &answer, &rkey))
-                }
-                // Refused or failed: maybe because this share's record key is taken, i.e. an
-                // earlier attempt went out (the PDS answers a taken key with a 500). Then that
-                // post is this share's.
-                Err(e @ (PostError::Rejected(_) | PostError::Transient(_))) => {
-                    match self
-                        .get_record(out.credentials, &rkey, &out.share.text)
-                        .await
-                    {
-                        Ok(Some(existing)) => Ok(existing),
-                        _ => Err(e),
+            for attempt in 0..tid::KEYS_PER_SHARE {
+                let rkey = tid::for_share(&out.share.id, attempt);
+                let created = self
+                    .call(out.credentials, |s| {
+                        self.http
+                            .post(format!("{}/xrpc/com.atproto.repo.createRecord", s.pds))
+                            .json(&json!({
+                                "repo": s.did,
+                                "collection": POST,
+                                "rkey": rkey,
+                                "record": record,
+                            }))
+                    })
+                    .await;
+                match created {
+                    Ok((session, response)) => {
+                        let answer: Value = response.json().await.map_err(transient)?;
+                        return Ok(posted(&session, &answer, &rkey));
                     }
+                    // Refused or failed: maybe because the record key is taken (the PDS
+                    // answers a taken key with a 500), by an earlier attempt of this share
+                    // (then that post is this share's) or by another post (then the next key).
+                    Err(e @ (PostError::Rejected(_) | PostError::Transient(_))) => {
+                        match self
+                            .key_holder(out.credentials, &rkey, &out.share.text)
+                            .await
+                        {
+                            Ok(KeyHolder::ThisShare(existing)) => return Ok(existing),
+                            Ok(KeyHolder::Other) => continue,
+                            Ok(KeyHolder::Free) | Err(_) => return Err(e),
+                        }
+                    }
+                    Err(e) => return Err(e),
                 }
-                Err(e) => Err(e),
             }
+            Err(PostError::Rejected(
+                "other posts already hold this share's record keys".into(),
+            ))
         })
     }
 
@@ -425,12 +440,18 @@ impl SocialNetwork for Bluesky {
         out: &'a Outgoing<'a>,
     ) -> BoxFuture<'a, Result<Option<Posted>, PostError>> {
         Box::pin(async move {
-            self.get_record(
-                out.credentials,
-                &tid::for_share(&out.share.id),
-                &out.share.text,
-            )
-            .await
+            for attempt in 0..tid::KEYS_PER_SHARE {
+                let rkey = tid::for_share(&out.share.id, attempt);
+                match self
+                    .key_holder(out.credentials, &rkey, &out.share.text)
+                    .await?
+                {
+                    KeyHolder::ThisShare(existing) => return Ok(Some(existing)),
+                    KeyHolder::Free => return Ok(None),
+                    KeyHolder::Other => continue,
+                }
+            }
+            Ok(None)
         })
     }
 

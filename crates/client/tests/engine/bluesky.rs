@@ -135,6 +135,44 @@ async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
     let again = engine.store().share(&share.id).unwrap().unwrap();
     assert_eq!(again.post_id, posted.post_id);
 
+    // Another post already holds the next share's first record key (record keys are only
+    // unlikely to collide, not certain not to): that share goes to its next key, and a resend
+    // finds it there rather than posting again or taking the other post for its own.
+    let next = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: item_id.clone(),
+            account_id: account.id.clone(),
+            text: "La suite #Relay".into(),
+            scheduled_at: None,
+        })
+        .unwrap();
+    let taken = relay_client::social::tid::for_share(&next.id, 0);
+    pds.create_post(&ann, &taken, "Un autre message").await;
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!((report.posted, report.failed), (1, 0), "{report:?}");
+    let next_posted = engine.store().share(&next.id).unwrap().unwrap();
+    let uri = next_posted.post_id.clone().unwrap();
+    assert!(!uri.ends_with(&taken), "{uri}");
+    assert_eq!(pds.posts(&ann.did).await.len(), 3);
+    db.execute(
+        "UPDATE outbox SET state = 'sending', post_id = NULL WHERE id = ?1",
+        [&next.id],
+    )
+    .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.reconciled, 1, "{report:?}");
+    db.execute(
+        "UPDATE outbox SET state = 'queued', post_id = NULL, next_attempt_at = NULL WHERE id = ?1",
+        [&next.id],
+    )
+    .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.posted, 1, "{report:?}");
+    assert_eq!(pds.posts(&ann.did).await.len(), 3, "never posted twice");
+    let next_again = engine.store().share(&next.id).unwrap().unwrap();
+    assert_eq!(next_again.post_id.as_deref(), Some(uri.as_str()));
+
     // Too long for Bluesky (301 graphemes): refused with the reason, no retry by itself.
     let long = engine
         .store()

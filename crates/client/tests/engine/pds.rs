@@ -129,6 +129,25 @@ impl Pds {
         a["password"].as_str().unwrap().to_owned()
     }
 
+    /// Posts `text` as the account under a chosen record key (another app's post, say).
+    pub async fn create_post(&self, account: &PdsAccount, rkey: &str, text: &str) {
+        self.xrpc(
+            "com.atproto.repo.createRecord",
+            Some(&account.access_jwt),
+            json!({
+                "repo": account.did,
+                "collection": "app.bsky.feed.post",
+                "rkey": rkey,
+                "record": {
+                    "$type": "app.bsky.feed.post",
+                    "text": text,
+                    "createdAt": "2026-11-27T12:00:00.000Z",
+                },
+            }),
+        )
+        .await;
+    }
+
     /// The account's posts, newest first (read back from the repository: no AppView here).
     pub async fn posts(&self, did: &str) -> Vec<Value> {
         let answer: Value = self
