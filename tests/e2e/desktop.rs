@@ -102,7 +102,7 @@ impl Desktop {
             ))
             .process_group(0);
         let child = command.spawn().expect("start the test desktop");
-        let deadline = Instant::now() + Duration::from_secs(60);
+        let deadline = Instant::now() + Duration::from_secs(90);
         while !env_file.exists() {
             assert!(
                 Instant::now() < deadline,

@@ -6,8 +6,29 @@ set -euo pipefail
 env_file=$1 port=$2 tray=${3:-}
 # D-Bus-activated services (the notification daemon) need the display.
 dbus-update-activation-environment DISPLAY XAUTHORITY >/dev/null 2>&1 || true
+host_ready() {
+    gdbus call --session --dest org.kde.StatusNotifierWatcher \
+        --object-path /StatusNotifierWatcher \
+        --method org.freedesktop.DBus.Properties.Get \
+        org.kde.StatusNotifierWatcher IsStatusNotifierHostRegistered 2>/dev/null | grep -q true
+}
 if [ "$tray" = tray ]; then
-    gtk-sni-tray-standalone --watcher --bottom --size 32 >/dev/null 2>&1 &
+    # The app must find a tray host when it starts (libayatana-appindicator looks once, then
+    # falls back to an XEmbed icon no StatusNotifierItem host sees), so the session is ready
+    # only once the host is registered. gtk-sni-tray-standalone races its own watcher thread
+    # on a busy machine and can die at start ("Pattern match failure ... Main.hs:177"): then it
+    # is started again.
+    for _ in 1 2 3 4 5; do
+        gtk-sni-tray-standalone --watcher --bottom --size 32 >&2 &
+        host=$!
+        for _ in $(seq 100); do
+            host_ready && break 2
+            kill -0 "$host" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill "$host" 2>/dev/null || true
+        echo "session.sh: the tray host did not come up; starting it again" >&2
+    done
 fi
 {
     echo "DBUS_SESSION_BUS_ADDRESS=$DBUS_SESSION_BUS_ADDRESS"

@@ -23,10 +23,15 @@ impl TrayMenu {
             if let Some(menu) = Self::try_find(desktop) {
                 return menu;
             }
-            assert!(
-                Instant::now() < deadline,
-                "the app's tray item never registered"
-            );
+            if Instant::now() >= deadline {
+                let log = desktop.log();
+                let tail: Vec<&str> = log.lines().rev().take(40).collect();
+                let tail: Vec<&str> = tail.into_iter().rev().collect();
+                panic!(
+                    "the app's tray item never registered; the session's log ends:\n{}",
+                    tail.join("\n")
+                );
+            }
             tokio::time::sleep(Duration::from_millis(250)).await;
         }
     }
@@ -152,18 +157,29 @@ impl TrayMenu {
         out
     }
 
-    fn click(&self, desktop: &Desktop, label: &str) {
-        let entries = self.entries(desktop);
-        let (id, _) = entries
-            .iter()
-            .find(|(_, l)| l == label)
-            .unwrap_or_else(|| panic!("no {label} in the tray menu: {entries:?}"));
-        self.call(
-            desktop,
-            "Event",
-            &[&id.to_string(), "clicked", "<@i 0>", "0"],
-        )
-        .unwrap_or_else(|| panic!("clicking {label} failed"));
+    /// Clicks the entry labelled `label`. The app rebuilds its menu when the queue changes,
+    /// which renumbers the entries: a click on an id that just went away is refused, and is
+    /// tried again on the new menu (as a person clicks again).
+    async fn click(&self, desktop: &Desktop, label: &str) {
+        let deadline = Instant::now() + crate::webdriver::PATIENCE;
+        loop {
+            let entries = self.entries(desktop);
+            if let Some((id, _)) = entries.iter().find(|(_, l)| l == label) {
+                let clicked = self.call(
+                    desktop,
+                    "Event",
+                    &[&id.to_string(), "clicked", "<@i 0>", "0"],
+                );
+                if clicked.is_some() {
+                    return;
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "could not click {label} in the tray menu: {entries:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
     }
 
     async fn wait_for_label(&self, desktop: &Desktop, label: &str) {
@@ -239,7 +255,7 @@ async fn tray_menu_counts_the_queue_syncs_now_and_quits() {
 
     // The network is back: "Sync now" in the tray sends it now, not at the next retry.
     network.down.store(false, Ordering::SeqCst);
-    tray.click(&desktop, "Sync now");
+    tray.click(&desktop, "Sync now").await;
     d.wait_until(
         "the share is posted",
         "return document.querySelector('[data-testid=share-row]')?.dataset.status === 'posted'",
@@ -251,7 +267,7 @@ async fn tray_menu_counts_the_queue_syncs_now_and_quits() {
     d.screenshot("tray-sent").await;
 
     // Quit ends the app: its tray item goes away.
-    tray.click(&desktop, "Quit");
+    tray.click(&desktop, "Quit").await;
     let deadline = Instant::now() + crate::webdriver::PATIENCE;
     while TrayMenu::try_find(&desktop).is_some() {
         assert!(Instant::now() < deadline, "the app did not quit");
