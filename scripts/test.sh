@@ -11,6 +11,13 @@ ensure_postgres
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 build_ui
 install_peers
+# Tests keep what they wrote under target/secret-sweep and note every secret they handled; after
+# the whole suite, no kept file (databases, logs) may hold any of them.
+export RELAY_SWEEP_DIR="$PWD/target/secret-sweep"
+rm -rf "$RELAY_SWEEP_DIR"
 # Inside a D-Bus session with a real Secret Service, for the keychain tests (the end-to-end
 # tests make a desktop session of their own each).
 scripts/with-keychain.sh cargo test --workspace --locked "$@"
+if [ $# -eq 0 ]; then
+    scripts/sweep.sh "$RELAY_SWEEP_DIR"
+fi

@@ -71,7 +71,7 @@ pub struct Desktop {
 
 impl Desktop {
     pub async fn start(options: Options) -> Desktop {
-        let scratch = tempfile::tempdir().unwrap();
+        let scratch = crate::sweep::tempdir();
         let env_file = scratch.path().join("session.env");
         let data_dir = scratch.path().join("app-data");
         let port = free_port();
@@ -94,7 +94,8 @@ impl Desktop {
             .env_remove("RELAY_KEYCHAIN_SESSION")
             .env("RELAY_DATA_DIR", &data_dir)
             .env("LANG", options.language.unwrap_or("en_GB.UTF-8"))
-            .env("RELAY_LOG", "info")
+            // Everything Relay logs, for the secret sweep (which reads this session's log).
+            .env("RELAY_LOG", "info,relay_app=trace,relay_client=trace")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::from(
@@ -159,6 +160,7 @@ impl Desktop {
     /// Connects a test-network account in the app's data folder, as `relay account add-test`
     /// does: its token goes to this desktop's keychain.
     pub fn connect_test_account(&self, network: &str, url: &str, token: &str) {
+        crate::sweep::note(token);
         use std::io::Write;
         let mut child = self
             .command(relay_cli())
@@ -205,8 +207,29 @@ impl Desktop {
     }
 }
 
+impl Desktop {
+    /// Notes for the secret sweep every value the app put in its keychain.
+    fn note_keychain(&self) {
+        let service = relay_client::Engine::keychain_service(&self.data_dir);
+        let Some(found) = self.run(
+            "secret-tool",
+            &["search", "--all", "--unlock", "service", &service],
+        ) else {
+            return;
+        };
+        for line in found.lines() {
+            if let Some(secret) = line.strip_prefix("secret = ") {
+                crate::sweep::note_keychain_value(secret);
+            }
+        }
+    }
+}
+
 impl Drop for Desktop {
     fn drop(&mut self) {
+        if crate::sweep::dir().is_some() {
+            self.note_keychain();
+        }
         // Everything of this desktop is in one process group: Xvfb, D-Bus, the keychain, the
         // driver, the app and its WebKit processes.
         unsafe_kill_group(self.child.id());

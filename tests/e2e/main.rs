@@ -15,6 +15,10 @@ mod engine;
 #[path = "../../crates/client/tests/engine/pds.rs"]
 mod pds;
 
+#[allow(dead_code)]
+#[path = "../../crates/client/tests/engine/sweep.rs"]
+mod sweep;
+
 mod app;
 mod bluesky;
 mod notifications;

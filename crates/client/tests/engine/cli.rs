@@ -2,7 +2,7 @@
 
 #[tokio::test]
 async fn exit_codes_say_what_went_wrong() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::sweep::tempdir();
     let code = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_relay"))
             .arg("--data-dir")

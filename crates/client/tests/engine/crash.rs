@@ -89,7 +89,7 @@ async fn killed_mid_sync_and_mid_dispatch_loses_nothing_and_repeats_nothing() {
             )
             .await;
     }
-    let device = tempfile::tempdir().unwrap();
+    let device = crate::sweep::tempdir();
     let dir = device.path();
     let (ok, out, err) = relay(dir, &["enrol", &server.url(), &code], None);
     assert!(ok, "{out}{err}");

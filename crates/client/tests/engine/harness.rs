@@ -2,17 +2,38 @@
 
 use std::sync::Arc;
 
+use relay_client::error::ClientError;
 use relay_client::secrets::{MemoryStore, SecretStore};
 use relay_client::Engine;
 
 pub use crate::peers::*;
 
-/// An engine on a temp folder with in-memory secrets.
-pub fn engine() -> (Engine, tempfile::TempDir, MemoryStore) {
-    let dir = tempfile::tempdir().unwrap();
-    let secrets = MemoryStore::default();
+/// An engine on a temp folder (kept for the secret sweep) with in-memory secrets.
+pub fn engine() -> (Engine, tempfile::TempDir, NotingStore) {
+    crate::sweep::log_to_sweep();
+    let dir = crate::sweep::tempdir();
+    let secrets = NotingStore::default();
     let engine = Engine::open(dir.path(), Arc::new(secrets.clone())).unwrap();
     (engine, dir, secrets)
+}
+
+/// A keychain in memory that notes every value put in it for the secret sweep.
+#[derive(Clone, Default)]
+pub struct NotingStore(MemoryStore);
+
+impl SecretStore for NotingStore {
+    fn get(&self, key: &str) -> Result<Option<String>, ClientError> {
+        self.0.get(key)
+    }
+
+    fn set(&self, key: &str, value: &str) -> Result<(), ClientError> {
+        crate::sweep::note_keychain_value(value);
+        self.0.set(key, value)
+    }
+
+    fn delete(&self, key: &str) -> Result<(), ClientError> {
+        self.0.delete(key)
+    }
 }
 
 /// Connects a test-network account with `token`; returns its id.
@@ -86,7 +107,7 @@ pub fn relay(
 }
 
 /// The demo employee's device, enrolled and synced (in-memory secrets).
-pub async fn synced_device(server: &TestServer) -> (Engine, tempfile::TempDir, MemoryStore) {
+pub async fn synced_device(server: &TestServer) -> (Engine, tempfile::TempDir, NotingStore) {
     let (_org, code) = server.demo().await;
     let (engine, dir, secrets) = engine();
     engine.enrol(&server.url(), &code, "laptop").await.unwrap();

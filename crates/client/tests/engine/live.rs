@@ -76,7 +76,7 @@ async fn live_mode_follows_events_across_a_server_restart() {
 async fn images_are_cached_within_a_budget_and_served_offline() {
     let mut server = TestServer::start().await;
     server.demo().await;
-    let dir = tempfile::tempdir().unwrap();
+    let dir = crate::sweep::tempdir();
     let store = relay_client::store::Store::open(&dir.path().join("relay.db")).unwrap();
     let urls: Vec<String> = [
         "womens-day-video",

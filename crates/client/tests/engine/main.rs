@@ -6,6 +6,7 @@ mod mastodon_stub;
 mod oidc;
 mod pds;
 mod peers;
+mod sweep;
 mod x_stub;
 
 mod bluesky;

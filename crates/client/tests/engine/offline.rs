@@ -161,7 +161,7 @@ async fn expired_access_tokens_are_refreshed_and_rotated() {
     let (org, code) = server.demo().await;
     let (engine, _dir, secrets) = engine();
     engine.enrol(&server.url(), &code, "laptop").await.unwrap();
-    let session = |s: &relay_client::secrets::MemoryStore| {
+    let session = |s: &crate::harness::NotingStore| {
         use relay_client::secrets::SecretStore;
         s.get(relay_client::api::SESSION_SECRET).unwrap().unwrap()
     };

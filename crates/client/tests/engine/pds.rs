@@ -111,6 +111,8 @@ impl Pds {
                 json!({"handle": handle, "email": format!("{handle}@mail.test"), "password": password}),
             )
             .await;
+        crate::sweep::note(password);
+        crate::sweep::note_keychain_value(&a.to_string());
         PdsAccount {
             did: a["did"].as_str().unwrap().to_owned(),
             access_jwt: a["accessJwt"].as_str().unwrap().to_owned(),
@@ -126,7 +128,9 @@ impl Pds {
                 json!({"name": name}),
             )
             .await;
-        a["password"].as_str().unwrap().to_owned()
+        let password = a["password"].as_str().unwrap().to_owned();
+        crate::sweep::note(&password);
+        password
     }
 
     /// Posts `text` as the account under a chosen record key (another app's post, say).

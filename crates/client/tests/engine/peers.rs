@@ -35,7 +35,7 @@ impl TestServer {
     }
 
     pub async fn start_with(tokens: TokenLifetimes) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::sweep::tempdir();
         let mut server = TestServer {
             dir,
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -50,7 +50,7 @@ impl TestServer {
 
     /// The server with Relay's LinkedIn app configured (a stub's endpoints).
     pub async fn start_with_linkedin(config: relay_server::linkedin::LinkedInConfig) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::sweep::tempdir();
         let mut server = TestServer {
             dir,
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -65,7 +65,7 @@ impl TestServer {
 
     /// The server with company sign-in through `config`'s provider.
     pub async fn start_with_oidc(config: relay_server::auth::oidc::OidcConfig) -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
+        let dir = crate::sweep::tempdir();
         let mut server = TestServer {
             dir,
             addr: "127.0.0.1:0".parse().unwrap(),
@@ -88,6 +88,7 @@ impl TestServer {
 
     /// (Re)starts on the same address.
     pub async fn up(&mut self) {
+        crate::sweep::log_to_sweep();
         let db = Db::connect(&self.db_url()).await.unwrap();
         let state = AppState::new(
             db,

@@ -15,7 +15,7 @@ async fn tokens_stay_in_the_keychain() {
     let (_org, code) = server.demo().await;
     let social_token = format!("social-{}", uuid::Uuid::new_v4().simple());
     let (stub, stub_url) = StubNetwork::start(&social_token).await;
-    let device = tempfile::tempdir().unwrap();
+    let device = crate::sweep::tempdir();
     let dir = device.path();
     let mut logs = String::new();
     let mut run = |args: &[&str], stdin: Option<&str>| {

@@ -45,6 +45,7 @@ async fn linkedin_stub(issued: Arc<Mutex<Vec<String>>>) -> String {
                 }
                 let token = format!("AQV{}", uuid::Uuid::new_v4().simple());
                 issued.lock().unwrap().push(token.clone());
+                crate::sweep::note(&token);
                 axum::Json(json!({"access_token": token, "expires_in": 5_184_000, "scope": "openid,profile,w_member_social"}))
                     .into_response()
             }
@@ -58,7 +59,9 @@ async fn linkedin_stub(issued: Arc<Mutex<Vec<String>>>) -> String {
 
 #[tokio::test]
 async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
-    let dir = tempfile::tempdir().unwrap();
+    // Kept for the whole-suite secret sweep too (its trace log, its database).
+    let dir = crate::sweep::tempdir();
+    crate::sweep::note(SECRET);
     let db_path = dir.path().join("relay.db");
     let url = format!("sqlite:{}", db_path.display());
     let bin = env!("CARGO_BIN_EXE_relay-server");
@@ -122,6 +125,7 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
             }),
         )
         .await;
+    crate::sweep::note(&enrolled.session.access_token);
     device.token = Some(enrolled.session.access_token);
 
     let app: LinkedInApp = device.get("/v1/linkedin").await;
@@ -221,6 +225,7 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
     let _ = child.wait();
     std::thread::sleep(std::time::Duration::from_millis(200));
     let log = log.lock().unwrap().clone();
+    std::fs::write(dir.path().join("server.log"), &log).unwrap();
     assert!(
         log.contains("LinkedIn sign-in brokered"),
         "trace logs were captured"

@@ -2,6 +2,9 @@
 
 mod harness;
 mod replica;
+#[allow(dead_code)]
+#[path = "../../../client/tests/engine/sweep.rs"]
+mod sweep;
 
 mod cli;
 mod concurrency;
