@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{transient, Credentials, Outgoing, PostError, Posted, SocialNetwork};
+use super::{transient, with_link, Credentials, Outgoing, PostError, Posted, SocialNetwork};
 use crate::oauth::{self, Authorization, Endpoints, Loopback, Tokens};
 use crate::store::Account;
 
@@ -175,15 +175,6 @@ impl Mastodon {
     }
 }
 
-/// The status text: the share's words, with the item's link when they do not carry it.
-pub fn status_text(text: &str, link: &str) -> String {
-    if text.contains(link) {
-        text.to_owned()
-    } else {
-        format!("{} {link}", text.trim_end())
-    }
-}
-
 /// Mastodon counts every link as 23 characters.
 fn counted(text: &str) -> usize {
     text.split(' ')
@@ -202,7 +193,7 @@ impl SocialNetwork for Mastodon {
     fn post<'a>(&'a self, out: &'a Outgoing<'a>) -> BoxFuture<'a, Result<Posted, PostError>> {
         Box::pin(async move {
             let secret = Self::secret(out.credentials)?;
-            let text = status_text(&out.share.text, &out.share.item_url);
+            let text = with_link(&out.share.text, &out.share.item_url);
             let limit = self.limit(&secret.instance).await;
             if counted(&text) > limit {
                 return Err(PostError::Rejected(format!(
@@ -302,7 +293,7 @@ mod tests {
 
     #[test]
     fn links_count_as_23() {
-        let text = status_text(
+        let text = with_link(
             "Read",
             "https://news.contoso.example/a/very/long/path/indeed",
         );

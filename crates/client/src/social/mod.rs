@@ -165,6 +165,16 @@ impl Credentials {
     }
 }
 
+/// A post's text for networks that take the link in the text (Mastodon, X): the share's words,
+/// with the item's link when they do not carry it already.
+pub fn with_link(text: &str, link: &str) -> String {
+    if text.contains(link) {
+        text.to_owned()
+    } else {
+        format!("{} {link}", text.trim_end())
+    }
+}
+
 /// The keychain entry of a social account's token.
 pub fn account_secret(account_id: &str) -> String {
     format!("account:{account_id}")
@@ -279,4 +289,19 @@ pub(crate) async fn classify(
 /// A transport error, without its URL (which may carry query parameters).
 pub(crate) fn transient(e: reqwest::Error) -> PostError {
     PostError::Transient(e.without_url().to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_link;
+
+    #[test]
+    fn the_link_is_added_once() {
+        let link = "https://news.contoso.example/a";
+        assert_eq!(with_link("Read this  ", link), format!("Read this {link}"));
+        assert_eq!(
+            with_link(&format!("{link} now"), link),
+            format!("{link} now")
+        );
+    }
 }

@@ -12,7 +12,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{transient, Credentials, Outgoing, PostError, Posted, SocialNetwork};
+use super::{transient, with_link, Credentials, Outgoing, PostError, Posted, SocialNetwork};
 use crate::oauth::{self, Endpoints, Tokens};
 use crate::store::Account;
 
@@ -186,15 +186,6 @@ impl X {
     }
 }
 
-/// The text X is sent: the share's words, with the item's link when they do not carry it.
-pub fn tweet_text(text: &str, link: &str) -> String {
-    if text.contains(link) {
-        text.to_owned()
-    } else {
-        format!("{} {link}", text.trim_end())
-    }
-}
-
 /// X rewrites links (t.co): compare texts without them.
 fn without_links(text: &str) -> String {
     text.split_whitespace()
@@ -241,7 +232,7 @@ async fn classified(response: reqwest::Response) -> Result<reqwest::Response, Po
 impl SocialNetwork for X {
     fn post<'a>(&'a self, out: &'a Outgoing<'a>) -> BoxFuture<'a, Result<Posted, PostError>> {
         Box::pin(async move {
-            let text = tweet_text(&out.share.text, &out.share.item_url);
+            let text = with_link(&out.share.text, &out.share.item_url);
             let (secret, response) = self
                 .call(out.credentials, |_| {
                     self.http
@@ -278,7 +269,7 @@ impl SocialNetwork for X {
         out: &'a Outgoing<'a>,
     ) -> BoxFuture<'a, Result<Option<Posted>, PostError>> {
         Box::pin(async move {
-            let text = tweet_text(&out.share.text, &out.share.item_url);
+            let text = with_link(&out.share.text, &out.share.item_url);
             self.recent_match(out.credentials, &text).await
         })
     }
@@ -304,16 +295,6 @@ impl SocialNetwork for X {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_link_is_added_once() {
-        let link = "https://news.contoso.example/a";
-        assert_eq!(tweet_text("Read this", link), format!("Read this {link}"));
-        assert_eq!(
-            tweet_text(&format!("{link} now"), link),
-            format!("{link} now")
-        );
-    }
 
     #[test]
     fn rewritten_links_still_match() {
