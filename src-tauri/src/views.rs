@@ -133,6 +133,8 @@ pub struct AccountView {
     pub network: NetworkKind,
     pub handle: String,
     pub status: AccountStatus,
+    /// Its own character limit where its server sets one (a Mastodon server's).
+    pub char_limit: Option<u32>,
 }
 
 impl From<&Account> for AccountView {
@@ -145,6 +147,7 @@ impl From<&Account> for AccountView {
                 relay_client::store::AccountStatus::Connected => AccountStatus::Connected,
                 relay_client::store::AccountStatus::Reconnect => AccountStatus::Reconnect,
             },
+            char_limit: a.char_limit,
         }
     }
 }

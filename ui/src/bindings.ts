@@ -114,6 +114,8 @@ export type AccountView = {
 	network: NetworkKind,
 	handle: string,
 	status: AccountStatus,
+	/**  Its own character limit where its server sets one (a Mastodon server's). */
+	char_limit: number | null,
 };
 
 export type AppError = {

@@ -65,13 +65,20 @@ impl Engine {
         let handle = mastodon::handle(&self.http, &secret)
             .await
             .map_err(|e| ClientError::Invalid(e.to_string()))?;
-        self.save_account(
+        let account = self.save_account(
             Network::Mastodon,
             Provider::Mastodon,
             &handle,
             &instance,
             &serde_json::to_string(&secret)?,
-        )
+        )?;
+        // The composer counts against this server's own limit (many allow more than 500).
+        let limit = mastodon::instance_limit(&self.http, &instance).await;
+        self.store().set_account_char_limit(&account.id, limit)?;
+        Ok(Account {
+            char_limit: limit,
+            ..account
+        })
     }
 
     /// Connects a LinkedIn account: the sign-in page (Relay's LinkedIn app, as the server

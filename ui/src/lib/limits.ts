@@ -1,6 +1,6 @@
 // How long a share is, as each network counts it, against its limit. The device checks again
 // before sending; this is the live count in the composer.
-import type { NetworkKind } from "../bindings";
+import type { AccountView, NetworkKind } from "../bindings";
 
 export const LIMITS: Record<NetworkKind, number> = {
   x: 280,
@@ -71,6 +71,12 @@ export function length(network: NetworkKind, text: string, link: string): number
   }
 }
 
-export function remaining(network: NetworkKind, text: string, link: string): number {
-  return LIMITS[network] - length(network, text, link);
+// An account's limit: its server's own where it sets one (Mastodon servers often allow more
+// than 500), otherwise the network's.
+export function limitOf(account: Pick<AccountView, "network" | "char_limit">): number {
+  return account.char_limit ?? LIMITS[account.network];
+}
+
+export function remaining(network: NetworkKind, text: string, link: string, limit = LIMITS[network]): number {
+  return limit - length(network, text, link);
 }

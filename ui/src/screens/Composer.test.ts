@@ -45,7 +45,7 @@ afterEach(() => {
 describe("the share composer", () => {
   it("starts from the suggestion in the reader's language and counts as X does", async () => {
     const queued: unknown[] = [];
-    mockCommands([{ id: "a1", network: "x", handle: "@alex", status: "connected" }], queued);
+    mockCommands([{ id: "a1", network: "x", handle: "@alex", status: "connected", char_limit: null }], queued);
     render(Composer, { article, onClose: () => {} });
 
     const text = (await screen.findByTestId("text-x")) as HTMLTextAreaElement;
@@ -72,6 +72,32 @@ describe("the share composer", () => {
         },
       },
     ]);
+  });
+
+  it("counts a Mastodon account against its own server's limit", async () => {
+    mockCommands(
+      [
+        { id: "m1", network: "mastodon", handle: "@alex@big.example", status: "connected", char_limit: 5000 },
+        { id: "m2", network: "mastodon", handle: "@alex@small.example", status: "connected", char_limit: null },
+      ],
+      [],
+    );
+    render(Composer, { article, onClose: () => {} });
+    const [bigBox, smallBox] = await screen.findAllByTestId("account-mastodon");
+    await fireEvent.click(bigBox);
+    await fireEvent.click(smallBox);
+    const drafts = (await screen.findAllByTestId("text-mastodon")) as HTMLTextAreaElement[];
+    expect(drafts).toHaveLength(2);
+    const [big, small] = drafts;
+    await fireEvent.input(big, { target: { value: "a".repeat(600) } });
+    await fireEvent.input(small, { target: { value: "a".repeat(600) } });
+    const [bigCount, smallCount] = screen.getAllByTestId("count-mastodon");
+    // 600 characters, a space and the link counted as 23.
+    expect(bigCount.textContent?.trim()).toBe("624 / 5000");
+    expect(smallCount.textContent?.trim()).toBe("624 / 500");
+    // Only the server with Mastodon's default limit refuses it.
+    const alerts = screen.getAllByRole("alert").map((a) => a.textContent);
+    expect(alerts).toEqual([expect.stringContaining("124 characters too long for Mastodon")]);
   });
 
   it("shares on Facebook's own page and records it once the person confirms", async () => {

@@ -155,24 +155,29 @@ impl Mastodon {
         credentials.load()
     }
 
-    /// The instance's own limit (`configuration.statuses.max_characters`).
+    /// The instance's own limit, or Mastodon's default when it does not say.
     async fn limit(&self, instance: &str) -> usize {
-        let answer: Option<Value> = async {
-            self.http
-                .get(format!("{instance}/api/v2/instance"))
-                .timeout(TIMEOUT)
-                .send()
-                .await
-                .ok()?
-                .json()
-                .await
-                .ok()
-        }
-        .await;
-        answer
-            .and_then(|a| a["configuration"]["statuses"]["max_characters"].as_u64())
+        instance_limit(&self.http, instance)
+            .await
             .map_or(DEFAULT_LIMIT, |n| n as usize)
     }
+}
+
+/// The instance's own character limit (`configuration.statuses.max_characters` of
+/// `/api/v2/instance`), when it answers.
+pub async fn instance_limit(http: &reqwest::Client, instance: &str) -> Option<u32> {
+    let answer: Value = http
+        .get(format!("{instance}/api/v2/instance"))
+        .timeout(TIMEOUT)
+        .send()
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    answer["configuration"]["statuses"]["max_characters"]
+        .as_u64()
+        .and_then(|n| u32::try_from(n).ok())
 }
 
 /// Mastodon counts every link as 23 characters.

@@ -42,6 +42,9 @@ pub struct Account {
     pub handle: String,
     pub base_url: Option<String>,
     pub status: AccountStatus,
+    /// The account's own character limit where its server sets one (Mastodon's
+    /// `max_characters`); otherwise the network's.
+    pub char_limit: Option<u32>,
 }
 
 impl Store {
@@ -64,7 +67,7 @@ impl Store {
         Ok(self
             .conn()
             .query_row(
-                "SELECT id, network, provider, handle, base_url, status FROM accounts WHERE id = ?1",
+                "SELECT id, network, provider, handle, base_url, status, char_limit FROM accounts WHERE id = ?1",
                 [id],
                 |r| {
                     let text = |i: usize, e: String| {
@@ -88,6 +91,7 @@ impl Store {
                         } else {
                             AccountStatus::Connected
                         },
+                        char_limit: r.get(6)?,
                     })
                 },
             )
@@ -144,6 +148,14 @@ impl Store {
         self.conn().execute(
             "UPDATE accounts SET base_url = ?1 WHERE id = ?2",
             params![base_url, id],
+        )?;
+        Ok(())
+    }
+
+    pub fn set_account_char_limit(&self, id: &str, limit: Option<u32>) -> Result<(), ClientError> {
+        self.conn().execute(
+            "UPDATE accounts SET char_limit = ?1 WHERE id = ?2",
+            params![limit, id],
         )?;
         Ok(())
     }

@@ -21,7 +21,11 @@ pub use search::SEARCH_WINDOW;
 use crate::error::ClientError;
 
 /// Schema versions, in order; `PRAGMA user_version` records how many have run.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    // A network's limit of its own for an account (a Mastodon server's).
+    "ALTER TABLE accounts ADD COLUMN char_limit INTEGER;",
+];
 
 /// The device database. Cheap to clone; one connection behind a mutex (SQLite serialises
 /// writers anyway, and every operation here is short).

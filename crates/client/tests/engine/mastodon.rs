@@ -41,6 +41,17 @@ async fn mastodon_connects_posts_once_and_disconnects() {
         "{}",
         account.handle
     );
+    // The composer counts against this server's own limit, kept with the account.
+    assert_eq!(account.char_limit, Some(100));
+    assert_eq!(
+        engine
+            .store()
+            .account(&account.id)
+            .unwrap()
+            .unwrap()
+            .char_limit,
+        Some(100)
+    );
 
     let item = newest_item(&engine);
     let share = engine
