@@ -20,6 +20,26 @@ fn faceted<'a>(text: &'a str, facet: &Value) -> &'a str {
     text.get(start..end).expect("offsets on char boundaries")
 }
 
+/// The app died after a share's post went out but before it noted so. Found "sending", the
+/// share is reconciled; queued again outright (its post went out unnoticed), its record key
+/// collides. Either way it must not be posted again.
+async fn resend_after_crashes(engine: &relay_client::Engine, db: &rusqlite::Connection, id: &str) {
+    db.execute(
+        "UPDATE outbox SET state = 'sending', post_id = NULL WHERE id = ?1",
+        [id],
+    )
+    .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.reconciled, 1, "{report:?}");
+    db.execute(
+        "UPDATE outbox SET state = 'queued', post_id = NULL, next_attempt_at = NULL WHERE id = ?1",
+        [id],
+    )
+    .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.posted, 1, "{report:?}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
     let Some(pds) = Pds::start() else { return };
@@ -113,24 +133,8 @@ async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
         "recorded on the server"
     );
 
-    // The app died after the post went out but before it noted so: the share is found
-    // "sending" and is reconciled, not posted again.
     let db = rusqlite::Connection::open(dir.path().join("relay.db")).unwrap();
-    db.execute(
-        "UPDATE outbox SET state = 'sending', post_id = NULL WHERE id = ?1",
-        [&share.id],
-    )
-    .unwrap();
-    let report = engine.dispatch().await.unwrap();
-    assert_eq!(report.reconciled, 1, "{report:?}");
-    // Or it is queued again outright (its record went out unnoticed): the record key collides.
-    db.execute(
-        "UPDATE outbox SET state = 'queued', post_id = NULL, next_attempt_at = NULL WHERE id = ?1",
-        [&share.id],
-    )
-    .unwrap();
-    let report = engine.dispatch().await.unwrap();
-    assert_eq!(report.posted, 1, "{report:?}");
+    resend_after_crashes(&engine, &db, &share.id).await;
     assert_eq!(pds.posts(&ann.did).await.len(), 1, "never posted twice");
     let again = engine.store().share(&share.id).unwrap().unwrap();
     assert_eq!(again.post_id, posted.post_id);
@@ -155,20 +159,7 @@ async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
     let uri = next_posted.post_id.clone().unwrap();
     assert!(!uri.ends_with(&taken), "{uri}");
     assert_eq!(pds.posts(&ann.did).await.len(), 3);
-    db.execute(
-        "UPDATE outbox SET state = 'sending', post_id = NULL WHERE id = ?1",
-        [&next.id],
-    )
-    .unwrap();
-    let report = engine.dispatch().await.unwrap();
-    assert_eq!(report.reconciled, 1, "{report:?}");
-    db.execute(
-        "UPDATE outbox SET state = 'queued', post_id = NULL, next_attempt_at = NULL WHERE id = ?1",
-        [&next.id],
-    )
-    .unwrap();
-    let report = engine.dispatch().await.unwrap();
-    assert_eq!(report.posted, 1, "{report:?}");
+    resend_after_crashes(&engine, &db, &next.id).await;
     assert_eq!(pds.posts(&ann.did).await.len(), 3, "never posted twice");
     let next_again = engine.store().share(&next.id).unwrap().unwrap();
     assert_eq!(next_again.post_id.as_deref(), Some(uri.as_str()));
