@@ -7,11 +7,14 @@
 
 use std::time::Duration;
 
+use chrono::Utc;
 use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{transient, with_link, Credentials, Outgoing, PostError, Posted, SocialNetwork};
+use super::{
+    transient, with_link, without_links, Credentials, Outgoing, PostError, Posted, SocialNetwork,
+};
 use crate::oauth::{self, Authorization, Endpoints, Loopback, Tokens};
 use crate::store::Account;
 
@@ -19,6 +22,8 @@ pub const SCOPES: &[&str] = &["read:accounts", "write:statuses"];
 const TIMEOUT: Duration = Duration::from_secs(30);
 /// Mastodon's own default, for instances that do not say.
 pub const DEFAULT_LIMIT: usize = 500;
+/// How long Mastodon keeps an `Idempotency-Key` (an hour), with a margin.
+const KEY_KEPT: chrono::Duration = chrono::Duration::minutes(50);
 
 /// What the keychain keeps for a Mastodon account.
 #[derive(Clone, Serialize, Deserialize)]
@@ -180,6 +185,88 @@ pub async fn instance_limit(http: &reqwest::Client, instance: &str) -> Option<u3
         .and_then(|n| u32::try_from(n).ok())
 }
 
+impl Mastodon {
+    /// The account's status made for `share`, among its latest public ones.
+    async fn recent_match(
+        &self,
+        secret: &MastodonSecret,
+        share: &crate::store::Share,
+    ) -> Result<Option<Posted>, PostError> {
+        let me = self
+            .http
+            .get(format!(
+                "{}/api/v1/accounts/verify_credentials",
+                secret.instance
+            ))
+            .bearer_auth(&secret.tokens.access_token)
+            .timeout(TIMEOUT)
+            .send()
+            .await
+            .map_err(transient)?;
+        let me: Value = super::classify(me, None)
+            .await?
+            .json()
+            .await
+            .map_err(transient)?;
+        let id = me["id"].as_str().unwrap_or_default();
+        // Public statuses need no token (the granted scopes do not include reading them).
+        let statuses = self
+            .http
+            .get(format!("{}/api/v1/accounts/{id}/statuses", secret.instance))
+            .query(&[("limit", "40"), ("exclude_reblogs", "true")])
+            .timeout(TIMEOUT)
+            .send()
+            .await
+            .map_err(transient)?;
+        let statuses: Value = super::classify(statuses, None)
+            .await?
+            .json()
+            .await
+            .map_err(transient)?;
+        // Clocks differ between the device and the server: a few minutes' grace.
+        let since = share.created_at - chrono::Duration::minutes(5);
+        let wanted = without_links(&with_link(&share.text, &share.item_url));
+        Ok(statuses
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|s| {
+                let made = s["created_at"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+                made.is_some_and(|m| m >= since)
+                    && s["content"]
+                        .as_str()
+                        .is_some_and(|c| without_links(&status_text(c)) == wanted)
+            })
+            .map(|s| Posted {
+                id: s["id"].as_str().unwrap_or_default().to_owned(),
+                url: s["url"].as_str().map(str::to_owned),
+            }))
+    }
+}
+
+/// A status's text out of the HTML Mastodon renders: links and hashtags are split over
+/// `<span>`s, which join without a space; paragraphs and line breaks are spaces.
+fn status_text(html: &str) -> String {
+    let spaced = html.replace("<br", " <br").replace("</p>", "</p> ");
+    let mut text = String::with_capacity(spaced.len());
+    let mut in_tag = false;
+    for c in spaced.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
 /// Mastodon counts every link as 23 characters.
 fn counted(text: &str) -> usize {
     text.split(' ')
@@ -248,13 +335,27 @@ impl SocialNetwork for Mastodon {
         })
     }
 
-    /// Mastodon cannot be asked for a status by key; the share goes back to the queue and its
-    /// resend, with the same `Idempotency-Key`, returns the status made the first time.
+    /// A share interrupted mid-send is looked for among the account's latest public statuses
+    /// (made since the share, with its words). Not found: sent again with the same
+    /// `Idempotency-Key`, which Mastodon honours for about an hour. Where the server keeps its
+    /// statuses from anonymous readers and that hour may have passed, the person decides.
     fn find<'a>(
         &'a self,
-        _out: &'a Outgoing<'a>,
+        out: &'a Outgoing<'a>,
     ) -> BoxFuture<'a, Result<Option<Posted>, PostError>> {
-        Box::pin(async { Ok(None) })
+        Box::pin(async move {
+            let secret = Self::secret(out.credentials)?;
+            match self.recent_match(&secret, out.share).await {
+                Ok(found) => Ok(found),
+                Err(e) if Utc::now() - out.share.created_at < KEY_KEPT => {
+                    tracing::info!(error = %e, "cannot read the account's statuses; the key protects the resend");
+                    Ok(None)
+                }
+                Err(_) => Err(PostError::Rejected(
+                    "Relay could not check whether this share reached Mastodon: look at your profile, and Retry if it is not there".into(),
+                )),
+            }
+        })
     }
 
     fn revoke<'a>(
@@ -294,6 +395,17 @@ mod tests {
             );
         }
         assert!(instance_url("not a server").is_err());
+    }
+
+    #[test]
+    fn statuses_read_back_as_their_words() {
+        // As Mastodon renders "Bonne lecture https://news.contoso.example/fr/energie #Relay".
+        let html = r#"<p>Bonne lecture <a href="https://news.contoso.example/fr/energie" rel="nofollow noopener" target="_blank"><span class="invisible">https://</span><span class="ellipsis">news.contoso.example/fr/ener</span><span class="invisible">gie</span></a> <a href="https://social.test/tags/Relay" class="mention hashtag" rel="tag">#<span>Relay</span></a></p><p>L&#39;équipe &amp; vous</p>"#;
+        assert_eq!(
+            without_links(&status_text(html)),
+            "Bonne lecture #Relay L'équipe & vous"
+        );
+        assert!(status_text(html).contains("https://news.contoso.example/fr/energie"));
     }
 
     #[test]

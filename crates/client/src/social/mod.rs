@@ -175,6 +175,15 @@ pub fn with_link(text: &str, link: &str) -> String {
     }
 }
 
+/// A post's words without its links, to recognise a post again: networks rewrite links (X's
+/// t.co) or render them (Mastodon's HTML).
+pub fn without_links(text: &str) -> String {
+    text.split_whitespace()
+        .filter(|w| !w.starts_with("http://") && !w.starts_with("https://"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// The keychain entry of a social account's token.
 pub fn account_secret(account_id: &str) -> String {
     format!("account:{account_id}")

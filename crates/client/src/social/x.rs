@@ -12,7 +12,9 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::{transient, with_link, Credentials, Outgoing, PostError, Posted, SocialNetwork};
+use super::{
+    transient, with_link, without_links, Credentials, Outgoing, PostError, Posted, SocialNetwork,
+};
 use crate::oauth::{self, Endpoints, Tokens};
 use crate::store::Account;
 
@@ -184,14 +186,6 @@ impl X {
             .and_then(|t| t["id"].as_str())
             .map(|id| posted(&secret, id)))
     }
-}
-
-/// X rewrites links (t.co): compare texts without them.
-fn without_links(text: &str) -> String {
-    text.split_whitespace()
-        .filter(|w| !w.starts_with("http://") && !w.starts_with("https://"))
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 fn posted(secret: &XSecret, id: &str) -> Posted {

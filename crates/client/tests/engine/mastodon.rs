@@ -1,6 +1,7 @@
 //! Mastodon against a local stub of its documented API (named so: no Mastodon server can be
 //! installed here): the per-device app registration and PKCE sign-in, a status posted once
-//! despite a crash mid-send (the idempotency key), the instance's own character limit, and a
+//! despite a crash mid-send (found among the account's statuses; else the idempotency key
+//! within its hour; else the person decides), the instance's own character limit, and a
 //! disconnect that revokes.
 
 use std::time::Duration;
@@ -66,32 +67,78 @@ async fn mastodon_connects_posts_once_and_disconnects() {
     assert_eq!(engine.dispatch().await.unwrap().posted, 1);
     let statuses = stub.statuses();
     assert_eq!(statuses.len(), 1);
-    assert!(statuses[0]["content"]
-        .as_str()
-        .unwrap()
-        .starts_with("Bonne lecture https://"));
-
-    // A crash mid-send: reconciled, sent again with the same key, and Mastodon answers the
-    // status it already made.
+    assert!(
+        statuses[0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("<p>Bonne lecture <a href=\"http"),
+        "{}",
+        statuses[0]["content"]
+    );
     let db = rusqlite::Connection::open(dir.path().join("relay.db")).unwrap();
+
+    // A crash mid-send, long after (Mastodon no longer knows the key): the status is found
+    // among the account's own, by its words, and nothing is sent again.
+    stub.forget_keys();
     db.execute(
         "UPDATE outbox SET state = 'sending', post_id = NULL WHERE id = ?1",
         [&share.id],
     )
     .unwrap();
     let report = engine.dispatch().await.unwrap();
-    assert_eq!((report.reconciled, report.posted), (1, 1), "{report:?}");
+    assert_eq!((report.reconciled, report.posted), (1, 0), "{report:?}");
     assert_eq!(stub.statuses().len(), 1, "never posted twice");
+    let found = engine.store().share(&share.id).unwrap().unwrap();
+    assert_eq!(found.post_id.as_deref(), statuses[0]["id"].as_str());
+
+    // On a server that hides timelines from anonymous readers, within the hour: sent again
+    // with the same key, and Mastodon answers the status it already made.
+    stub.close_timelines(true);
+    let statuses_before = stub.statuses().len();
+    // A new share goes out, then the app dies before noting it.
+    let again = engine
+        .store()
+        .enqueue(&NewShare {
+            item_id: item.clone(),
+            account_id: account.id.clone(),
+            text: "Encore une lecture".into(),
+            scheduled_at: None,
+        })
+        .unwrap();
+    engine.dispatch().await.unwrap();
+    assert_eq!(stub.statuses().len(), statuses_before + 1);
+    db.execute(
+        "UPDATE outbox SET state = 'sending', post_id = NULL WHERE id = ?1",
+        [&again.id],
+    )
+    .unwrap();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!((report.reconciled, report.posted), (1, 1), "{report:?}");
     assert_eq!(
-        engine
-            .store()
-            .share(&share.id)
-            .unwrap()
-            .unwrap()
-            .post_id
-            .as_deref(),
-        statuses[0]["id"].as_str()
+        stub.statuses().len(),
+        statuses_before + 1,
+        "never posted twice"
     );
+
+    // Hidden timelines and an hour gone (the share is old): Relay cannot tell, so the person
+    // decides rather than risk a second post.
+    db.execute(
+        "UPDATE outbox SET state = 'sending', post_id = NULL, created_at = created_at - 7200000 WHERE id = ?1",
+        [&again.id],
+    )
+    .unwrap();
+    stub.forget_keys();
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.posted, 0, "{report:?}");
+    let stopped = engine.store().share(&again.id).unwrap().unwrap();
+    assert_eq!(stopped.state, ShareState::Failed);
+    assert!(stopped.reason.unwrap().contains("look at your profile"));
+    assert_eq!(
+        stub.statuses().len(),
+        statuses_before + 1,
+        "never posted twice"
+    );
+    stub.close_timelines(false);
 
     // Over this instance's own limit (100): refused with the reason, before sending.
     let long = engine

@@ -1,13 +1,16 @@
 //! A local stub of Mastodon's documented API (no Mastodon server can be installed here):
 //! `POST /api/v1/apps`, `/oauth/authorize` (approving at once, exact redirect URI match),
 //! `/oauth/token` (client secret and PKCE S256 checked), `/oauth/revoke`,
-//! `GET /api/v1/accounts/verify_credentials`, `GET /api/v2/instance` (the character limit) and
-//! `POST /api/v1/statuses` honouring `Idempotency-Key` as Mastodon does.
+//! `GET /api/v1/accounts/verify_credentials`, `GET /api/v2/instance` (the character limit),
+//! `POST /api/v1/statuses` honouring `Idempotency-Key` as Mastodon does (for a while: a test can
+//! let the keys lapse), statuses rendered as Mastodon's HTML, and
+//! `GET /api/v1/accounts/:id/statuses` (public, or closed to anonymous readers as some servers
+//! are).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Form, Query, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -33,6 +36,8 @@ struct Inner {
     by_key: HashMap<String, Value>,
     statuses: Vec<Value>,
     limit: usize,
+    /// Whether anonymous readers may list statuses.
+    closed: bool,
 }
 
 impl MastodonStub {
@@ -47,6 +52,7 @@ impl MastodonStub {
             .route("/api/v1/accounts/verify_credentials", get(me))
             .route("/api/v2/instance", get(instance))
             .route("/api/v1/statuses", post(status))
+            .route("/api/v1/accounts/{id}/statuses", get(account_statuses))
             .with_state(stub.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -56,6 +62,16 @@ impl MastodonStub {
 
     pub fn statuses(&self) -> Vec<Value> {
         self.inner.lock().unwrap().statuses.clone()
+    }
+
+    /// Mastodon forgets idempotency keys after an hour: here, at once.
+    pub fn forget_keys(&self) {
+        self.inner.lock().unwrap().by_key.clear();
+    }
+
+    /// Closes (or opens) account timelines to anonymous readers.
+    pub fn close_timelines(&self, closed: bool) {
+        self.inner.lock().unwrap().closed = closed;
     }
 
     pub fn issued_tokens(&self) -> Vec<String> {
@@ -217,10 +233,65 @@ async fn status(
         );
     }
     let id = format!("1130{}", inner.statuses.len());
-    let status = json!({"id": id, "url": format!("https://social.test/@ann/{id}"), "content": text, "language": body["language"]});
+    let status = json!({
+        "id": id,
+        "url": format!("https://social.test/@ann/{id}"),
+        "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "content": render(text),
+        "language": body["language"],
+    });
     inner.statuses.push(status.clone());
     if let Some(k) = key {
         inner.by_key.insert(k, status.clone());
     }
     Json(status).into_response()
+}
+
+async fn account_statuses(State(m): State<MastodonStub>, Path(id): Path<String>) -> Response {
+    let inner = m.inner.lock().unwrap();
+    if inner.closed {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "This API requires an authenticated user",
+        );
+    }
+    if id != "109" {
+        return error(StatusCode::NOT_FOUND, "Record not found");
+    }
+    // Newest first.
+    Json(Value::Array(inner.statuses.iter().rev().cloned().collect())).into_response()
+}
+
+/// A status's HTML as Mastodon renders it: escaped text in a paragraph, links shortened with
+/// invisible spans, hashtags linked.
+fn render(text: &str) -> String {
+    let escape = |s: &str| {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+            .replace('\'', "&#39;")
+    };
+    let words: Vec<String> = text
+        .split(' ')
+        .map(|w| {
+            if let Some(rest) = w.strip_prefix("https://") {
+                let (shown, hidden) = rest.split_at(rest.len().min(30));
+                format!(
+                    r#"<a href="{}" rel="nofollow noopener" target="_blank"><span class="invisible">https://</span><span class="ellipsis">{}</span><span class="invisible">{}</span></a>"#,
+                    escape(w),
+                    escape(shown),
+                    escape(hidden)
+                )
+            } else if let Some(tag) = w.strip_prefix('#') {
+                format!(
+                    r#"<a href="https://social.test/tags/{0}" class="mention hashtag" rel="tag">#<span>{0}</span></a>"#,
+                    escape(tag)
+                )
+            } else {
+                escape(w).replace('\n', "<br />")
+            }
+        })
+        .collect();
+    format!("<p>{}</p>", words.join(" "))
 }
