@@ -120,8 +120,8 @@ pub async fn start(
     ))
 }
 
-/// The signed-in account's `@user@instance`.
-pub async fn handle(http: &reqwest::Client, secret: &MastodonSecret) -> Result<String, PostError> {
+/// The signed-in account (`verify_credentials`).
+async fn me(http: &reqwest::Client, secret: &MastodonSecret) -> Result<Value, PostError> {
     let response = http
         .get(format!(
             "{}/api/v1/accounts/verify_credentials",
@@ -132,11 +132,16 @@ pub async fn handle(http: &reqwest::Client, secret: &MastodonSecret) -> Result<S
         .send()
         .await
         .map_err(transient)?;
-    let me: Value = super::classify(response, None)
+    super::classify(response, None)
         .await?
         .json()
         .await
-        .map_err(transient)?;
+        .map_err(transient)
+}
+
+/// The signed-in account's `@user@instance`.
+pub async fn handle(http: &reqwest::Client, secret: &MastodonSecret) -> Result<String, PostError> {
+    let me = me(http, secret).await?;
     let host = url::Url::parse(&secret.instance)
         .ok()
         .and_then(|u| u.host_str().map(str::to_owned))
@@ -192,22 +197,7 @@ impl Mastodon {
         secret: &MastodonSecret,
         share: &crate::store::Share,
     ) -> Result<Option<Posted>, PostError> {
-        let me = self
-            .http
-            .get(format!(
-                "{}/api/v1/accounts/verify_credentials",
-                secret.instance
-            ))
-            .bearer_auth(&secret.tokens.access_token)
-            .timeout(TIMEOUT)
-            .send()
-            .await
-            .map_err(transient)?;
-        let me: Value = super::classify(me, None)
-            .await?
-            .json()
-            .await
-            .map_err(transient)?;
+        let me = me(&self.http, secret).await?;
         let id = me["id"].as_str().unwrap_or_default();
         // Public statuses need no token (the granted scopes do not include reading them).
         let statuses = self
