@@ -10,6 +10,8 @@ mod webdriver;
 #[allow(dead_code)]
 #[path = "../../crates/client/tests/engine/peers.rs"]
 mod engine;
+// The shared helpers name it by its engine-suite name.
+use engine as peers;
 
 #[allow(dead_code)]
 #[path = "../../crates/client/tests/engine/pds.rs"]

@@ -36,10 +36,7 @@ impl LinkedInStub {
             .route("/v2/userinfo", get(userinfo))
             .route("/rest/posts", post(create_post))
             .with_state(stub.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (stub, format!("http://{addr}"))
+        (stub, crate::peers::serve(app).await)
     }
 
     pub fn config(base: &str) -> relay_server::linkedin::LinkedInConfig {
@@ -62,11 +59,7 @@ impl LinkedInStub {
     }
 
     fn authorised(&self, headers: &HeaderMap) -> bool {
-        let token = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
+        let token = crate::peers::bearer(headers);
         self.inner.lock().unwrap().tokens.iter().any(|t| t == token)
     }
 }

@@ -54,10 +54,7 @@ impl MastodonStub {
             .route("/api/v1/statuses", post(status))
             .route("/api/v1/accounts/{id}/statuses", get(account_statuses))
             .with_state(stub.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (stub, format!("http://{addr}"))
+        (stub, crate::peers::serve(app).await)
     }
 
     pub fn statuses(&self) -> Vec<Value> {
@@ -83,11 +80,7 @@ impl MastodonStub {
     }
 
     fn authorised(&self, headers: &HeaderMap) -> bool {
-        let token = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
+        let token = crate::peers::bearer(headers);
         self.token_active(token)
     }
 }

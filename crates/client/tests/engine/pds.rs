@@ -224,8 +224,5 @@ pub async fn serve_png() -> String {
             ([(axum::http::header::CONTENT_TYPE, "image/png")], RED_PNG)
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    format!("http://{addr}/card.png")
+    format!("{}/card.png", crate::peers::serve(app).await)
 }

@@ -225,10 +225,7 @@ impl StubNetwork {
             .route("/posts", post(create_post))
             .route("/posts/by-key/{key}", get(find_post))
             .with_state(stub.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        (stub, url)
+        (stub, serve(app).await)
     }
 
     pub fn post_count(&self) -> usize {
@@ -237,8 +234,24 @@ impl StubNetwork {
 }
 
 fn authorised(stub: &StubNetwork, headers: &HeaderMap) -> bool {
-    let expected = format!("Bearer {}", stub.token.lock().unwrap());
-    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(expected.as_str())
+    bearer(headers) == *stub.token.lock().unwrap()
+}
+
+/// Serves `app` on 127.0.0.1 at a free port, for the test's life; answers its base URL.
+pub async fn serve(app: Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    url
+}
+
+/// A request's bearer token ("" when it has none).
+pub fn bearer(headers: &HeaderMap) -> &str {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default()
 }
 
 async fn create_post(

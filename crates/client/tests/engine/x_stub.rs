@@ -48,10 +48,7 @@ impl XStub {
             .route("/2/tweets", post(tweet))
             .route("/2/users/{id}/tweets", get(timeline))
             .with_state(stub.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        (stub, format!("http://{addr}"))
+        (stub, crate::peers::serve(app).await)
     }
 
     pub fn tweets(&self) -> Vec<String> {
@@ -73,11 +70,7 @@ impl XStub {
     }
 
     fn authorised(&self, headers: &HeaderMap) -> bool {
-        let token = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or_default();
+        let token = crate::peers::bearer(headers);
         self.inner.lock().unwrap().access.iter().any(|t| t == token)
     }
 
