@@ -93,6 +93,7 @@ impl Desktop {
             // A session of its own, not the one the test runner may be in.
             .env_remove("RELAY_KEYCHAIN_SESSION")
             .env("RELAY_DATA_DIR", &data_dir)
+            .env("E2E_BROWSER_LOG", scratch.path().join("browser.log"))
             .env("LANG", options.language.unwrap_or("en_GB.UTF-8"))
             // Everything Relay logs, for the secret sweep (which reads this session's log).
             .env("RELAY_LOG", "info,relay_app=trace,relay_client=trace")
@@ -143,6 +144,16 @@ impl Desktop {
         let desktop = Desktop::start(options).await;
         desktop.driver.wait_for("[data-testid=card]").await;
         desktop
+    }
+
+    /// The pages the app opened in the browser, in order.
+    pub fn browsed(&self) -> Vec<String> {
+        std::fs::read_to_string(self._scratch.path().join("browser.log"))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("http"))
+            .map(str::to_owned)
+            .collect()
     }
 
     /// Everything the session logged so far: the app's log lines (`RELAY_LOG=info`) among them.

@@ -21,8 +21,13 @@ mod pds;
 #[path = "../../crates/client/tests/engine/sweep.rs"]
 mod sweep;
 
+#[allow(dead_code)]
+#[path = "../../crates/client/tests/engine/mastodon_stub.rs"]
+mod mastodon_stub;
+
 mod app;
 mod bluesky;
+mod mastodon;
 mod notifications;
 mod offline;
 mod tray;

@@ -40,4 +40,6 @@ fi
 } > "$env_file.tmp"
 mv "$env_file.tmp" "$env_file"
 export TAURI_WEBVIEW_AUTOMATION=true NO_AT_BRIDGE=1
+# Pages the app opens "in the browser" go to the test's browser (tests/e2e/bin/xdg-open).
+export PATH="$(cd "$(dirname "$0")" && pwd)/bin:$PATH"
 exec WebKitWebDriver --port="$port"

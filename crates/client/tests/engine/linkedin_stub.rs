@@ -104,6 +104,7 @@ async fn token(State(l): State<LinkedInStub>, Form(f): Form<HashMap<String, Stri
     inner.codes.remove(i);
     let token = format!("AQX{}", uuid::Uuid::new_v4().simple());
     inner.tokens.push(token.clone());
+    crate::sweep::note(&token);
     Json(json!({"access_token": token, "expires_in": 5_184_000, "scope": "openid,profile,w_member_social", "token_type": "Bearer"}))
         .into_response()
 }

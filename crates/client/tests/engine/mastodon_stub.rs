@@ -92,6 +92,7 @@ fn error(status: StatusCode, message: &str) -> Response {
 async fn apps(State(m): State<MastodonStub>, Form(f): Form<HashMap<String, String>>) -> Response {
     let id = format!("app-{}", uuid::Uuid::new_v4());
     let secret = format!("secret-{}", uuid::Uuid::new_v4());
+    crate::sweep::note(&secret);
     m.inner
         .lock()
         .unwrap()
@@ -176,6 +177,7 @@ async fn token(
     let access = format!("masto-{}", uuid::Uuid::new_v4());
     inner.tokens.push(access.clone());
     inner.issued.push(access.clone());
+    crate::sweep::note(&access);
     Json(json!({"access_token": access, "token_type": "Bearer", "scope": "read:accounts write:statuses", "created_at": 1}))
         .into_response()
 }

@@ -81,6 +81,8 @@ impl XStub {
         let refresh = format!("x-refresh-{}-{}", inner.next, uuid::Uuid::new_v4());
         inner.access.push(access.clone());
         inner.refresh.push(refresh.clone());
+        crate::sweep::note(&access);
+        crate::sweep::note(&refresh);
         inner.issued.extend([access.clone(), refresh.clone()]);
         json!({
             "token_type": "bearer",
