@@ -135,6 +135,9 @@ pub struct AccountView {
     pub status: AccountStatus,
     /// Its own character limit where its server sets one (a Mastodon server's).
     pub char_limit: Option<u32>,
+    /// The server it lives on, where the person chose it (a Mastodon server's address): a
+    /// reconnect goes back there.
+    pub server: Option<String>,
 }
 
 impl From<&Account> for AccountView {
@@ -148,6 +151,10 @@ impl From<&Account> for AccountView {
                 relay_client::store::AccountStatus::Reconnect => AccountStatus::Reconnect,
             },
             char_limit: a.char_limit,
+            server: match a.network {
+                Network::Mastodon => a.base_url.clone(),
+                _ => None,
+            },
         }
     }
 }

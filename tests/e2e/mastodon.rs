@@ -1,7 +1,9 @@
 //! A Mastodon account connected from the Accounts screen through the browser (the test
 //! desktop's browser approves at once), against a local stub of Mastodon's documented API
 //! (named so: no Mastodon server can be installed here); a share counted against the server's
-//! own limit and posted once; a disconnect that revokes the token at the server.
+//! own limit and posted once; access revoked on the server's site, so the next share waits
+//! while the account asks for a reconnect, then goes out once it is reconnected; a disconnect
+//! that revokes the token at the server.
 
 use serde_json::json;
 
@@ -75,10 +77,57 @@ async fn connect_mastodon_in_the_browser_share_and_disconnect() {
         statuses[0]["content"]
     );
 
+    // Access revoked on the server's site: the next share waits (not lost) and the account
+    // asks for a reconnect, which signs in again on the same server and sends the share.
+    stub.revoke_all();
+    d.click_css("[data-testid=nav-feed]").await;
+    d.click_css("[data-testid=card]").await;
+    d.click_css("[data-testid=share]").await;
+    d.wait_until(
+        "the Mastodon account is chosen",
+        "return document.querySelector('[data-testid=account-mastodon]')?.checked",
+        json!([]),
+    )
+    .await;
+    d.type_into("[data-testid=text-mastodon]", "Après la reconnexion")
+        .await;
+    d.click_css("[data-testid=share-submit]").await;
+    d.wait_for("[data-testid=share-queued]").await;
+    d.click_css("[data-testid=nav-accounts]").await;
+    d.wait_until(
+        "the account asks for a reconnect",
+        "return !!document.querySelector('[data-testid=reconnect-mastodon]')",
+        json!([]),
+    )
+    .await;
+    assert_eq!(stub.statuses().len(), 1, "nothing sent meanwhile");
+    d.screenshot("mastodon-reconnect").await;
+    d.click_css("[data-testid=reconnect-mastodon]").await;
+    d.wait_until(
+        "the account is connected again",
+        "const r = document.querySelector('[data-testid=account-row-mastodon]'); return r && !r.querySelector('[data-testid=reconnect-mastodon]') && r.textContent.includes('Connected')",
+        json!([]),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + crate::webdriver::PATIENCE;
+    while stub.statuses().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the waiting share never went out"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(stub.statuses().len(), 2);
+    assert!(stub.statuses()[1]["content"]
+        .as_str()
+        .unwrap()
+        .starts_with("<p>Après la reconnexion"));
+    assert_eq!(desktop.browsed().len(), 2, "signed in again in the browser");
+
     // Disconnect (confirmed): the token is revoked at the server and the account is gone.
     let tokens = stub.issued_tokens();
-    assert_eq!(tokens.len(), 1);
-    assert!(stub.token_active(&tokens[0]));
+    assert_eq!(tokens.len(), 2);
+    assert!(stub.token_active(&tokens[1]));
     d.click_css("[data-testid=nav-accounts]").await;
     d.click_css("[data-testid=disconnect]").await;
     d.click_css("[data-testid=disconnect-confirm]").await;
@@ -88,6 +137,6 @@ async fn connect_mastodon_in_the_browser_share_and_disconnect() {
         json!([]),
     )
     .await;
-    assert!(!stub.token_active(&tokens[0]), "revoked at the server");
+    assert!(!stub.token_active(&tokens[1]), "revoked at the server");
     d.screenshot("mastodon-disconnected").await;
 }

@@ -116,6 +116,11 @@ export type AccountView = {
 	status: AccountStatus,
 	/**  Its own character limit where its server sets one (a Mastodon server's). */
 	char_limit: number | null,
+	/**
+	 *  The server it lives on, where the person chose it (a Mastodon server's address): a
+	 *  reconnect goes back there.
+	 */
+	server: string | null,
 };
 
 export type AppError = {

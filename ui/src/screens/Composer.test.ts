@@ -45,7 +45,7 @@ afterEach(() => {
 describe("the share composer", () => {
   it("starts from the suggestion in the reader's language and counts as X does", async () => {
     const queued: unknown[] = [];
-    mockCommands([{ id: "a1", network: "x", handle: "@alex", status: "connected", char_limit: null }], queued);
+    mockCommands([{ id: "a1", network: "x", handle: "@alex", status: "connected", char_limit: null, server: null }], queued);
     render(Composer, { article, onClose: () => {} });
 
     const text = (await screen.findByTestId("text-x")) as HTMLTextAreaElement;
@@ -77,8 +77,8 @@ describe("the share composer", () => {
   it("counts a Mastodon account against its own server's limit", async () => {
     mockCommands(
       [
-        { id: "m1", network: "mastodon", handle: "@alex@big.example", status: "connected", char_limit: 5000 },
-        { id: "m2", network: "mastodon", handle: "@alex@small.example", status: "connected", char_limit: null },
+        { id: "m1", network: "mastodon", handle: "@alex@big.example", status: "connected", char_limit: 5000, server: "https://big.example" },
+        { id: "m2", network: "mastodon", handle: "@alex@small.example", status: "connected", char_limit: null, server: null },
       ],
       [],
     );

@@ -66,6 +66,11 @@ impl MastodonStub {
         self.inner.lock().unwrap().by_key.clear();
     }
 
+    /// The person revoked Relay's access on the server's site.
+    pub fn revoke_all(&self) {
+        self.inner.lock().unwrap().tokens.clear();
+    }
+
     /// Closes (or opens) account timelines to anonymous readers.
     pub fn close_timelines(&self, closed: bool) {
         self.inner.lock().unwrap().closed = closed;
