@@ -59,6 +59,8 @@ pub struct Options {
     /// Arguments for the app (a `relay://` link).
     pub args: Vec<String>,
     pub language: Option<&'static str>,
+    /// More environment for the app (a network's settings).
+    pub env: Vec<(&'static str, String)>,
 }
 
 pub struct Desktop {
@@ -94,6 +96,7 @@ impl Desktop {
             .env_remove("RELAY_KEYCHAIN_SESSION")
             .env("RELAY_DATA_DIR", &data_dir)
             .env("E2E_BROWSER_LOG", scratch.path().join("browser.log"))
+            .envs(options.env.iter().map(|(k, v)| (*k, v.as_str())))
             .env("LANG", options.language.unwrap_or("en_GB.UTF-8"))
             // Everything Relay logs, for the secret sweep (which reads this session's log).
             .env("RELAY_LOG", "info,relay_app=trace,relay_client=trace")
@@ -144,6 +147,37 @@ impl Desktop {
         let desktop = Desktop::start(options).await;
         desktop.driver.wait_for("[data-testid=card]").await;
         desktop
+    }
+
+    /// Opens the composer on the newest item, with the `network` account chosen (the only
+    /// account), and writes `text`.
+    pub async fn compose(&self, network: &str, text: &str) {
+        let d = &self.driver;
+        d.click_css("[data-testid=nav-feed]").await;
+        d.click_css("[data-testid=card]").await;
+        d.click_css("[data-testid=share]").await;
+        d.wait_until(
+            &format!("the {network} account is chosen"),
+            &format!("return document.querySelector('[data-testid=account-{network}]')?.checked"),
+            json!([]),
+        )
+        .await;
+        d.type_into(&format!("[data-testid=text-{network}]"), text)
+            .await;
+    }
+
+    /// Sends what the composer holds and waits for the queue to show it posted.
+    pub async fn send_and_see_posted(&self) {
+        let d = &self.driver;
+        d.click_css("[data-testid=share-submit]").await;
+        d.wait_for("[data-testid=share-queued]").await;
+        d.click_css("[data-testid=nav-queue]").await;
+        d.wait_until(
+            "the share is posted",
+            "const r = document.querySelector('[data-testid=share-row]'); return r && r.dataset.status === 'posted'",
+            json!([]),
+        )
+        .await;
     }
 
     /// The pages the app opened in the browser, in order.

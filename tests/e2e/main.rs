@@ -25,12 +25,22 @@ mod sweep;
 #[path = "../../crates/client/tests/engine/mastodon_stub.rs"]
 mod mastodon_stub;
 
+#[allow(dead_code)]
+#[path = "../../crates/client/tests/engine/x_stub.rs"]
+mod x_stub;
+
+#[allow(dead_code)]
+#[path = "../../crates/client/tests/engine/linkedin_stub.rs"]
+mod linkedin_stub;
+
 mod app;
 mod bluesky;
+mod linkedin;
 mod mastodon;
 mod notifications;
 mod offline;
 mod tray;
+mod x;
 mod xss;
 
 /// Whether this machine can run a webview under WebDriver; under `CI=true` it must.

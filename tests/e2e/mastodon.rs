@@ -41,31 +41,13 @@ async fn connect_mastodon_in_the_browser_share_and_disconnect() {
     d.screenshot("mastodon-connected").await;
 
     // The composer counts against this server's own limit (1,000), not Mastodon's default.
-    d.click_css("[data-testid=nav-feed]").await;
-    d.click_css("[data-testid=card]").await;
-    d.click_css("[data-testid=share]").await;
-    d.wait_until(
-        "the Mastodon account is chosen",
-        "return document.querySelector('[data-testid=account-mastodon]')?.checked",
-        json!([]),
-    )
-    .await;
-    d.type_into("[data-testid=text-mastodon]", &"é".repeat(600))
-        .await;
+    desktop.compose("mastodon", &"é".repeat(600)).await;
     let count = d.wait_for("[data-testid=count-mastodon]").await;
     let counted = d.text(&count).await;
     assert!(counted.ends_with("/ 1000"), "{counted}");
     d.type_into("[data-testid=text-mastodon]", "Bonne lecture #Relay")
         .await;
-    d.click_css("[data-testid=share-submit]").await;
-    d.wait_for("[data-testid=share-queued]").await;
-    d.click_css("[data-testid=nav-queue]").await;
-    d.wait_until(
-        "the share is posted",
-        "const r = document.querySelector('[data-testid=share-row]'); return r && r.dataset.status === 'posted'",
-        json!([]),
-    )
-    .await;
+    desktop.send_and_see_posted().await;
     let statuses = stub.statuses();
     assert_eq!(statuses.len(), 1, "posted once");
     assert!(
@@ -80,17 +62,7 @@ async fn connect_mastodon_in_the_browser_share_and_disconnect() {
     // Access revoked on the server's site: the next share waits (not lost) and the account
     // asks for a reconnect, which signs in again on the same server and sends the share.
     stub.revoke_all();
-    d.click_css("[data-testid=nav-feed]").await;
-    d.click_css("[data-testid=card]").await;
-    d.click_css("[data-testid=share]").await;
-    d.wait_until(
-        "the Mastodon account is chosen",
-        "return document.querySelector('[data-testid=account-mastodon]')?.checked",
-        json!([]),
-    )
-    .await;
-    d.type_into("[data-testid=text-mastodon]", "Après la reconnexion")
-        .await;
+    desktop.compose("mastodon", "Après la reconnexion").await;
     d.click_css("[data-testid=share-submit]").await;
     d.wait_for("[data-testid=share-queued]").await;
     d.click_css("[data-testid=nav-accounts]").await;
