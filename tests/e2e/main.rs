@@ -39,6 +39,7 @@ mod linkedin;
 mod mastodon;
 mod notifications;
 mod offline;
+mod share_page;
 mod tray;
 mod x;
 mod xss;
