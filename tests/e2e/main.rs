@@ -22,6 +22,10 @@ mod pds;
 mod sweep;
 
 #[allow(dead_code)]
+#[path = "../../crates/client/tests/engine/oidc.rs"]
+mod oidc;
+
+#[allow(dead_code)]
 #[path = "../../crates/client/tests/engine/mastodon_stub.rs"]
 mod mastodon_stub;
 
@@ -35,6 +39,7 @@ mod linkedin_stub;
 
 mod app;
 mod bluesky;
+mod company;
 mod linkedin;
 mod mastodon;
 mod notifications;
