@@ -148,10 +148,47 @@ impl SocialNetwork for LinkedIn {
     }
 }
 
-/// LinkedIn's "little text" format reserves these characters: escaped, they show as typed.
+/// The commentary in LinkedIn's "little text" format: its reserved characters are escaped so
+/// they show as typed (unescaped, LinkedIn cuts the post at the first one), except where they
+/// mean what the person meant: `#word` stays a hashtag (little's HashtagElement) and links stay
+/// intact so that LinkedIn links them.
 pub fn escape_little_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        let at_word_start = out.is_empty() || out.ends_with(char::is_whitespace);
+        if at_word_start && (rest.starts_with("https://") || rest.starts_with("http://")) {
+            let mut end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            // Punctuation after a link, or a bracket closing around it, is text, not link.
+            while let Some(last) = rest[..end].chars().last() {
+                let url = &rest[..end];
+                let unbalanced = match last {
+                    ')' => url.matches('(').count() < url.matches(')').count(),
+                    ']' => url.matches('[').count() < url.matches(']').count(),
+                    '.' | ',' | ';' | ':' | '!' | '?' | '>' | '"' | '\'' => true,
+                    _ => false,
+                };
+                if !unbalanced {
+                    break;
+                }
+                end -= last.len_utf8();
+            }
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        if c == '#' && at_word_start {
+            let tag_len: usize = rest[1..]
+                .chars()
+                .take_while(|t| t.is_alphanumeric())
+                .map(char::len_utf8)
+                .sum();
+            if tag_len > 0 {
+                out.push_str(&rest[..1 + tag_len]);
+                rest = &rest[1 + tag_len..];
+                continue;
+            }
+        }
         if matches!(
             c,
             '\\' | '|'
@@ -172,17 +209,34 @@ pub fn escape_little_text(text: &str) -> String {
             out.push('\\');
         }
         out.push(c);
+        rest = &rest[c.len_utf8()..];
     }
     out
 }
 
 #[cfg(test)]
 mod tests {
+    use super::escape_little_text;
+
     #[test]
     fn reserved_characters_are_escaped() {
         assert_eq!(
-            super::escape_little_text("Fier (très) #Relay @team"),
-            "Fier \\(très\\) \\#Relay \\@team"
+            escape_little_text("Fier (très) @team *vraiment* a_b {x} [y] <z> ~ | \\ C#"),
+            "Fier \\(très\\) \\@team \\*vraiment\\* a\\_b \\{x\\} \\[y\\] \\<z\\> \\~ \\| \\\\ C\\#"
+        );
+    }
+
+    #[test]
+    fn hashtags_stay_hashtags_and_links_stay_links() {
+        assert_eq!(
+            escape_little_text(
+                "#Énergie! #Relay_2026 # seul https://news.contoso.example/a_b?(x)=1 #"
+            ),
+            "#Énergie! #Relay\\_2026 \\# seul https://news.contoso.example/a_b?(x)=1 \\#"
+        );
+        assert_eq!(
+            escape_little_text("Lire https://x.example/a. (voir https://x.example/a_b)"),
+            "Lire https://x.example/a. \\(voir https://x.example/a_b\\)"
         );
     }
 }

@@ -62,9 +62,10 @@ async fn linkedin_signs_in_through_the_server_and_posts() {
     let (headers, body) = &posts[0];
     assert_eq!(headers["linkedin-version"], "202510");
     assert_eq!(body["author"], "urn:li:person:782bbtaQ");
+    // Little text: reserved characters escaped, the hashtag left a hashtag.
     assert_eq!(
         body["commentary"],
-        "Fière de l'équipe \\(vraiment\\) \\#Contoso"
+        "Fière de l'équipe \\(vraiment\\) #Contoso"
     );
     assert_eq!(body["visibility"], "PUBLIC");
     assert!(body["content"]["article"]["source"]
