@@ -2,8 +2,6 @@
 //! a share queued from the composer and posted there once; then no token anywhere it must not
 //! be: the app's database and log, the server's database.
 
-use serde_json::json;
-
 use crate::desktop::{Desktop, Options};
 use crate::engine::TestServer;
 use crate::pds::Pds;
@@ -46,28 +44,11 @@ async fn connect_bluesky_and_share_from_the_ui() {
     d.screenshot("bluesky-connected").await;
 
     // The composer offers the account (chosen: the only one) and Facebook's share page.
-    d.click_css("[data-testid=nav-feed]").await;
-    d.click_css("[data-testid=card]").await;
-    d.click_css("[data-testid=share]").await;
-    d.wait_until(
-        "the Bluesky account is chosen",
-        "return document.querySelector('[data-testid=account-bluesky]').checked",
-        json!([]),
-    )
-    .await;
-    d.wait_for("[data-testid=intent-facebook]").await;
     let text = "Fière de l'équipe ✨ #Contoso https://news.contoso.example/fr";
-    d.type_into("[data-testid=text-bluesky]", text).await;
+    desktop.compose("bluesky", text).await;
+    d.wait_for("[data-testid=intent-facebook]").await;
     d.screenshot("bluesky-composer").await;
-    d.click_css("[data-testid=share-submit]").await;
-    d.wait_for("[data-testid=share-queued]").await;
-    d.click_css("[data-testid=nav-queue]").await;
-    d.wait_until(
-        "the share is posted",
-        "const r = document.querySelector('[data-testid=share-row]'); return r && r.dataset.status === 'posted'",
-        json!([]),
-    )
-    .await;
+    desktop.send_and_see_posted().await;
     d.screenshot("bluesky-posted").await;
 
     let posts = pds.posts(&ann.did).await;

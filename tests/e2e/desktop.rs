@@ -166,11 +166,17 @@ impl Desktop {
             .await;
     }
 
-    /// Sends what the composer holds and waits for the queue to show it posted.
-    pub async fn send_and_see_posted(&self) {
+    /// Sends what the composer holds: queued (it goes out when it can).
+    pub async fn send(&self) {
         let d = &self.driver;
         d.click_css("[data-testid=share-submit]").await;
         d.wait_for("[data-testid=share-queued]").await;
+    }
+
+    /// Sends what the composer holds and waits for the queue to show it posted.
+    pub async fn send_and_see_posted(&self) {
+        self.send().await;
+        let d = &self.driver;
         d.click_css("[data-testid=nav-queue]").await;
         d.wait_until(
             "the share is posted",

@@ -63,8 +63,7 @@ async fn connect_mastodon_in_the_browser_share_and_disconnect() {
     // asks for a reconnect, which signs in again on the same server and sends the share.
     stub.revoke_all();
     desktop.compose("mastodon", "Après la reconnexion").await;
-    d.click_css("[data-testid=share-submit]").await;
-    d.wait_for("[data-testid=share-queued]").await;
+    desktop.send().await;
     d.click_css("[data-testid=nav-accounts]").await;
     d.wait_until(
         "the account asks for a reconnect",
