@@ -44,10 +44,5 @@ async fn an_employee_signs_in_with_the_company_account() {
     d.screenshot("company-signed-in").await;
 
     // Ann was created from the ID token's claims, once.
-    let people: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM people WHERE email = $1")
-        .bind("ann.lee@contoso.example")
-        .fetch_one(&server.state().db.read)
-        .await
-        .unwrap();
-    assert_eq!(people, 1);
+    assert_eq!(server.people_with_email("ann.lee@contoso.example").await, 1);
 }

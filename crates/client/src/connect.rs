@@ -58,13 +58,8 @@ impl Engine {
             .await
             .map_err(|e| ClientError::Invalid(format!("{instance}: {e}")))?;
         open(&authorization.url)?;
-        secret.tokens = authorization
-            .finish(patience)
-            .await
-            .map_err(|e| ClientError::Invalid(e.to_string()))?;
-        let handle = mastodon::handle(&self.http, &secret)
-            .await
-            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        secret.tokens = authorization.finish(patience).await?;
+        let handle = mastodon::handle(&self.http, &secret).await?;
         let account = self.save_account(
             Network::Mastodon,
             Provider::Mastodon,
@@ -108,14 +103,9 @@ impl Engine {
         };
         // LinkedIn accepts only registered redirect URLs: the server's page forwards the
         // browser to this device.
-        let authorization = Authorization::start_relayed(&endpoints, &app.redirect_uri)
-            .await
-            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let authorization = Authorization::start_relayed(&endpoints, &app.redirect_uri).await?;
         open(&authorization.url)?;
-        let callback = authorization
-            .callback(patience)
-            .await
-            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let callback = authorization.callback(patience).await?;
         let tokens = self.check(
             api.linkedin_token(&relay_protocol::LinkedInCode {
                 code: callback.code.clone(),
@@ -125,9 +115,8 @@ impl Engine {
             .await,
         )?;
         let linkedin_api = self.linkedin.clone();
-        let (author, name) = linkedin::member(&self.http, &linkedin_api, &tokens.access_token)
-            .await
-            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let (author, name) =
+            linkedin::member(&self.http, &linkedin_api, &tokens.access_token).await?;
         let secret = linkedin::LinkedInSecret {
             author,
             access_token: tokens.access_token,
@@ -170,7 +159,7 @@ impl Engine {
             }
             None => Authorization::start(&config.oauth).await,
         };
-        started.map_err(|e| ClientError::Invalid(e.to_string()))
+        Ok(started?)
     }
 
     /// Waits (up to `patience`) for the browser to come back, exchanges the code and records
@@ -184,13 +173,8 @@ impl Engine {
             .x
             .as_ref()
             .ok_or_else(|| ClientError::Invalid("X is not set up".into()))?;
-        let tokens = authorization
-            .finish(patience)
-            .await
-            .map_err(|e| ClientError::Invalid(e.to_string()))?;
-        let (user_id, username) = x::me(&self.http, config, &tokens)
-            .await
-            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let tokens = authorization.finish(patience).await?;
+        let (user_id, username) = x::me(&self.http, config, &tokens).await?;
         let secret = serde_json::to_string(&x::XSecret {
             user_id,
             username: username.clone(),

@@ -233,14 +233,9 @@ impl Engine {
             scopes: provider.scopes,
             extra: vec![("nonce".into(), nonce.clone())],
         };
-        let authorization = crate::oauth::Authorization::start(&endpoints)
-            .await
-            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let authorization = crate::oauth::Authorization::start(&endpoints).await?;
         open(&authorization.url)?;
-        let callback = authorization
-            .callback(patience)
-            .await
-            .map_err(|e| ClientError::Invalid(e.to_string()))?;
+        let callback = authorization.callback(patience).await?;
         let enrolled = api
             .oidc_sign_in(&relay_protocol::OidcSignIn {
                 code: callback.code.clone(),

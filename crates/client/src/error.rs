@@ -42,6 +42,20 @@ impl ClientError {
     }
 }
 
+/// A sign-in that failed in the browser or at the provider: its reason, for the person.
+impl From<crate::oauth::OAuthError> for ClientError {
+    fn from(err: crate::oauth::OAuthError) -> Self {
+        ClientError::Invalid(err.to_string())
+    }
+}
+
+/// A network's answer while connecting an account (its refusal, in its words).
+impl From<crate::social::PostError> for ClientError {
+    fn from(err: crate::social::PostError) -> Self {
+        ClientError::Invalid(err.to_string())
+    }
+}
+
 impl From<reqwest::Error> for ClientError {
     fn from(err: reqwest::Error) -> Self {
         // reqwest errors name the URL, never headers: no token can leak through them.

@@ -3,7 +3,6 @@
 //! audience, expiry, nonce) and opens a session, creating the person on first sign-in where
 //! allowed.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use relay_client::oauth::{Authorization, Endpoints};
@@ -11,7 +10,7 @@ use relay_server::auth::oidc::OidcConfig;
 use serde_json::{json, Value};
 
 use crate::harness::*;
-use crate::oidc::{browse, Oidc};
+use crate::oidc::{browse, Browser, Oidc};
 
 fn config(oidc: &Oidc, create_people: bool) -> OidcConfig {
     OidcConfig {
@@ -34,26 +33,17 @@ async fn sign_in(
     Result<relay_client::Status, String>,
 ) {
     let (engine, dir, _secrets) = engine();
-    let browser = Arc::new(Mutex::new(None));
-    let opened = browser.clone();
-    let hint = who.to_owned();
+    let browser = Browser::default();
     let result = engine
         .sign_in_with_company(
             &server.url(),
             "laptop",
-            move |url| {
-                let url = format!("{url}&login_hint={hint}");
-                *opened.lock().unwrap() = Some(tokio::spawn(async move { browse(&url).await }));
-                Ok(())
-            },
+            browser.opener(&format!("&login_hint={who}")),
             Duration::from_secs(20),
         )
         .await
         .map_err(|e| e.to_string());
-    let opened_browser = browser.lock().unwrap().take();
-    if let Some(b) = opened_browser {
-        b.await.unwrap();
-    }
+    browser.landed().await;
     (engine, dir, result)
 }
 
@@ -80,12 +70,7 @@ async fn employees_sign_in_with_the_company_provider() {
     // Second device: the same person, not a second one.
     let (_engine2, _dir2, again) = sign_in(&server, "ann").await;
     again.unwrap();
-    let people: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM people WHERE email = $1")
-        .bind("ann.lee@contoso.example")
-        .fetch_one(&server.state().db.read)
-        .await
-        .unwrap();
-    assert_eq!(people, 1);
+    assert_eq!(server.people_with_email("ann.lee@contoso.example").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

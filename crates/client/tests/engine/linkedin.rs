@@ -13,7 +13,7 @@ use relay_client::store::{AccountStatus, NewShare, ShareState};
 
 use crate::harness::*;
 use crate::linkedin_stub::LinkedInStub;
-use crate::oidc::browse;
+use crate::oidc::Browser;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn linkedin_signs_in_through_the_server_and_posts() {
@@ -30,21 +30,12 @@ async fn linkedin_signs_in_through_the_server_and_posts() {
         version: "202510".into(),
     });
 
-    let browser = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let opened = browser.clone();
+    let browser = Browser::default();
     let account = engine
-        .connect_linkedin(
-            move |url| {
-                let url = url.to_owned();
-                *opened.lock().unwrap() = Some(tokio::spawn(async move { browse(&url).await }));
-                Ok(())
-            },
-            Duration::from_secs(20),
-        )
+        .connect_linkedin(browser.opener(""), Duration::from_secs(20))
         .await
         .unwrap();
-    let opened_browser = browser.lock().unwrap().take().unwrap();
-    opened_browser.await.unwrap();
+    browser.landed().await.unwrap();
     assert_eq!(account.handle, "Ann Lee");
 
     let share = engine

@@ -12,7 +12,7 @@ use relay_client::store::{NewShare, ShareState};
 
 use crate::harness::*;
 use crate::mastodon_stub::MastodonStub;
-use crate::oidc::browse;
+use crate::oidc::Browser;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mastodon_connects_posts_once_and_disconnects() {
@@ -20,22 +20,12 @@ async fn mastodon_connects_posts_once_and_disconnects() {
     let (stub, instance) = MastodonStub::start(100).await;
     let (engine, dir, secrets) = synced_device(&server).await;
 
-    let browser = std::sync::Arc::new(std::sync::Mutex::new(None));
-    let opened = browser.clone();
+    let browser = Browser::default();
     let account = engine
-        .connect_mastodon(
-            &instance,
-            move |url| {
-                let url = url.to_owned();
-                *opened.lock().unwrap() = Some(tokio::spawn(async move { browse(&url).await }));
-                Ok(())
-            },
-            Duration::from_secs(20),
-        )
+        .connect_mastodon(&instance, browser.opener(""), Duration::from_secs(20))
         .await
         .unwrap();
-    let opened_browser = browser.lock().unwrap().take().unwrap();
-    let landed = opened_browser.await.unwrap();
+    let landed = browser.landed().await.unwrap();
     assert!(landed.starts_with("http://127.0.0.1:"), "{landed}");
     assert!(
         account.handle.starts_with("@ann@127.0.0.1"),

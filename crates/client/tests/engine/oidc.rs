@@ -69,6 +69,37 @@ impl Drop for Oidc {
     }
 }
 
+/// The browser a test hands to a sign-in that opens one: each page it is given is walked by
+/// [`browse`] in the background (with `suffix` appended: a login hint, say).
+#[derive(Clone, Default)]
+pub struct Browser {
+    walk: std::sync::Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<String>>>>,
+}
+
+impl Browser {
+    pub fn opener(
+        &self,
+        suffix: &str,
+    ) -> impl FnOnce(&str) -> Result<(), relay_client::ClientError> + use<> {
+        let walk = self.walk.clone();
+        let suffix = suffix.to_owned();
+        move |url| {
+            let url = format!("{url}{suffix}");
+            *walk.lock().unwrap() = Some(tokio::spawn(async move { browse(&url).await }));
+            Ok(())
+        }
+    }
+
+    /// Where the browser ended up (the app's loopback page), if it was opened.
+    pub async fn landed(&self) -> Option<String> {
+        let walk = self.walk.lock().unwrap().take();
+        match walk {
+            Some(walk) => Some(walk.await.unwrap()),
+            None => None,
+        }
+    }
+}
+
 /// A person's browser, scripted: follows the provider's redirects (keeping its cookies) to the
 /// app's loopback redirect, and opens that. Answers the final URL.
 pub async fn browse(url: &str) -> String {

@@ -35,44 +35,31 @@ impl TestServer {
     }
 
     pub async fn start_with(tokens: TokenLifetimes) -> TestServer {
-        let dir = crate::sweep::tempdir();
-        let mut server = TestServer {
-            dir,
-            addr: "127.0.0.1:0".parse().unwrap(),
-            running: None,
-            tokens,
-            linkedin: None,
-            oidc: None,
-        };
-        server.up().await;
-        server
+        TestServer::start_configured(tokens, None, None).await
     }
 
     /// The server with Relay's LinkedIn app configured (a stub's endpoints).
     pub async fn start_with_linkedin(config: relay_server::linkedin::LinkedInConfig) -> TestServer {
-        let dir = crate::sweep::tempdir();
-        let mut server = TestServer {
-            dir,
-            addr: "127.0.0.1:0".parse().unwrap(),
-            running: None,
-            tokens: TokenLifetimes::default(),
-            linkedin: Some(config),
-            oidc: None,
-        };
-        server.up().await;
-        server
+        TestServer::start_configured(TokenLifetimes::default(), Some(config), None).await
     }
 
     /// The server with company sign-in through `config`'s provider.
     pub async fn start_with_oidc(config: relay_server::auth::oidc::OidcConfig) -> TestServer {
-        let dir = crate::sweep::tempdir();
+        TestServer::start_configured(TokenLifetimes::default(), None, Some(config)).await
+    }
+
+    async fn start_configured(
+        tokens: TokenLifetimes,
+        linkedin: Option<relay_server::linkedin::LinkedInConfig>,
+        oidc: Option<relay_server::auth::oidc::OidcConfig>,
+    ) -> TestServer {
         let mut server = TestServer {
-            dir,
+            dir: crate::sweep::tempdir(),
             addr: "127.0.0.1:0".parse().unwrap(),
             running: None,
-            tokens: TokenLifetimes::default(),
-            linkedin: None,
-            oidc: Some(config),
+            tokens,
+            linkedin,
+            oidc,
         };
         server.up().await;
         server
@@ -194,6 +181,15 @@ impl TestServer {
         relay_server::content::store::retract(self.state(), &org.id, None, id, reason)
             .await
             .unwrap();
+    }
+
+    /// How many people have this e-mail address (in every organisation).
+    pub async fn people_with_email(&self, email: &str) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM people WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.state().db.read)
+            .await
+            .unwrap()
     }
 
     pub async fn share_records(&self) -> Vec<(String, String)> {

@@ -3,8 +3,6 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-use relay_protocol::*;
-use reqwest::Method;
 
 use crate::harness::*;
 use crate::replica::*;
@@ -60,25 +58,7 @@ async fn demo_then_serve_gives_a_device_its_first_sync() {
         })
         .expect("the server says where it listens");
 
-    let device = Client {
-        base,
-        http: reqwest::Client::new(),
-        token: None,
-        session: None,
-    };
-    let enrolled: EnrolResponse = device
-        .send_ok(
-            Method::POST,
-            "/v1/enrol",
-            Some(&EnrolRequest {
-                code,
-                device_name: "cli test".into(),
-                platform: "linux".into(),
-            }),
-        )
-        .await;
-    let mut device = device;
-    device.token = Some(enrolled.session.access_token);
+    let device = Client::anonymous_at(&base).enrol(code, "cli test").await;
     let mut replica = Replica::default();
     replica.sync(&device, 500).await;
     assert_eq!(replica.items.len(), 30);

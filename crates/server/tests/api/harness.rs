@@ -254,22 +254,7 @@ impl Server {
 
     pub async fn enrol(&self, org: &Org, person_id: &str) -> Client {
         let enrolment = self.enrolment(org, person_id).await;
-        let response: EnrolResponse = self
-            .anonymous()
-            .send_ok(
-                Method::POST,
-                "/v1/enrol",
-                Some(&EnrolRequest {
-                    code: enrolment.code,
-                    device_name: "Test laptop".into(),
-                    platform: "linux".into(),
-                }),
-            )
-            .await;
-        let mut client = self.anonymous();
-        client.token = Some(response.session.access_token.clone());
-        client.session = Some(response);
-        client
+        self.anonymous().enrol(enrolment.code, "Test laptop").await
     }
 
     pub async fn enrolment(&self, org: &Org, person_id: &str) -> Enrolment {
@@ -315,6 +300,34 @@ impl Answer {
 }
 
 impl Client {
+    /// A device of the server at `base` (a server binary's, say), not enrolled yet.
+    pub fn anonymous_at(base: &str) -> Client {
+        Client {
+            base: base.to_owned(),
+            http: reqwest::Client::new(),
+            token: None,
+            session: None,
+        }
+    }
+
+    /// This device enrolled with `code`.
+    pub async fn enrol(mut self, code: String, device_name: &str) -> Client {
+        let response: EnrolResponse = self
+            .send_ok(
+                Method::POST,
+                "/v1/enrol",
+                Some(&EnrolRequest {
+                    code,
+                    device_name: device_name.into(),
+                    platform: "linux".into(),
+                }),
+            )
+            .await;
+        self.token = Some(response.session.access_token.clone());
+        self.session = Some(response);
+        self
+    }
+
     pub fn person(&self) -> &Person {
         &self.session.as_ref().unwrap().person
     }

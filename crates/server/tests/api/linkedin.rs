@@ -108,25 +108,11 @@ async fn the_server_passes_linkedin_tokens_through_without_keeping_them() {
         });
     }
     let base = rx.recv_timeout(std::time::Duration::from_secs(30)).unwrap();
-    let mut device = Client {
-        base,
-        http: reqwest::Client::new(),
-        token: None,
-        session: None,
-    };
-    let enrolled: EnrolResponse = device
-        .send_ok(
-            Method::POST,
-            "/v1/enrol",
-            Some(&EnrolRequest {
-                code,
-                device_name: "linkedin test".into(),
-                platform: "linux".into(),
-            }),
-        )
+    let device = Client::anonymous_at(&base)
+        .enrol(code, "linkedin test")
         .await;
-    crate::sweep::note(&enrolled.session.access_token);
-    device.token = Some(enrolled.session.access_token);
+    let session_token = device.token.clone().unwrap();
+    crate::sweep::note(&session_token);
 
     let app: LinkedInApp = device.get("/v1/linkedin").await;
     assert_eq!(app.client_id, "relay-li");
