@@ -3,7 +3,6 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-
 use crate::harness::*;
 use crate::replica::*;
 
