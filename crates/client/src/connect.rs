@@ -1,12 +1,12 @@
 //! Connecting and disconnecting social accounts. Credentials go to the keychain only; the
 //! local database keeps which network, which handle and where.
 
+use std::time::Duration;
+
 use relay_protocol::Network;
 
 use crate::engine::Engine;
 use crate::error::ClientError;
-use std::time::Duration;
-
 use crate::oauth::Authorization;
 use crate::social::{bluesky, linkedin, mastodon, x, Credentials, Provider};
 use crate::store::{Account, AccountStatus};

@@ -165,11 +165,14 @@ impl Mastodon {
         credentials.load()
     }
 
-    /// The instance's own limit, or Mastodon's default when it does not say.
-    async fn limit(&self, instance: &str) -> usize {
-        instance_limit(&self.http, instance)
-            .await
-            .map_or(DEFAULT_LIMIT, |n| n as usize)
+    /// The account's limit: its server's, as read when it was connected (asked again only for
+    /// accounts connected before Relay kept it), or Mastodon's default when it does not say.
+    async fn limit(&self, account: &Account, instance: &str) -> usize {
+        let limit = match account.char_limit {
+            Some(known) => Some(known),
+            None => instance_limit(&self.http, instance).await,
+        };
+        limit.map_or(DEFAULT_LIMIT, |n| n as usize)
     }
 }
 
@@ -276,7 +279,7 @@ impl SocialNetwork for Mastodon {
         Box::pin(async move {
             let secret = Self::secret(out.credentials)?;
             let text = with_link(&out.share.text, &out.share.item_url);
-            let limit = self.limit(&secret.instance).await;
+            let limit = self.limit(out.account, &secret.instance).await;
             if counted(&text) > limit {
                 return Err(PostError::Rejected(format!(
                     "the text is {} characters long; this server takes {limit}",
