@@ -91,16 +91,12 @@ impl Engine {
             }
             other => other,
         })?;
-        let endpoints = crate::oauth::Endpoints {
-            // Never called: the server exchanges the code.
-            token_url: app.authorize_url.clone(),
-            authorize_url: app.authorize_url,
-            revoke_url: None,
-            client_id: app.client_id,
-            client_secret: None,
-            scopes: app.scopes,
-            extra: vec![],
-        };
+        let endpoints = crate::oauth::Endpoints::sign_in_page_only(
+            app.authorize_url,
+            app.client_id,
+            app.scopes,
+            vec![],
+        );
         // LinkedIn accepts only registered redirect URLs: the server's page forwards the
         // browser to this device.
         let authorization = Authorization::start_relayed(&endpoints, &app.redirect_uri).await?;

@@ -223,16 +223,12 @@ impl Engine {
             other => other,
         })?;
         let nonce = oauth2::CsrfToken::new_random().secret().clone();
-        let endpoints = crate::oauth::Endpoints {
-            // Never called here: the server exchanges the code.
-            token_url: provider.authorization_endpoint.clone(),
-            authorize_url: provider.authorization_endpoint,
-            revoke_url: None,
-            client_id: provider.client_id,
-            client_secret: None,
-            scopes: provider.scopes,
-            extra: vec![("nonce".into(), nonce.clone())],
-        };
+        let endpoints = crate::oauth::Endpoints::sign_in_page_only(
+            provider.authorization_endpoint,
+            provider.client_id,
+            provider.scopes,
+            vec![("nonce".into(), nonce.clone())],
+        );
         let authorization = crate::oauth::Authorization::start(&endpoints).await?;
         open(&authorization.url)?;
         let callback = authorization.callback(patience).await?;

@@ -31,6 +31,29 @@ pub struct Endpoints {
     pub extra: Vec<(String, String)>,
 }
 
+impl Endpoints {
+    /// A provider this device only sends to its sign-in page: the company's server exchanges
+    /// the code (it holds the client secret, or checks the ID token itself), so the device
+    /// never calls a token endpoint.
+    pub fn sign_in_page_only(
+        authorize_url: String,
+        client_id: String,
+        scopes: Vec<String>,
+        extra: Vec<(String, String)>,
+    ) -> Endpoints {
+        Endpoints {
+            // Never called (the `oauth2` client needs one).
+            token_url: authorize_url.clone(),
+            authorize_url,
+            revoke_url: None,
+            client_id,
+            client_secret: None,
+            scopes,
+            extra,
+        }
+    }
+}
+
 /// Tokens of one account or session.
 #[derive(Clone, Serialize, Deserialize)]
 pub struct Tokens {
