@@ -124,7 +124,9 @@ async fn killed_mid_sync_and_mid_dispatch_loses_nothing_and_repeats_nothing() {
     let mut killed = 0;
     for round in 0u64.. {
         assert!(round < 200, "sync never completed");
-        let interrupted = run_and_kill(dir, &["sync", "--page-size", "5"], 250 + round * 20);
+        // One item per page: the sync takes well over a second even on an idle machine, so
+        // kills land mid-sync (with five a fast run finished inside the kill window).
+        let interrupted = run_and_kill(dir, &["sync", "--page-size", "1"], 250 + round * 20);
         let store = integrity(dir);
         let cached = all_items(&store);
         let expected: Vec<(String, i64)> = match store.cursor().unwrap() {
