@@ -178,6 +178,7 @@ fn main() {
             tokens: Default::default(),
             linkedin: None,
             oidc: None,
+            attempts: Default::default(),
         };
         let state = relay_server::AppState::new(db, config);
         let org = relay_server::demo::bulk_org(&state, "bench", ITEMS)

@@ -143,6 +143,11 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
             tokens: TokenLifetimes::default(),
             linkedin: None,
             oidc: None,
+            // Tests and benchmarks enrol many devices from one address.
+            attempts: relay_server::auth::AttemptQuota {
+                per_address: u32::MAX,
+                per_org: u32::MAX,
+            },
         },
     );
     let started = Instant::now();

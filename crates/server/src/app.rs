@@ -13,7 +13,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::auth::store::TokenLifetimes;
-use crate::auth::SessionCache;
+use crate::auth::{AttemptLimits, AttemptQuota, SessionCache};
 use crate::db::Db;
 use crate::error::ApiError;
 use crate::events::Events;
@@ -31,6 +31,8 @@ pub struct Config {
     pub linkedin: Option<crate::linkedin::LinkedInConfig>,
     /// The company's OpenID Connect provider (none: enrolment codes only).
     pub oidc: Option<crate::auth::oidc::OidcConfig>,
+    /// Attempts allowed on enrolment, refresh and sign-in.
+    pub attempts: AttemptQuota,
 }
 
 #[derive(Clone)]
@@ -38,6 +40,7 @@ pub struct AppState {
     pub db: Db,
     pub events: Events,
     pub sessions: SessionCache,
+    pub attempts: Arc<AttemptLimits>,
     pub config: Arc<Config>,
 }
 
@@ -47,6 +50,7 @@ impl AppState {
             db,
             events: Events::default(),
             sessions: SessionCache::default(),
+            attempts: Arc::new(AttemptLimits::new(config.attempts)),
             config: Arc::new(config),
         }
     }

@@ -2,14 +2,14 @@
 //! Written in the same transaction as the change it records.
 
 use axum::extract::State;
-use relay_protocol::{AuditEntry, Role};
+use relay_protocol::AuditEntry;
 use serde::Deserialize;
 use sqlx::AnyConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::Curator;
 use crate::db::{now_ms, to_time};
 use crate::error::{ApiResult, Json, Query};
 
@@ -60,11 +60,10 @@ struct AuditRow {
     responses((status = 200, body = Vec<AuditEntry>)), security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    Curator(caller): Curator,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
-    caller.require(Role::Curator)?;
-    let limit = i64::from(q.limit.unwrap_or(100).clamp(1, 1000));
+    let limit = i64::from(crate::paging::limit(q.limit, 100, 1000)?);
     let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT at, actor_id, action, subject_id, detail FROM audit_log \
          WHERE org_id = $1 AND ($2 IS NULL OR subject_id = $2) ORDER BY id DESC LIMIT $3",

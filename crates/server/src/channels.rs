@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use relay_protocol::{Channel, NewChannel, Problem, Role};
+use relay_protocol::{Channel, NewChannel, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::{Caller, Curator};
 use crate::content::sanitize;
 use crate::db::{new_id, Db};
 use crate::error::{ApiError, ApiResult, Json};
@@ -116,10 +116,9 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<V
     responses((status = 201, body = Channel), (status = 409, body = Problem)), security(("bearer" = [])))]
 async fn add(
     State(state): State<AppState>,
-    caller: Caller,
+    Curator(caller): Curator,
     Json(new): Json<NewChannel>,
 ) -> ApiResult<(StatusCode, Json<Channel>)> {
-    caller.require(Role::Curator)?;
     Ok((
         StatusCode::CREATED,
         Json(create(&state, &caller.org_id, Some(&caller.person_id), new).await?),

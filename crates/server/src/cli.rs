@@ -77,6 +77,12 @@ pub struct ServeArgs {
     /// Access token lifetime, seconds.
     #[arg(long, default_value_t = 3600)]
     pub access_ttl_secs: i64,
+    /// Enrolment, refresh and sign-in attempts allowed per client address per minute.
+    #[arg(long, env = "RELAY_ATTEMPTS_PER_ADDRESS", default_value_t = 60)]
+    pub attempts_per_address: u32,
+    /// Refresh and sign-in attempts allowed per organisation per minute.
+    #[arg(long, env = "RELAY_ATTEMPTS_PER_ORG", default_value_t = 3000)]
+    pub attempts_per_org: u32,
     /// How often scheduled publications and expiries are applied, milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub clock_interval_ms: u64,
@@ -222,7 +228,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         _ => None,
     };
     let mut tokens = TokenLifetimes::default();
+    let mut attempts = crate::auth::AttemptQuota::default();
     if let Command::Serve(args) = &cli.command {
+        attempts.per_address = args.attempts_per_address;
+        attempts.per_org = args.attempts_per_org;
         anyhow::ensure!(
             args.access_ttl_secs > 0,
             "--access-ttl-secs must be positive"
@@ -236,6 +245,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tokens,
             linkedin: crate::linkedin::LinkedInConfig::from_env(),
             oidc: crate::auth::oidc::OidcConfig::from_env(),
+            attempts,
         },
     );
     match cli.command {

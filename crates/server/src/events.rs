@@ -134,6 +134,7 @@ async fn stream(
     // Subscribe before reading the head, so that nothing committed in between is missed.
     let receiver = state.events.subscribe();
     let first = head(&state, &caller.org_id).await?;
+    let ended = session_end(state.clone(), &caller);
     let org_id = caller.org_id.clone();
     let updates = BroadcastStream::new(receiver).filter_map(move |msg| {
         let org_id = org_id.clone();
@@ -172,8 +173,49 @@ async fn stream(
             Ok(Event::default()
                 .event("version")
                 .data(serde_json::to_string(&VersionEvent { version }).unwrap_or_default()))
-        });
+        })
+        .take_until(ended);
     Ok(Sse::new(versions).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// Resolves when the stream's session stops opening requests: its access token expires, or a
+/// change announced for its device or person (revocation, deactivation, a refresh that
+/// replaced the token; from any instance) leaves it invalid. The device then reconnects with
+/// a fresh token, or learns it was signed out.
+fn session_end(state: AppState, caller: &Caller) -> impl std::future::Future<Output = ()> {
+    let mut changes = state.sessions.changes();
+    let hash = caller.access_hash.clone();
+    let (device_id, person_id) = (caller.device_id.clone(), caller.person_id.clone());
+    let expires_in = Duration::from_millis(
+        u64::try_from(caller.access_expires_at - crate::db::now_ms()).unwrap_or(0),
+    );
+    async move {
+        let expiry = tokio::time::sleep(expires_in);
+        tokio::pin!(expiry);
+        loop {
+            tokio::select! {
+                _ = &mut expiry => return,
+                change = changes.recv() => {
+                    let recheck = match change {
+                        Ok(what) => what.concerns(&device_id, &person_id),
+                        Err(broadcast::error::RecvError::Lagged(_)) => true,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    };
+                    if recheck {
+                        let valid = match crate::auth::session_of(&state, &hash).await {
+                            Ok(row) => crate::auth::check_session(&row, crate::db::now_ms()).is_ok(),
+                            Err(ApiError::Unauthorized { .. }) => false,
+                            // The database is unreachable: keep the stream; the expiry still ends it.
+                            Err(_) => true,
+                        };
+                        if !valid {
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 async fn head(state: &AppState, org_id: &str) -> Result<i64, ApiError> {

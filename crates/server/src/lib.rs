@@ -16,6 +16,7 @@ pub mod feed;
 pub mod linkedin;
 pub mod oauth_callback;
 pub mod orgs;
+pub mod paging;
 pub mod people;
 pub mod serve;
 pub mod shares;

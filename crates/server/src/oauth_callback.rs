@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Query};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 struct CallbackQuery {
@@ -22,7 +22,7 @@ struct CallbackQuery {
 #[utoipa::path(get, path = "/v1/oauth/callback", tag = "sessions", params(CallbackQuery),
     responses((status = 303), (status = 400, body = Problem)))]
 async fn callback(
-    axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
+    Query(query): Query<CallbackQuery>,
     uri: axum::http::Uri,
 ) -> ApiResult<impl IntoResponse> {
     let port: u16 = query

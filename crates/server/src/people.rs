@@ -7,7 +7,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::auth::{store as sessions, Caller, Invalidation};
+use crate::auth::{store as sessions, Admin, Caller, Invalidation};
 use crate::content::sanitize;
 use crate::db::rows::PersonRow;
 use crate::db::{new_id, now_ms, Db};
@@ -211,8 +211,7 @@ pub async fn update(
 /// The organisation's people. Admins.
 #[utoipa::path(get, path = "/v1/people", tag = "people",
     responses((status = 200, body = Vec<Person>), (status = 403, body = Problem)), security(("bearer" = [])))]
-async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<Person>>> {
-    caller.require(Role::Admin)?;
+async fn list(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult<Json<Vec<Person>>> {
     let rows: Vec<PersonRow> = sqlx::query_as(&format!(
         "SELECT {} FROM people WHERE org_id = $1 ORDER BY name, id",
         PersonRow::COLUMNS
@@ -232,10 +231,9 @@ async fn list(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<V
     responses((status = 201, body = Person), (status = 409, body = Problem)), security(("bearer" = [])))]
 async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     Json(new): Json<NewPerson>,
 ) -> ApiResult<(StatusCode, Json<Person>)> {
-    caller.require(Role::Admin)?;
     Ok((
         StatusCode::CREATED,
         Json(add(&state.db, &caller.org_id, Some(&caller.person_id), new).await?),
@@ -262,11 +260,10 @@ async fn show(
     responses((status = 200, body = Person), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn patch(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     Path(id): Path<String>,
     Json(patch): Json<PersonUpdate>,
 ) -> ApiResult<Json<Person>> {
-    caller.require(Role::Admin)?;
     Ok(Json(
         update(&state, &caller.org_id, Some(&caller.person_id), &id, patch).await?,
     ))
@@ -278,11 +275,10 @@ async fn patch(
     responses((status = 201, body = Enrolment), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn enrolment(
     State(state): State<AppState>,
-    caller: Caller,
+    Admin(caller): Admin,
     Path(id): Path<String>,
     Json(req): Json<NewEnrolment>,
 ) -> ApiResult<(StatusCode, Json<Enrolment>)> {
-    caller.require(Role::Admin)?;
     let mut tx = state.db.begin().await?;
     let enrolment = sessions::create_enrolment(
         &mut tx,

@@ -97,12 +97,7 @@ async fn sync(
     caller: Caller,
     Query(q): Query<SyncQuery>,
 ) -> ApiResult<Json<SyncPage>> {
-    let limit = q.limit.unwrap_or(SYNC_DEFAULT_LIMIT);
-    if limit == 0 || limit > SYNC_MAX_LIMIT {
-        return Err(ApiError::bad(format!(
-            "limit must be between 1 and {SYNC_MAX_LIMIT}"
-        )));
-    }
+    let limit = crate::paging::limit(q.limit, SYNC_DEFAULT_LIMIT, SYNC_MAX_LIMIT)?;
     let head = caller.org_version;
     let (cursor, reset) = match q.cursor.as_deref().filter(|c| !c.is_empty()) {
         None => (Cursor::start(caller.audience_epoch), false),

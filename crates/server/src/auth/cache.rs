@@ -82,9 +82,32 @@ impl Invalidation {
     }
 }
 
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct SessionCache {
     entries: Arc<RwLock<HashMap<String, (SessionRow, Instant)>>>,
+    /// Every invalidation, local or from another instance, for live streams to re-check
+    /// their session.
+    changes: tokio::sync::broadcast::Sender<Invalidation>,
+}
+
+impl Default for SessionCache {
+    fn default() -> Self {
+        SessionCache {
+            entries: Arc::default(),
+            changes: tokio::sync::broadcast::channel(1024).0,
+        }
+    }
+}
+
+impl Invalidation {
+    /// Whether this change may concern a session of `device_id` belonging to `person_id`.
+    pub fn concerns(&self, device_id: &str, person_id: &str) -> bool {
+        match self {
+            Invalidation::Device(id) => id == device_id,
+            Invalidation::Person(id) => id == person_id,
+            Invalidation::All => true,
+        }
+    }
 }
 
 impl SessionCache {
@@ -114,12 +137,21 @@ impl SessionCache {
     }
 
     pub fn invalidate(&self, what: &Invalidation) {
-        let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
-        match what {
-            Invalidation::Device(id) => entries.retain(|_, (row, _)| &row.device_id != id),
-            Invalidation::Person(id) => entries.retain(|_, (row, _)| &row.person_id != id),
-            Invalidation::All => entries.clear(),
+        {
+            let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
+            match what {
+                Invalidation::Device(id) => entries.retain(|_, (row, _)| &row.device_id != id),
+                Invalidation::Person(id) => entries.retain(|_, (row, _)| &row.person_id != id),
+                Invalidation::All => entries.clear(),
+            }
         }
+        // Nobody listening is fine.
+        let _ = self.changes.send(what.clone());
+    }
+
+    /// Invalidations from now on (lagging behind counts as `All`: re-check).
+    pub fn changes(&self) -> tokio::sync::broadcast::Receiver<Invalidation> {
+        self.changes.subscribe()
     }
 }
 

@@ -26,6 +26,9 @@ pub struct Caller {
     /// (possibly a moment behind another instance's: see `sync`).
     pub org_version: i64,
     pub org_purged_below: i64,
+    /// The access token's hash and expiry (live streams end with the token).
+    pub access_hash: String,
+    pub access_expires_at: i64,
 }
 
 impl Caller {
@@ -42,6 +45,50 @@ impl Caller {
 /// How stale `last_seen_at` may get before a request refreshes it: a write per request would
 /// cost more than the empty sync it accompanies.
 const LAST_SEEN_GRANULARITY_MS: i64 = 5 * 60 * 1000;
+
+/// The session an access token hash belongs to, from the cache or the database.
+pub(crate) async fn session_of(state: &AppState, hash: &str) -> Result<SessionRow, ApiError> {
+    if let Some(row) = state.sessions.get(hash) {
+        return Ok(row);
+    }
+    let row: Option<SessionRow> = sqlx::query_as(
+        "SELECT s.device_id, s.org_id, s.person_id, s.access_expires_at, s.revoked_at, \
+                s.last_seen_at, p.role, p.active, p.country, p.language, p.department, \
+                p.audience_epoch, o.version, o.purged_below \
+         FROM sessions s JOIN people p ON p.id = s.person_id JOIN orgs o ON o.id = s.org_id \
+         WHERE s.access_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(&state.db.read)
+    .await?;
+    let row = row.ok_or_else(|| ApiError::unauthorized("invalid_token", "unknown access token"))?;
+    state.events.observe(&row.org_id, row.version);
+    state.sessions.insert(hash.to_owned(), row.clone());
+    Ok(row)
+}
+
+/// Whether the session still opens requests at `now`.
+pub(crate) fn check(row: &SessionRow, now: i64) -> Result<(), ApiError> {
+    if row.revoked_at.is_some() {
+        return Err(ApiError::unauthorized(
+            "session_revoked",
+            "this device was signed out",
+        ));
+    }
+    if row.active == 0 {
+        return Err(ApiError::unauthorized(
+            "session_revoked",
+            "this account is deactivated",
+        ));
+    }
+    if row.access_expires_at <= now {
+        return Err(ApiError::unauthorized(
+            "token_expired",
+            "the access token expired: refresh the session",
+        ));
+    }
+    Ok(())
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
@@ -64,47 +111,9 @@ impl FromRequestParts<AppState> for Caller {
             })?;
 
         let hash = hash_secret(token);
-        let row = match state.sessions.get(&hash) {
-            Some(row) => row,
-            None => {
-                let row: Option<SessionRow> = sqlx::query_as(
-                    "SELECT s.device_id, s.org_id, s.person_id, s.access_expires_at, s.revoked_at, \
-                            s.last_seen_at, p.role, p.active, p.country, p.language, p.department, \
-                            p.audience_epoch, o.version, o.purged_below \
-                     FROM sessions s JOIN people p ON p.id = s.person_id JOIN orgs o ON o.id = s.org_id \
-                     WHERE s.access_hash = $1",
-                )
-                .bind(&hash)
-                .fetch_optional(&state.db.read)
-                .await?;
-                let row = row.ok_or_else(|| {
-                    ApiError::unauthorized("invalid_token", "unknown access token")
-                })?;
-                state.events.observe(&row.org_id, row.version);
-                state.sessions.insert(hash.clone(), row.clone());
-                row
-            }
-        };
-
+        let row = session_of(state, &hash).await?;
         let now = now_ms();
-        if row.revoked_at.is_some() {
-            return Err(ApiError::unauthorized(
-                "session_revoked",
-                "this device was signed out",
-            ));
-        }
-        if row.active == 0 {
-            return Err(ApiError::unauthorized(
-                "session_revoked",
-                "this account is deactivated",
-            ));
-        }
-        if row.access_expires_at <= now {
-            return Err(ApiError::unauthorized(
-                "token_expired",
-                "the access token expired: refresh the session",
-            ));
-        }
+        check(&row, now)?;
         if now - row.last_seen_at > LAST_SEEN_GRANULARITY_MS {
             state.sessions.touch(&hash, now);
             let db = state.db.clone();
@@ -132,6 +141,38 @@ impl FromRequestParts<AppState> for Caller {
             audience_epoch: row.audience_epoch,
             org_version,
             org_purged_below: row.purged_below,
+            access_hash: hash,
+            access_expires_at: row.access_expires_at,
         })
     }
 }
+
+/// A caller whose role is checked before anything else of the request is read (its query, its
+/// body): an employee learns nothing about what a curator's request would need.
+macro_rules! role_extractor {
+    ($name:ident, $role:expr, $doc:literal) => {
+        #[doc = $doc]
+        #[derive(Debug, Clone)]
+        pub struct $name(pub Caller);
+
+        impl FromRequestParts<AppState> for $name {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, ApiError> {
+                let caller = Caller::from_request_parts(parts, state).await?;
+                caller.require($role)?;
+                Ok($name(caller))
+            }
+        }
+    };
+}
+
+role_extractor!(
+    Curator,
+    Role::Curator,
+    "A caller with at least the curator role."
+);
+role_extractor!(Admin, Role::Admin, "A caller with the admin role.");

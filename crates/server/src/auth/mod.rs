@@ -4,12 +4,18 @@
 
 pub mod cache;
 mod caller;
+pub mod limits;
 pub mod oidc;
 mod routes;
 pub mod store;
 mod tokens;
 
 pub use cache::{Invalidation, SessionCache};
-pub use caller::Caller;
+pub(crate) use caller::{check as check_session, session_of};
+pub use caller::{Admin, Caller, Curator};
+pub use limits::{AttemptLimits, AttemptQuota, ClientAddr};
 pub use routes::router;
-pub use tokens::{hash_secret, new_enrolment_code, new_token, normalise_code, TokenKind};
+pub use tokens::{
+    hash_secret, new_enrolment_code, new_refresh_family, new_refresh_token, new_token,
+    normalise_code, refresh_family, seal, unseal, TokenKind,
+};

@@ -128,11 +128,13 @@ async fn provider(State(state): State<AppState>) -> ApiResult<Json<OidcProvider>
 #[utoipa::path(post, path = "/v1/auth/oidc", tag = "sessions", request_body = OidcSignIn,
     responses((status = 200, body = EnrolResponse), (status = 400, body = Problem),
               (status = 401, body = Problem), (status = 403, body = Problem),
-              (status = 404, body = Problem)))]
+              (status = 404, body = Problem), (status = 429, body = Problem)))]
 async fn sign_in(
     State(state): State<AppState>,
+    address: crate::auth::ClientAddr,
     Json(req): Json<OidcSignIn>,
 ) -> ApiResult<Json<EnrolResponse>> {
+    state.attempts.attempt_from(address)?;
     let config = config(&state)?;
     let device_name = req.device_name.trim();
     let platform = req.platform.trim();

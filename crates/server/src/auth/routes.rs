@@ -12,15 +12,18 @@ use crate::app::AppState;
 use crate::db::rows::{OrgRow, PersonRow};
 use crate::error::{ApiError, ApiResult, Json, Path, Query};
 
-use super::{store, Caller};
+use super::{store, Caller, ClientAddr};
 
 /// Redeems an enrolment code for a device session.
 #[utoipa::path(post, path = "/v1/enrol", tag = "sessions", request_body = EnrolRequest,
-    responses((status = 200, body = EnrolResponse), (status = 401, body = Problem)))]
+    responses((status = 200, body = EnrolResponse), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 429, body = Problem)))]
 async fn enrol(
     State(state): State<AppState>,
+    address: ClientAddr,
     Json(req): Json<EnrolRequest>,
 ) -> ApiResult<Json<EnrolResponse>> {
+    state.attempts.attempt_from(address)?;
     let response = store::redeem(
         &state.db,
         state.config.tokens,
@@ -34,11 +37,14 @@ async fn enrol(
 
 /// Rotates the session's tokens. The old refresh token stops working.
 #[utoipa::path(post, path = "/v1/session/refresh", tag = "sessions", request_body = RefreshRequest,
-    responses((status = 200, body = SessionTokens), (status = 401, body = Problem)))]
+    responses((status = 200, body = SessionTokens), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 429, body = Problem)))]
 async fn refresh(
     State(state): State<AppState>,
+    address: ClientAddr,
     Json(req): Json<RefreshRequest>,
 ) -> ApiResult<Json<SessionTokens>> {
+    state.attempts.attempt_from(address)?;
     Ok(Json(store::refresh(&state, &req.refresh_token).await?))
 }
 

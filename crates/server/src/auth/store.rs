@@ -9,13 +9,20 @@ use crate::db::rows::{OrgRow, PersonRow};
 use crate::db::{new_id, now_ms, to_time, Db};
 use crate::error::ApiError;
 
-use super::{hash_secret, new_enrolment_code, new_token, normalise_code, Invalidation, TokenKind};
+use super::{
+    hash_secret, new_enrolment_code, new_refresh_family, new_refresh_token, new_token,
+    normalise_code, refresh_family, seal, unseal, Invalidation, TokenKind,
+};
 
 /// How long access and refresh tokens live.
 #[derive(Debug, Clone, Copy)]
 pub struct TokenLifetimes {
     pub access: Duration,
     pub refresh: Duration,
+    /// How long a just-rotated refresh token, presented again, gets the same new pair instead
+    /// of revoking the session (two processes of one device refreshing at once, or an answer
+    /// lost on the way).
+    pub refresh_grace: Duration,
 }
 
 impl Default for TokenLifetimes {
@@ -23,6 +30,7 @@ impl Default for TokenLifetimes {
         TokenLifetimes {
             access: Duration::hours(1),
             refresh: Duration::days(90),
+            refresh_grace: Duration::seconds(60),
         }
     }
 }
@@ -211,11 +219,13 @@ pub(crate) async fn insert_session(
     platform: &str,
 ) -> Result<(String, SessionTokens), ApiError> {
     let device_id = new_id();
-    let tokens = issue(lifetimes, &device_id);
+    let family = new_refresh_family();
+    let tokens = issue(lifetimes, &device_id, &family);
     sqlx::query(
         "INSERT INTO sessions (device_id, org_id, person_id, device_name, platform, access_hash, \
-         access_expires_at, refresh_hash, refresh_expires_at, created_at, last_seen_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+         access_expires_at, refresh_hash, refresh_expires_at, created_at, last_seen_at, \
+         refresh_family_hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
     )
     .bind(&device_id)
     .bind(org_id)
@@ -227,18 +237,19 @@ pub(crate) async fn insert_session(
     .bind(hash_secret(&tokens.refresh_token))
     .bind(tokens.refresh_expires_at.timestamp_millis())
     .bind(now_ms())
+    .bind(hash_secret(&family))
     .execute(&mut **tx)
     .await?;
     Ok((device_id, tokens))
 }
 
-fn issue(lifetimes: TokenLifetimes, device_id: &str) -> SessionTokens {
+fn issue(lifetimes: TokenLifetimes, device_id: &str, family: &str) -> SessionTokens {
     let now = chrono::Utc::now();
     SessionTokens {
         device_id: device_id.to_owned(),
         access_token: new_token(TokenKind::Access),
         access_expires_at: now + lifetimes.access,
-        refresh_token: new_token(TokenKind::Refresh),
+        refresh_token: new_refresh_token(family),
         refresh_expires_at: now + lifetimes.refresh,
     }
 }
@@ -246,43 +257,125 @@ fn issue(lifetimes: TokenLifetimes, device_id: &str) -> SessionTokens {
 #[derive(sqlx::FromRow)]
 struct RefreshRow {
     device_id: String,
+    org_id: String,
+    refresh_hash: String,
     refresh_expires_at: i64,
+    prev_refresh_hash: Option<String>,
+    prev_rotated_at: Option<i64>,
+    prev_successor: Option<String>,
     revoked_at: Option<i64>,
     active: i64,
 }
 
+/// What a presented refresh token is to its session.
+enum Presented {
+    /// The session's current token: rotate it.
+    Current,
+    /// The token rotated out just now, within the grace window: the pair it was traded for.
+    JustRotated(SessionTokens),
+    /// Any other token of the session: a copy is in someone else's hands.
+    Reused,
+}
+
+impl RefreshRow {
+    const COLUMNS: &'static str = "s.device_id, s.org_id, s.refresh_hash, s.refresh_expires_at, \
+        s.prev_refresh_hash, s.prev_rotated_at, s.prev_successor, s.revoked_at, p.active";
+
+    fn classify(&self, token: &str, hash: &str, grace: Duration) -> Presented {
+        if self.refresh_hash == hash {
+            return Presented::Current;
+        }
+        let just_rotated = self.prev_refresh_hash.as_deref() == Some(hash)
+            && self
+                .prev_rotated_at
+                .is_some_and(|at| now_ms() - at <= grace.num_milliseconds());
+        let successor = self
+            .prev_successor
+            .as_deref()
+            .filter(|_| just_rotated)
+            .and_then(|sealed| unseal(token, sealed))
+            .and_then(|plain| serde_json::from_slice::<SessionTokens>(&plain).ok())
+            // Only while the pair it was traded for is still the session's current one.
+            .filter(|tokens| hash_secret(&tokens.refresh_token) == self.refresh_hash);
+        match successor {
+            Some(tokens) => Presented::JustRotated(tokens),
+            None => Presented::Reused,
+        }
+    }
+}
+
 /// Trades a refresh token for a new token pair. Refresh tokens rotate: presenting one that was
-/// already rotated out means it leaked (or the device lost track), and signs the device out.
+/// rotated out (any of the session's, however old) means it leaked, and signs the device out,
+/// except for the one rotated out within the grace window, which gets the same new pair again.
 pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<SessionTokens, ApiError> {
+    // A second attempt only when another request rotated the same token between our read and
+    // our write (PostgreSQL; SQLite's single writer serialises them).
+    for _ in 0..2 {
+        if let Some(tokens) = try_refresh(state, refresh_token.trim()).await? {
+            return Ok(tokens);
+        }
+    }
+    Err(ApiError::Conflict(
+        "the session is being refreshed by another request: try again".into(),
+    ))
+}
+
+async fn try_refresh(state: &AppState, token: &str) -> Result<Option<SessionTokens>, ApiError> {
     let db = &state.db;
-    let hash = hash_secret(refresh_token.trim());
+    let hash = hash_secret(token);
     let mut tx = db.begin().await?;
-    let row: Option<RefreshRow> = sqlx::query_as(
-        "SELECT s.device_id, s.refresh_expires_at, s.revoked_at, p.active \
-         FROM sessions s JOIN people p ON p.id = s.person_id WHERE s.refresh_hash = $1",
-    )
-    .bind(&hash)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let row: Option<RefreshRow> = match refresh_family(token) {
+        Some(family) => {
+            sqlx::query_as(&format!(
+                "SELECT {} FROM sessions s JOIN people p ON p.id = s.person_id \
+                 WHERE s.refresh_family_hash = $1",
+                RefreshRow::COLUMNS
+            ))
+            .bind(hash_secret(family))
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+        // Issued before families existed: only the current and the previous are known.
+        None => {
+            sqlx::query_as(&format!(
+                "SELECT {} FROM sessions s JOIN people p ON p.id = s.person_id \
+                 WHERE s.refresh_family_hash IS NULL \
+                 AND (s.refresh_hash = $1 OR s.prev_refresh_hash = $1)",
+                RefreshRow::COLUMNS
+            ))
+            .bind(&hash)
+            .fetch_optional(&mut *tx)
+            .await?
+        }
+    };
     let Some(row) = row else {
-        let reused: Option<String> = sqlx::query_scalar(
-            "SELECT device_id FROM sessions WHERE prev_refresh_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(&hash)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if let Some(device_id) = reused {
+        return Err(ApiError::unauthorized(
+            "invalid_token",
+            "unknown refresh token",
+        ));
+    };
+    state.attempts.attempt_on(&row.org_id)?;
+    if row.revoked_at.is_some() || row.active == 0 {
+        return Err(ApiError::unauthorized(
+            "session_revoked",
+            "this device was signed out",
+        ));
+    }
+    let grace = state.config.tokens.refresh_grace;
+    match row.classify(token, &hash, grace) {
+        Presented::JustRotated(tokens) => return Ok(Some(tokens)),
+        Presented::Reused => {
             sqlx::query("UPDATE sessions SET revoked_at = $1 WHERE device_id = $2")
                 .bind(now_ms())
-                .bind(&device_id)
+                .bind(&row.device_id)
                 .execute(&mut *tx)
                 .await?;
-            let stale = Invalidation::Device(device_id.clone());
+            let stale = Invalidation::Device(row.device_id.clone());
             stale.announce(&mut tx, db.backend).await?;
             tx.commit().await?;
             state.sessions.invalidate(&stale);
             tracing::warn!(
-                device_id,
+                device_id = row.device_id,
                 "a rotated refresh token was reused; session revoked"
             );
             return Err(ApiError::unauthorized(
@@ -290,16 +383,7 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<SessionTok
                 "this refresh token was already used; the device was signed out for safety",
             ));
         }
-        return Err(ApiError::unauthorized(
-            "invalid_token",
-            "unknown refresh token",
-        ));
-    };
-    if row.revoked_at.is_some() || row.active == 0 {
-        return Err(ApiError::unauthorized(
-            "session_revoked",
-            "this device was signed out",
-        ));
+        Presented::Current => {}
     }
     if row.refresh_expires_at <= now_ms() {
         return Err(ApiError::unauthorized(
@@ -307,26 +391,40 @@ pub async fn refresh(state: &AppState, refresh_token: &str) -> Result<SessionTok
             "the session expired: enrol again",
         ));
     }
-    let tokens = issue(state.config.tokens, &row.device_id);
-    sqlx::query(
+    // A session from before families existed joins one now.
+    let family = refresh_family(token)
+        .map(str::to_owned)
+        .unwrap_or_else(new_refresh_family);
+    let tokens = issue(state.config.tokens, &row.device_id, &family);
+    let sealed = seal(token, &serde_json::to_vec(&tokens)?);
+    let now = now_ms();
+    let updated = sqlx::query(
         "UPDATE sessions SET access_hash = $1, access_expires_at = $2, refresh_hash = $3, \
-         refresh_expires_at = $4, prev_refresh_hash = $5, last_seen_at = $6 WHERE device_id = $7",
+         refresh_expires_at = $4, prev_refresh_hash = $5, prev_rotated_at = $6, \
+         prev_successor = $7, refresh_family_hash = $8, last_seen_at = $6 \
+         WHERE device_id = $9 AND refresh_hash = $5",
     )
     .bind(hash_secret(&tokens.access_token))
     .bind(tokens.access_expires_at.timestamp_millis())
     .bind(hash_secret(&tokens.refresh_token))
     .bind(tokens.refresh_expires_at.timestamp_millis())
     .bind(&hash)
-    .bind(now_ms())
+    .bind(now)
+    .bind(&sealed)
+    .bind(hash_secret(&family))
     .bind(&row.device_id)
     .execute(&mut *tx)
     .await?;
+    if updated.rows_affected() != 1 {
+        // Rotated by a concurrent request: look again (it is now the just-rotated token).
+        return Ok(None);
+    }
     // The previous access token stops working everywhere.
     let stale = Invalidation::Device(row.device_id.clone());
     stale.announce(&mut tx, db.backend).await?;
     tx.commit().await?;
     state.sessions.invalidate(&stale);
-    Ok(tokens)
+    Ok(Some(tokens))
 }
 
 #[derive(sqlx::FromRow)]

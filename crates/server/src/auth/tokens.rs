@@ -26,6 +26,95 @@ pub fn new_token(kind: TokenKind) -> String {
     format!("{}{}", kind.prefix(), URL_SAFE_NO_PAD.encode(bytes))
 }
 
+/// A session's refresh-token family: 128 random bits, fixed for the session's whole life.
+pub fn new_refresh_family() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A fresh refresh token of `family`: `rlr_<family>.<256 random bits>`. Every token a session is
+/// ever issued names its family, so a rotated-out token is recognised as the session's for
+/// good (its reuse revokes the session) without keeping a row per token.
+pub fn new_refresh_token(family: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    format!(
+        "{}{family}.{}",
+        TokenKind::Refresh.prefix(),
+        URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// The family a refresh token names (`None` for tokens issued before families existed).
+pub fn refresh_family(token: &str) -> Option<&str> {
+    let rest = token.strip_prefix(TokenKind::Refresh.prefix())?;
+    let (family, secret) = rest.split_once('.')?;
+    (!family.is_empty() && !secret.is_empty()).then_some(family)
+}
+
+/// Seals `plain` with a key derived from `key_secret` (a token the database keeps only hashed),
+/// so what is stored opens only for whoever presents that token again.
+///
+/// The key is used once (a refresh token is rotated out once): a SHA-256 keystream in counter
+/// mode and a 128-bit tag are enough.
+pub fn seal(key_secret: &str, plain: &[u8]) -> String {
+    let key = seal_key(key_secret);
+    let mut out: Vec<u8> = plain
+        .iter()
+        .zip(keystream(&key))
+        .map(|(p, k)| p ^ k)
+        .collect();
+    let tag = seal_tag(&key, &out);
+    out.extend_from_slice(&tag);
+    URL_SAFE_NO_PAD.encode(out)
+}
+
+/// Opens what [`seal`] sealed with the same secret; `None` for another secret or altered data.
+pub fn unseal(key_secret: &str, sealed: &str) -> Option<Vec<u8>> {
+    let bytes = URL_SAFE_NO_PAD.decode(sealed).ok()?;
+    let split = bytes.len().checked_sub(16)?;
+    let (cipher, tag) = bytes.split_at(split);
+    let key = seal_key(key_secret);
+    if seal_tag(&key, cipher) != tag {
+        return None;
+    }
+    Some(
+        cipher
+            .iter()
+            .zip(keystream(&key))
+            .map(|(c, k)| c ^ k)
+            .collect(),
+    )
+}
+
+fn seal_key(secret: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"relay seal v1\0");
+    h.update(secret.as_bytes());
+    h.finalize().into()
+}
+
+fn keystream(key: &[u8; 32]) -> impl Iterator<Item = u8> + '_ {
+    (0u64..).flat_map(move |block| {
+        let mut h = Sha256::new();
+        h.update(key);
+        h.update(block.to_be_bytes());
+        <[u8; 32]>::from(h.finalize())
+    })
+}
+
+fn seal_tag(key: &[u8; 32], cipher: &[u8]) -> [u8; 16] {
+    let mut h = Sha256::new();
+    h.update(b"tag");
+    h.update(key);
+    h.update(cipher);
+    let digest: [u8; 32] = h.finalize().into();
+    let mut tag = [0u8; 16];
+    tag.copy_from_slice(&digest[..16]);
+    tag
+}
+
 /// Crockford's base32 alphabet: no I, L, O or U, so a code read aloud or typed is unambiguous.
 const CODE_ALPHABET: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -81,5 +170,30 @@ mod tests {
         assert!(a.starts_with("rla_"));
         assert_eq!(hash_secret(&a), hash_secret(&a));
         assert!(!hash_secret(&a).contains(&a[4..]));
+    }
+
+    #[test]
+    fn refresh_tokens_name_their_family() {
+        let family = new_refresh_family();
+        let a = new_refresh_token(&family);
+        let b = new_refresh_token(&family);
+        assert_ne!(a, b);
+        assert_eq!(refresh_family(&a), Some(family.as_str()));
+        assert_eq!(refresh_family(&b), Some(family.as_str()));
+        assert_eq!(refresh_family(&new_token(TokenKind::Refresh)), None);
+        assert_eq!(refresh_family("rlr_.x"), None);
+    }
+
+    #[test]
+    fn sealed_data_opens_only_with_its_secret() {
+        let plain = b"{\"access_token\":\"rla_secret\"}".repeat(5);
+        let sealed = seal("rlr_key", &plain);
+        assert!(!sealed.contains("secret"));
+        assert_eq!(unseal("rlr_key", &sealed).as_deref(), Some(&plain[..]));
+        assert_eq!(unseal("rlr_other", &sealed), None);
+        let mut bytes = URL_SAFE_NO_PAD.decode(&sealed).unwrap();
+        bytes[3] ^= 1;
+        assert_eq!(unseal("rlr_key", &URL_SAFE_NO_PAD.encode(bytes)), None);
+        assert_eq!(unseal("rlr_key", "AAAA"), None);
     }
 }

@@ -1,14 +1,14 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use relay_protocol::{
-    ContentState, ContentUpdate, CuratedContent, NewContent, Problem, RetractRequest, Role,
+    ContentState, ContentUpdate, CuratedContent, NewContent, Problem, RetractRequest,
 };
 use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::app::AppState;
-use crate::auth::Caller;
+use crate::auth::Curator;
 use crate::error::{ApiResult, Json, Path, Query};
 
 use super::store;
@@ -25,19 +25,18 @@ struct ListQuery {
 
 /// Content of the organisation in any state, most recently changed first. Curators.
 #[utoipa::path(get, path = "/v1/content", tag = "curation", params(ListQuery),
-    responses((status = 200, body = Vec<CuratedContent>), (status = 403, body = Problem)),
+    responses((status = 200, body = Vec<CuratedContent>), (status = 400, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
 async fn list(
     State(state): State<AppState>,
-    caller: Caller,
+    Curator(caller): Curator,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<CuratedContent>>> {
-    caller.require(Role::Curator)?;
     let items = store::list(
         &state,
         &caller.org_id,
         q.state,
-        q.limit.unwrap_or(50),
+        crate::paging::limit(q.limit, 50, 500)?,
         q.offset.unwrap_or(0),
     )
     .await?;
@@ -50,10 +49,9 @@ async fn list(
     security(("bearer" = [])))]
 async fn create(
     State(state): State<AppState>,
-    caller: Caller,
+    Curator(caller): Curator,
     Json(new): Json<NewContent>,
 ) -> ApiResult<(StatusCode, Json<CuratedContent>)> {
-    caller.require(Role::Curator)?;
     let created = store::create(&state, &caller.org_id, Some(&caller.person_id), new).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
@@ -63,10 +61,9 @@ async fn create(
     responses((status = 200, body = CuratedContent), (status = 404, body = Problem)), security(("bearer" = [])))]
 async fn get(
     State(state): State<AppState>,
-    caller: Caller,
+    Curator(caller): Curator,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CuratedContent>> {
-    caller.require(Role::Curator)?;
     Ok(Json(store::get(&state, &caller.org_id, &id).await?))
 }
 
@@ -77,11 +74,10 @@ async fn get(
     security(("bearer" = [])))]
 async fn update(
     State(state): State<AppState>,
-    caller: Caller,
+    Curator(caller): Curator,
     Path(id): Path<String>,
     Json(patch): Json<ContentUpdate>,
 ) -> ApiResult<Json<CuratedContent>> {
-    caller.require(Role::Curator)?;
     Ok(Json(
         store::update(&state, &caller.org_id, Some(&caller.person_id), &id, patch).await?,
     ))
@@ -93,10 +89,9 @@ async fn update(
     security(("bearer" = [])))]
 async fn approve(
     State(state): State<AppState>,
-    caller: Caller,
+    Curator(caller): Curator,
     Path(id): Path<String>,
 ) -> ApiResult<Json<CuratedContent>> {
-    caller.require(Role::Curator)?;
     Ok(Json(
         store::approve(&state, &caller.org_id, Some(&caller.person_id), &id).await?,
     ))
@@ -109,11 +104,10 @@ async fn approve(
     security(("bearer" = [])))]
 async fn retract(
     State(state): State<AppState>,
-    caller: Caller,
+    Curator(caller): Curator,
     Path(id): Path<String>,
     Json(req): Json<RetractRequest>,
 ) -> ApiResult<Json<CuratedContent>> {
-    caller.require(Role::Curator)?;
     Ok(Json(
         store::retract(
             &state,

@@ -120,7 +120,7 @@ pub async fn list(
     ))
     .bind(org_id)
     .bind(filter.map(|s| s.as_str()))
-    .bind(i64::from(limit.clamp(1, 500)))
+    .bind(i64::from(limit))
     .bind(i64::from(offset))
     .fetch_all(&state.db.read)
     .await?;

@@ -9,7 +9,10 @@ use relay_server::db::Backend;
 use crate::harness::*;
 use crate::replica::*;
 
-crate::both_backends!(an_approval_is_announced_to_connected_devices);
+crate::both_backends!(
+    an_approval_is_announced_to_connected_devices,
+    a_stream_ends_with_its_session,
+);
 
 /// Reads `version` events from `/v1/events`.
 pub struct EventStream {
@@ -60,6 +63,96 @@ impl EventStream {
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
     }
+}
+
+impl EventStream {
+    /// Whether the server ends the stream within `wait` (events before the end are skipped).
+    pub async fn ends_within(&mut self, wait: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Err(_) => return false,
+                Ok(None) | Ok(Some(Err(_))) => return true,
+                Ok(Some(Ok(_))) => continue,
+            }
+        }
+    }
+}
+
+async fn a_stream_ends_with_its_session(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let options = || Options {
+        access_ttl: chrono::Duration::seconds(4),
+        ..Options::default()
+    };
+    let first = Server::start_with(&db, options()).await;
+    let org = first.org("acme").await;
+    let revoked = first
+        .person(&org, "Rita Revoked", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let bystander = first
+        .person(&org, "Bea Bystander", Role::Employee, "FR", "fr", "Sales")
+        .await;
+
+    let mut revoked_stream = EventStream::open(&revoked).await;
+    let mut bystander_stream = EventStream::open(&bystander).await;
+    // On PostgreSQL, the same device also listens on a second instance: the revocation
+    // crosses to it (NOTIFY).
+    let second = match backend {
+        Backend::Postgres => Some(Server::start_with(&db, options()).await),
+        Backend::Sqlite => None,
+    };
+    let mut on_second = match &second {
+        Some(server) => {
+            let mut elsewhere = revoked.clone();
+            elsewhere.base = server.base.clone();
+            Some(EventStream::open(&elsewhere).await)
+        }
+        None => None,
+    };
+    let revoke = revoked
+        .send::<()>(
+            reqwest::Method::DELETE,
+            &format!("/v1/sessions/{}", revoked.device_id()),
+            None,
+        )
+        .await;
+    assert_eq!(revoke.status, reqwest::StatusCode::NO_CONTENT);
+    assert!(
+        revoked_stream.ends_within(Duration::from_secs(2)).await,
+        "a revoked device's stream ends"
+    );
+    if let Some(stream) = on_second.as_mut() {
+        assert!(
+            stream.ends_within(Duration::from_secs(3)).await,
+            "and on the other instance too"
+        );
+    }
+    // Someone else's revocation ends nothing else.
+    assert!(
+        !bystander_stream
+            .ends_within(Duration::from_millis(300))
+            .await
+    );
+
+    // An access token that expires ends its stream; the device reconnects with a fresh one.
+    let expiring = first
+        .person(&org, "Ezra Expiring", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let mut expiring_stream = EventStream::open(&expiring).await;
+    assert!(
+        expiring_stream.ends_within(Duration::from_secs(8)).await,
+        "the stream ends when its token expires"
+    );
+    let reopened = expiring
+        .send::<()>(reqwest::Method::GET, "/v1/events", None)
+        .await;
+    assert_eq!(reopened.problem().code, "token_expired");
+
+    if let Some(server) = second {
+        server.running.stop().await;
+    }
+    first.running.stop().await;
 }
 
 async fn an_approval_is_announced_to_connected_devices(backend: Backend) {

@@ -129,16 +129,24 @@ impl Drop for TestDb {
 
 pub struct Options {
     pub access_ttl: chrono::Duration,
+    pub refresh_grace: chrono::Duration,
     pub clock: Duration,
     pub linkedin: Option<relay_server::linkedin::LinkedInConfig>,
+    pub attempts: relay_server::auth::AttemptQuota,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             access_ttl: chrono::Duration::hours(1),
+            refresh_grace: TokenLifetimes::default().refresh_grace,
             clock: Duration::from_millis(100),
             linkedin: None,
+            // Tests enrol many devices from one address; the limits' own test sets its quota.
+            attempts: relay_server::auth::AttemptQuota {
+                per_address: u32::MAX,
+                per_org: u32::MAX,
+            },
         }
     }
 }
@@ -161,10 +169,12 @@ impl Server {
             public_url: "http://relay.test".into(),
             tokens: TokenLifetimes {
                 access: options.access_ttl,
+                refresh_grace: options.refresh_grace,
                 ..TokenLifetimes::default()
             },
             linkedin: options.linkedin.clone(),
             oidc: None,
+            attempts: options.attempts,
         };
         let state = AppState::new(pool, config);
         let running =
@@ -288,6 +298,7 @@ pub struct Answer {
     pub status: StatusCode,
     pub content_type: String,
     pub cache_control: Option<String>,
+    pub retry_after: Option<String>,
     pub body: Value,
 }
 
@@ -416,11 +427,15 @@ async fn read(response: reqwest::Response) -> Answer {
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_owned();
-    let cache_control = response
-        .headers()
-        .get("cache-control")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let cache_control = header("cache-control");
+    let retry_after = header("retry-after");
     let bytes = response.bytes().await.unwrap();
     let body = if bytes.is_empty() {
         Value::Null
@@ -432,6 +447,7 @@ async fn read(response: reqwest::Response) -> Answer {
         status,
         content_type,
         cache_control,
+        retry_after,
         body,
     }
 }

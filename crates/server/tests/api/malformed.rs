@@ -7,7 +7,10 @@ use reqwest::{Method, StatusCode};
 use crate::harness::*;
 use crate::replica::*;
 
-crate::both_backends!(malformed_requests_get_problems_and_change_nothing);
+crate::both_backends!(
+    malformed_requests_get_problems_and_change_nothing,
+    the_api_contract_holds_for_arrays_nul_limits_and_roles,
+);
 
 async fn malformed_requests_get_problems_and_change_nothing(backend: Backend) {
     let db = TestDb::new(backend).await;
@@ -448,5 +451,193 @@ async fn malformed_requests_get_problems_and_change_nothing(backend: Backend) {
         fingerprint(server.db()).await,
         before,
         "no malformed request changed the database"
+    );
+}
+
+async fn the_api_contract_holds_for_arrays_nul_limits_and_roles(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let org = server.org("acme").await;
+    let news = server.channel(&org, "news").await;
+    let curator = server
+        .person(&org, "Cora Curator", Role::Admin, "FR", "fr", "Comms")
+        .await;
+    let employee = server
+        .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let item = curator.publish(&article(&news, "Existing")).await;
+    let id = item.item.id.clone();
+    let enrolment = server.enrolment(&org, employee.person().id.as_str()).await;
+    let before = fingerprint(server.db()).await;
+    let json = "application/json";
+
+    // Arrays (and other non-objects) where an object belongs are never read by position.
+    let arrays: Vec<(Method, String, &str)> = vec![
+        (Method::POST, format!("/v1/content/{id}/retract"), "[]"),
+        (
+            Method::POST,
+            format!("/v1/content/{id}/retract"),
+            r#"["because"]"#,
+        ),
+        (
+            Method::POST,
+            "/v1/people".into(),
+            r#"["N","n@x.example","FR","fr","Sales","employee"]"#,
+        ),
+        (
+            Method::POST,
+            "/v1/channels".into(),
+            r#"["slug",{"en":"X"}]"#,
+        ),
+        (
+            Method::POST,
+            format!("/v1/people/{}/enrolments", employee.person().id),
+            "[24]",
+        ),
+        (Method::POST, "/v1/content".into(), "\"title\""),
+        (Method::POST, "/v1/content".into(), "null"),
+        (Method::POST, "/v1/content".into(), "42"),
+    ];
+    for (method, path, body) in arrays {
+        let answer = curator
+            .send_raw(method, &path, json, body.as_bytes().to_vec())
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::BAD_REQUEST,
+            "{path} {body}: {answer:?}"
+        );
+        assert!(
+            answer.problem().detail.unwrap().contains("JSON object"),
+            "{path} {body}"
+        );
+    }
+    let anonymous = server.anonymous();
+    let enrol_array = anonymous
+        .send_raw(
+            Method::POST,
+            "/v1/enrol",
+            json,
+            serde_json::to_vec(&serde_json::json!([enrolment.code, "laptop", "linux"])).unwrap(),
+        )
+        .await;
+    assert_eq!(
+        enrol_array.status,
+        StatusCode::BAD_REQUEST,
+        "{enrol_array:?}"
+    );
+
+    // NUL characters: refused on both backends, before any database sees them.
+    let with_nul = serde_json::to_value(article(&news, "Title\u{0}with NUL")).unwrap();
+    let nul_content = curator
+        .send_raw(
+            Method::POST,
+            "/v1/content",
+            json,
+            with_nul.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(
+        nul_content.status,
+        StatusCode::BAD_REQUEST,
+        "{nul_content:?}"
+    );
+    assert!(nul_content.problem().detail.unwrap().contains("NUL"));
+    let nul_key = curator
+        .send_raw(
+            Method::POST,
+            "/v1/channels",
+            json,
+            br#"{"slug":"events","names":{"en\u0000":"Events"}}"#.to_vec(),
+        )
+        .await;
+    assert_eq!(nul_key.status, StatusCode::BAD_REQUEST, "{nul_key:?}");
+    assert!(nul_key.problem().detail.unwrap().contains("NUL"));
+    let nul_device = anonymous
+        .send(
+            Method::POST,
+            "/v1/enrol",
+            Some(&EnrolRequest {
+                code: enrolment.code.clone(),
+                device_name: "my\u{0}laptop".into(),
+                platform: "linux".into(),
+            }),
+        )
+        .await;
+    assert_eq!(nul_device.status, StatusCode::BAD_REQUEST, "{nul_device:?}");
+    for path in [
+        "/v1/audit?subject_id=a%00b".to_owned(),
+        format!("/v1/content/{id}%00"),
+    ] {
+        let answer = curator.send::<()>(Method::GET, &path, None).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}: {answer:?}");
+        assert!(answer.problem().detail.unwrap().contains("NUL"), "{path}");
+    }
+
+    // One rule for `limit` everywhere: outside its range it is refused, never clamped.
+    for (path, max) in [
+        ("/v1/sync", 1000),
+        ("/v1/content", 500),
+        ("/v1/audit", 1000),
+    ] {
+        for limit in [0, max + 1] {
+            let answer = curator
+                .send::<()>(Method::GET, &format!("{path}?limit={limit}"), None)
+                .await;
+            assert_eq!(
+                answer.status,
+                StatusCode::BAD_REQUEST,
+                "{path}?limit={limit}"
+            );
+            assert_eq!(
+                answer.problem().detail.unwrap(),
+                format!("limit must be between 1 and {max}")
+            );
+        }
+        let ok = curator
+            .send::<()>(Method::GET, &format!("{path}?limit={max}"), None)
+            .await;
+        assert_eq!(ok.status, StatusCode::OK, "{path}?limit={max}");
+    }
+
+    // The role is checked before the body or the query is read: an employee learns nothing
+    // about what a curator's request needs.
+    let forbidden: Vec<(Method, String, &str)> = vec![
+        (Method::POST, "/v1/content".into(), "{broken"),
+        (Method::POST, "/v1/content".into(), "[]"),
+        (
+            Method::POST,
+            format!("/v1/content/{id}/retract"),
+            r#"{"nonsense":1}"#,
+        ),
+        (Method::PATCH, format!("/v1/content/{id}"), "{}"),
+        (Method::POST, "/v1/people".into(), r#"{"name":1}"#),
+        (Method::POST, "/v1/channels".into(), "{"),
+        (Method::GET, "/v1/content?limit=0&state=bogus".into(), ""),
+        (Method::GET, "/v1/audit?limit=-1".into(), ""),
+    ];
+    for (method, path, body) in forbidden {
+        let answer = employee
+            .send_raw(method, &path, json, body.as_bytes().to_vec())
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::FORBIDDEN,
+            "{path} {body}: {answer:?}"
+        );
+        assert_eq!(answer.problem().code, "forbidden");
+    }
+
+    // A missing query parameter is a problem document too.
+    let callback = anonymous
+        .send::<()>(Method::GET, "/v1/oauth/callback", None)
+        .await;
+    assert_eq!(callback.status, StatusCode::BAD_REQUEST);
+    assert_eq!(callback.problem().code, "invalid_request");
+
+    assert_eq!(
+        fingerprint(server.db()).await,
+        before,
+        "no refused request changed the database"
     );
 }

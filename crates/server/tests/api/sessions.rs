@@ -9,6 +9,10 @@ use crate::harness::*;
 crate::both_backends!(
     an_enrolment_code_works_once,
     refresh_rotates_tokens_and_a_replayed_refresh_token_signs_the_device_out,
+    every_rotated_refresh_token_is_recognised_and_its_reuse_revokes,
+    concurrent_refreshes_of_one_token_get_one_pair,
+    a_reuse_after_the_grace_window_revokes,
+    enrolment_and_refresh_attempts_are_limited,
     expired_access_tokens_are_refused_until_refreshed,
     revoked_and_deactivated_sessions_are_refused,
     roles_gate_every_endpoint,
@@ -124,32 +128,159 @@ async fn refresh_rotates_tokens_and_a_replayed_refresh_token_signs_the_device_ou
     device.token = Some(fresh.access_token.clone());
     let _: Me = device.get("/v1/me").await;
 
-    // Someone replays the rotated refresh token: the session ends, for both holders.
-    let replay = server
-        .anonymous()
-        .send(
-            Method::POST,
-            "/v1/session/refresh",
-            Some(&RefreshRequest {
-                refresh_token: old.refresh_token,
-            }),
-        )
-        .await;
+    // The same token again at once (another process of the device, or a lost answer): the
+    // same pair, and the session lives on.
+    let again = refresh_with(&server, &old.refresh_token).await;
+    assert_eq!(again.status, StatusCode::OK, "{again:?}");
+    let again: SessionTokens = serde_json::from_value(again.body).unwrap();
+    assert_eq!(again, fresh);
+    let _: Me = device.get("/v1/me").await;
+
+    // Once the device has moved on, the old token is a thief's copy: the session ends, for
+    // both holders.
+    let newer: SessionTokens =
+        serde_json::from_value(refresh_with(&server, &fresh.refresh_token).await.body).unwrap();
+    device.token = Some(newer.access_token.clone());
+    let _: Me = device.get("/v1/me").await;
+    let replay = refresh_with(&server, &old.refresh_token).await;
     assert_eq!(replay.status, StatusCode::UNAUTHORIZED);
     assert_eq!(replay.problem().code, "session_revoked");
     let after = device.send::<()>(Method::GET, "/v1/me", None).await;
     assert_eq!(after.problem().code, "session_revoked");
-    let refresh_again = server
+    let refresh_again = refresh_with(&server, &newer.refresh_token).await;
+    assert_eq!(refresh_again.problem().code, "session_revoked");
+}
+
+async fn refresh_with(server: &Server, refresh_token: &str) -> Answer {
+    server
         .anonymous()
         .send(
             Method::POST,
             "/v1/session/refresh",
             Some(&RefreshRequest {
-                refresh_token: fresh.refresh_token,
+                refresh_token: refresh_token.to_owned(),
             }),
         )
+        .await
+}
+
+/// Rotates the session `n` times; answers every refresh token it was issued, oldest first.
+async fn rotate(server: &Server, first: &str, n: usize) -> Vec<SessionTokens> {
+    let mut issued: Vec<SessionTokens> = Vec::new();
+    let mut current = first.to_owned();
+    for _ in 0..n {
+        let answer = refresh_with(server, &current).await;
+        assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        let tokens: SessionTokens = serde_json::from_value(answer.body).unwrap();
+        current = tokens.refresh_token.clone();
+        issued.push(tokens);
+    }
+    issued
+}
+
+async fn every_rotated_refresh_token_is_recognised_and_its_reuse_revokes(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let org = server.org("acme").await;
+    for generations_back in [2, 3, 6] {
+        let mut device = server
+            .person(
+                &org,
+                &format!("Eve Employee{generations_back}"),
+                Role::Employee,
+                "FR",
+                "fr",
+                "Sales",
+            )
+            .await;
+        let first = device.session.clone().unwrap().session;
+        let issued = rotate(&server, &first.refresh_token, 6).await;
+        let current = issued.last().unwrap();
+        device.token = Some(current.access_token.clone());
+        let _: Me = device.get("/v1/me").await;
+
+        // A token rotated out several rotations ago: not "unknown", but this session's.
+        let stolen = if generations_back == 6 {
+            first.refresh_token.clone()
+        } else {
+            issued[issued.len() - 1 - generations_back]
+                .refresh_token
+                .clone()
+        };
+        let replay = refresh_with(&server, &stolen).await;
+        assert_eq!(
+            replay.problem().code,
+            "session_revoked",
+            "{generations_back} generations back: {replay:?}"
+        );
+        let after = device.send::<()>(Method::GET, "/v1/me", None).await;
+        assert_eq!(after.problem().code, "session_revoked");
+        let current_refresh = refresh_with(&server, &current.refresh_token).await;
+        assert_eq!(current_refresh.problem().code, "session_revoked");
+    }
+
+    // A made-up token that names a real family but was never issued is still refused, and
+    // a made-up family is unknown.
+    let device = server
+        .person(&org, "Fred Employee", Role::Employee, "FR", "fr", "Sales")
         .await;
-    assert_eq!(refresh_again.problem().code, "session_revoked");
+    let real = device.session.clone().unwrap().session.refresh_token;
+    let unknown = refresh_with(&server, "rlr_AAAAAAAAAAAAAAAAAAAAAA.forged").await;
+    assert_eq!(unknown.problem().code, "invalid_token");
+    let ok = refresh_with(&server, &real).await;
+    assert_eq!(ok.status, StatusCode::OK);
+}
+
+async fn concurrent_refreshes_of_one_token_get_one_pair(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let org = server.org("acme").await;
+    let mut device = server
+        .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let old = device.session.clone().unwrap().session;
+    // The tray app and the command line, and a few more, at the same moment.
+    let answers =
+        futures::future::join_all((0..8).map(|_| refresh_with(&server, &old.refresh_token))).await;
+    let pairs: Vec<SessionTokens> = answers
+        .into_iter()
+        .map(|a| {
+            assert_eq!(a.status, StatusCode::OK, "{a:?}");
+            serde_json::from_value(a.body).unwrap()
+        })
+        .collect();
+    assert!(pairs.iter().all(|p| p == &pairs[0]), "{pairs:?}");
+    device.token = Some(pairs[0].access_token.clone());
+    let _: Me = device.get("/v1/me").await;
+    // The pair they share goes on rotating normally.
+    let next = rotate(&server, &pairs[0].refresh_token, 1).await;
+    device.token = Some(next[0].access_token.clone());
+    let _: Me = device.get("/v1/me").await;
+}
+
+async fn a_reuse_after_the_grace_window_revokes(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start_with(
+        &db,
+        Options {
+            refresh_grace: chrono::Duration::milliseconds(300),
+            ..Options::default()
+        },
+    )
+    .await;
+    let org = server.org("acme").await;
+    let mut device = server
+        .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let old = device.session.clone().unwrap().session;
+    let fresh = rotate(&server, &old.refresh_token, 1).await.remove(0);
+    device.token = Some(fresh.access_token.clone());
+    let _: Me = device.get("/v1/me").await;
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let late = refresh_with(&server, &old.refresh_token).await;
+    assert_eq!(late.problem().code, "session_revoked");
+    let after = device.send::<()>(Method::GET, "/v1/me", None).await;
+    assert_eq!(after.problem().code, "session_revoked");
 }
 
 async fn expired_access_tokens_are_refused_until_refreshed(backend: Backend) {
@@ -409,4 +540,82 @@ async fn roles_gate_every_endpoint(backend: Backend) {
         .await;
     assert_eq!(denied.status, StatusCode::FORBIDDEN);
     curator.approve(&id).await;
+}
+
+async fn enrolment_and_refresh_attempts_are_limited(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start_with(
+        &db,
+        Options {
+            attempts: relay_server::auth::AttemptQuota {
+                per_address: 10,
+                per_org: 1_000,
+            },
+            ..Options::default()
+        },
+    )
+    .await;
+    let org = server.org("acme").await;
+    let admin = server
+        .person(&org, "Ada Admin", Role::Admin, "FR", "fr", "IT")
+        .await;
+    let real = server.enrolment(&org, admin.person().id.as_str()).await;
+
+    // 40 guesses at once, each of the right shape: 9 are answered (the admin's own enrolment
+    // took the tenth), the rest wait.
+    let guesses = (0..40).map(|n| EnrolRequest {
+        code: format!("{n:0>4}-AAAA-BBBB-CCCC"),
+        device_name: "guesser".into(),
+        platform: "linux".into(),
+    });
+    let anonymous = server.anonymous();
+    let answers = futures::future::join_all(guesses.map(|g| {
+        let anonymous = &anonymous;
+        async move { anonymous.send(Method::POST, "/v1/enrol", Some(&g)).await }
+    }))
+    .await;
+    let refused = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::UNAUTHORIZED)
+        .count();
+    let limited: Vec<&Answer> = answers
+        .iter()
+        .filter(|a| a.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert_eq!((refused, limited.len()), (9, 31), "{answers:?}");
+    assert_eq!(limited[0].problem().code, "too_many_requests");
+    let retry_after: u64 = limited[0]
+        .retry_after
+        .as_deref()
+        .expect("Retry-After")
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+
+    // The real code waits its turn too (the address is over its allowance), and still works
+    // once the allowance comes back: nothing was spent.
+    let request = EnrolRequest {
+        code: real.code.clone(),
+        device_name: "laptop".into(),
+        platform: "linux".into(),
+    };
+    let early = anonymous
+        .send(Method::POST, "/v1/enrol", Some(&request))
+        .await;
+    assert_eq!(early.status, StatusCode::TOO_MANY_REQUESTS);
+    let refresh = anonymous
+        .send(
+            Method::POST,
+            "/v1/session/refresh",
+            Some(&RefreshRequest {
+                refresh_token: "rlr_AAAAAAAAAAAAAAAAAAAAAA.guess".into(),
+            }),
+        )
+        .await;
+    assert_eq!(refresh.status, StatusCode::TOO_MANY_REQUESTS);
+    tokio::time::sleep(std::time::Duration::from_secs(retry_after)).await;
+    let later = anonymous
+        .send(Method::POST, "/v1/enrol", Some(&request))
+        .await;
+    assert_eq!(later.status, StatusCode::OK, "{later:?}");
 }
