@@ -1,6 +1,7 @@
 //! The central server's API as the device speaks it: enrolment, token refresh, the feed, share
 //! records and live events. Tokens come from and go to the [`SecretStore`], never SQLite.
 
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,8 +46,12 @@ pub struct ServerApi {
     base: String,
     http: reqwest::Client,
     secrets: Arc<dyn SecretStore>,
-    /// One refresh at a time: refresh tokens rotate, and a replayed one signs the device out.
+    /// One refresh at a time in this process: refresh tokens rotate, and a replayed one
+    /// signs the device out.
     refreshing: Arc<tokio::sync::Mutex<()>>,
+    /// And one at a time across the device's processes (the app and the `relay` command line
+    /// on one data folder): a lock file beside the database.
+    refresh_lock: Option<PathBuf>,
 }
 
 pub fn http_client() -> reqwest::Client {
@@ -64,7 +69,35 @@ impl ServerApi {
             http,
             secrets,
             refreshing: Arc::default(),
+            refresh_lock: None,
         }
+    }
+
+    /// Refreshes only while holding the lock file at `path`, shared by every process of the
+    /// device.
+    pub fn with_refresh_lock(mut self, path: &Path) -> ServerApi {
+        self.refresh_lock = Some(path.to_owned());
+        self
+    }
+
+    /// Waits for the device-wide refresh lock (none: this process's mutex is enough).
+    async fn lock_device(&self) -> Result<Option<std::fs::File>, ClientError> {
+        let Some(path) = self.refresh_lock.clone() else {
+            return Ok(None);
+        };
+        let file = tokio::task::spawn_blocking(move || -> std::io::Result<std::fs::File> {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)?;
+            // Released when the file closes, also when the process dies holding it.
+            file.lock()?;
+            Ok(file)
+        })
+        .await
+        .map_err(|e| ClientError::Io(std::io::Error::other(e)))??;
+        Ok(Some(file))
     }
 
     pub fn base(&self) -> &str {
@@ -152,7 +185,8 @@ impl ServerApi {
             return Ok(session.access_token);
         }
         let _guard = self.refreshing.lock().await;
-        // Another task may have refreshed while this one waited.
+        let _device = self.lock_device().await?;
+        // Another task or process may have refreshed while this one waited.
         let current = self.session()?;
         if current.access_token != session.access_token {
             return Ok(current.access_token);

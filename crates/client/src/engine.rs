@@ -168,11 +168,10 @@ impl Engine {
             .store
             .setting(SERVER_KEY)?
             .ok_or(ClientError::NotEnrolled)?;
-        Ok(ServerApi::new(
-            &server,
-            self.http.clone(),
-            self.secrets.clone(),
-        ))
+        Ok(
+            ServerApi::new(&server, self.http.clone(), self.secrets.clone())
+                .with_refresh_lock(&self.data_dir.join("session.lock")),
+        )
     }
 
     /// Enrols this device with `server` using a one-time code. Starts from an empty cache (a
@@ -198,11 +197,10 @@ impl Engine {
                 "the server URL must start with https:// (or http:// on a test machine)".into(),
             ));
         }
-        Ok(ServerApi::new(
-            server,
-            self.http.clone(),
-            self.secrets.clone(),
-        ))
+        Ok(
+            ServerApi::new(server, self.http.clone(), self.secrets.clone())
+                .with_refresh_lock(&self.data_dir.join("session.lock")),
+        )
     }
 
     /// Signs this device in with the company's identity provider: its sign-in page goes to

@@ -161,6 +161,7 @@ impl Engine {
                 self.dispatch().await?;
                 on_event(&LiveEvent::OutboxChanged);
                 let mut events = self.api()?.events().await?;
+                let opened = std::time::Instant::now();
                 let mut known = i64::MIN;
                 loop {
                     let wait = self.until_next_due()?;
@@ -172,6 +173,10 @@ impl Engine {
                             }
                             Some(Ok(_)) => false,
                             Some(Err(e)) => return Err::<(), _>(e),
+                            // The server ends a stream when its access token expires: start
+                            // over at once with a fresh one (after a back-off only when the
+                            // stream ended straight away).
+                            None if opened.elapsed() > Duration::from_secs(5) => return Ok(()),
                             None => return Err(ClientError::Offline("the event stream ended".into())),
                         },
                         _ = nudge.notified() => {

@@ -1,9 +1,10 @@
 //! The content cache: applying feed pages, reading the feed, searching it, read/saved marks.
 
 use relay_protocol::{Change, Channel, Item, RemovalCause, SyncPage};
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 use serde::Serialize;
 
+use super::search::composed;
 use super::{now_ms, Store};
 use crate::error::ClientError;
 use crate::html::to_text;
@@ -94,7 +95,7 @@ impl Store {
     /// Applies one feed page and stores its cursor, in one transaction.
     pub fn apply_page(&self, page: &SyncPage) -> Result<ApplyOutcome, ClientError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcome = ApplyOutcome {
             reset: page.reset,
             ..Default::default()
@@ -130,10 +131,10 @@ impl Store {
                             item.id,
                             item.kind.as_str(),
                             item.channel_id,
-                            item.title,
-                            item.summary,
+                            composed(&item.title),
+                            composed(&item.summary),
                             item.body_html,
-                            to_text(&item.body_html),
+                            composed(&to_text(&item.body_html)),
                             item.url,
                             item.image_url,
                             item.language,
@@ -179,7 +180,7 @@ impl Store {
     /// accounts and marks stay.
     pub fn clear_cache(&self) -> Result<(), ClientError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM items", [])?;
         tx.execute("DELETE FROM channels", [])?;
         tx.execute("DELETE FROM settings WHERE key = ?1", [CURSOR_KEY])?;

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use accounts::{Account, AccountStatus};
 pub use items::{ApplyOutcome, FeedItem, FeedQuery};
@@ -29,6 +29,10 @@ const MIGRATIONS: &[&str] = &[
 
 /// The device database. Cheap to clone; one connection behind a mutex (SQLite serialises
 /// writers anyway, and every operation here is short).
+///
+/// Write transactions start IMMEDIATE: a deferred one that reads first cannot upgrade to a
+/// write once another process (the app beside the `relay` command line) has written, and
+/// fails with "database is locked" whatever the busy timeout; an immediate one waits its turn.
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
@@ -54,11 +58,16 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        let done: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        for (n, sql) in MIGRATIONS.iter().enumerate().skip(done) {
-            let tx = conn.transaction()?;
+        // Another process of the device may be opening the same file: each step reads the
+        // version inside its own write transaction.
+        loop {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let done: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+            let Some(sql) = MIGRATIONS.get(done) else {
+                break;
+            };
             tx.execute_batch(sql)?;
-            tx.pragma_update(None, "user_version", n + 1)?;
+            tx.pragma_update(None, "user_version", done + 1)?;
             tx.commit()?;
         }
         Ok(Store {

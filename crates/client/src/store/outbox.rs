@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use relay_protocol::Network;
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 use serde::Serialize;
 
 use super::{now_ms, Store};
@@ -271,24 +271,33 @@ impl Store {
         set: &str,
         arg: &str,
     ) -> Result<Share, ClientError> {
+        // The state is checked by the UPDATE itself: another process of the device (the app's
+        // dispatcher beside the `relay` command line) may claim the share in between.
+        let allowed = from
+            .iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let changed = self.conn().execute(
+            &format!(
+                "UPDATE outbox SET {set}, updated_at = ?3 WHERE id = ?1 AND state IN ({allowed})"
+            ),
+            params![id, arg, now_ms()],
+        )?;
         let current = self.share(id)?.ok_or(ClientError::NotFound("share"))?;
-        if !from.contains(&current.state.as_str()) {
+        if changed == 0 {
             return Err(ClientError::Conflict(format!(
                 "the share is {}",
                 current.state.as_str()
             )));
         }
-        self.conn().execute(
-            &format!("UPDATE outbox SET {set}, updated_at = ?3 WHERE id = ?1"),
-            params![id, arg, now_ms()],
-        )?;
-        self.share(id)?.ok_or(ClientError::NotFound("share"))
+        Ok(current)
     }
 
     /// Takes the next due share and marks it `sending` (committed before anything is sent).
     pub fn claim_due(&self, now: i64) -> Result<Option<Share>, ClientError> {
         let mut conn = self.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let id: Option<String> = tx
             .query_row(
                 "SELECT id FROM outbox WHERE \

@@ -1,6 +1,9 @@
 //! Full-text search over the cache: FTS5, case and accents folded, titles weighing most.
 
+use std::borrow::Cow;
+
 use rusqlite::params;
+use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
 
 use super::items::{feed_item, FeedItem, ITEM_COLUMNS};
 use super::Store;
@@ -47,9 +50,20 @@ impl Store {
     }
 }
 
+/// Text in its composed form (NFC), as the index holds it: `e` + a combining acute becomes `é`,
+/// which the tokenizer folds to `e`. Without this, a word typed or published decomposed (as
+/// macOS keyboards and some editors write it) splits at its accent and matches nothing.
+pub(crate) fn composed(text: &str) -> Cow<'_, str> {
+    match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => Cow::Borrowed(text),
+        _ => Cow::Owned(text.nfc().collect()),
+    }
+}
+
 /// Turns what a person typed into an FTS5 query: every word required, quoted (so nothing typed
 /// is query syntax); with `last_as_prefix`, the last word matches as a prefix.
 fn fts_query(words: &str, last_as_prefix: bool) -> Option<String> {
+    let words = composed(words);
     let words: Vec<&str> = words
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
@@ -124,5 +138,51 @@ mod tests {
             .unwrap()
             .is_empty());
         assert!(store.search("   ", 10).unwrap().is_empty());
+    }
+
+    #[test]
+    fn decomposed_accents_match_composed_ones_both_ways() {
+        let store = Store::in_memory().unwrap();
+        store
+            .apply_page(&page(
+                vec![
+                    Change::Upsert {
+                        item: item("composed", "R\u{e9}sum\u{e9} annuel", "<p>x</p>", 1, 1),
+                    },
+                    Change::Upsert {
+                        item: item(
+                            "decomposed",
+                            "Cre\u{301}dit d'impo\u{302}t",
+                            "<p>Publie\u{301} hier</p>",
+                            2,
+                            2,
+                        ),
+                    },
+                ],
+                "c1.0.2",
+            ))
+            .unwrap();
+        let ids = |q: &str| -> Vec<String> {
+            store
+                .search(q, 10)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.item.id)
+                .collect()
+        };
+        for typed in ["re\u{301}sume\u{301}", "R\u{e9}sum\u{e9}", "resume"] {
+            assert_eq!(ids(typed), vec!["composed"], "{typed:?}");
+        }
+        for typed in [
+            "cr\u{e9}dit imp\u{f4}t",
+            "cre\u{301}dit impo\u{302}t",
+            "credit impot",
+            "publi\u{e9}",
+        ] {
+            assert_eq!(ids(typed), vec!["decomposed"], "{typed:?}");
+        }
+        // What is shown is the same text, composed.
+        let shown = store.search("credit", 10).unwrap().remove(0).item.title;
+        assert_eq!(shown, "Cr\u{e9}dit d'imp\u{f4}t");
     }
 }

@@ -20,4 +20,5 @@ mod mastodon;
 mod oauth;
 mod offline;
 mod secrets;
+mod two_processes;
 mod x;
