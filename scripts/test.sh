@@ -15,6 +15,21 @@ install_peers
 # the whole suite, no kept file (databases, logs) may hold any of them.
 export RELAY_SWEEP_DIR="$PWD/target/secret-sweep"
 rm -rf "$RELAY_SWEEP_DIR"
+# Tests whose peer is missing (PostgreSQL, the keychain, the PDS, a webview) note it here; the
+# list is shown at the end, pass or fail (cargo hides a passing test's stderr).
+export RELAY_SKIPPED_LOG="$PWD/target/skipped-tests.txt"
+rm -f "$RELAY_SKIPPED_LOG"
+list_skipped() {
+    if [ -s "$RELAY_SKIPPED_LOG" ]; then
+        echo
+        echo "!!!!!!!! SKIPPED TESTS ($(wc -l < "$RELAY_SKIPPED_LOG")): their peer was missing !!!!!!!!"
+        sort "$RELAY_SKIPPED_LOG"
+    else
+        echo
+        echo "Skipped tests: none."
+    fi
+}
+trap list_skipped EXIT
 # Inside a D-Bus session with a real Secret Service, for the keychain tests (the end-to-end
 # tests make a desktop session of their own each).
 scripts/with-keychain.sh cargo test --workspace --locked "$@"

@@ -41,7 +41,9 @@ impl From<ClientError> for AppError {
             ClientError::SignedOut(_) => ErrorCode::SignedOut,
             ClientError::Offline(_) | ClientError::RetryAfter(_) => ErrorCode::Offline,
             ClientError::Server(p) if p.status >= 500 => ErrorCode::Offline,
-            ClientError::Server(_) | ClientError::Invalid(_) => ErrorCode::Invalid,
+            ClientError::Server(_) | ClientError::Invalid(_) | ClientError::NotRelay(_) => {
+                ErrorCode::Invalid
+            }
             ClientError::NotFound(_) => ErrorCode::NotFound,
             ClientError::Conflict(_) => ErrorCode::Conflict,
             ClientError::Keychain(_) => ErrorCode::Keychain,

@@ -71,7 +71,9 @@ pub fn webview_available() -> bool {
             std::env::var("CI").as_deref() != Ok("true"),
             "CI=true but WebKitWebDriver, Xvfb, D-Bus or gnome-keyring is missing"
         );
-        eprintln!("SKIPPED: end-to-end tests need WebKitWebDriver, xvfb-run, dbus-run-session and gnome-keyring-daemon (scripts/test.sh installs them)");
+        let reason = "end-to-end tests need WebKitWebDriver, xvfb-run, dbus-run-session and gnome-keyring-daemon (scripts/test.sh installs them)";
+        eprintln!("SKIPPED: {reason}");
+        sweep::note_skipped(reason);
     }
     found
 }

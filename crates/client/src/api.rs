@@ -360,7 +360,12 @@ fn signed_out_or(problem: Problem) -> ClientError {
 async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
     let status = response.status();
     if status.is_success() {
-        return Ok(response.json().await?);
+        let bytes = response.bytes().await?;
+        return serde_json::from_slice(&bytes).map_err(|_| {
+            ClientError::NotRelay(format!(
+                "it answered {status} with something else than Relay's JSON"
+            ))
+        });
     }
     if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE {
         let wait = response
@@ -370,6 +375,18 @@ async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, C
             .and_then(|v| v.trim().parse::<u64>().ok())
             .unwrap_or(5);
         return Err(ClientError::RetryAfter(wait.min(3600)));
+    }
+    // A Relay server explains every refusal in a problem document. A refusal without one
+    // comes from something else (a 5xx may be a proxy in front of Relay: that is transient).
+    let is_problem = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(relay_protocol::PROBLEM_CONTENT_TYPE));
+    if !is_problem && status.is_client_error() {
+        return Err(ClientError::NotRelay(format!(
+            "it answered {status} without a Relay problem document"
+        )));
     }
     let problem = problem_of(response).await;
     if status == StatusCode::UNAUTHORIZED {

@@ -13,6 +13,8 @@ pub enum ClientError {
     Offline(String),
     #[error("the server is busy; retry in {0} s")]
     RetryAfter(u64),
+    #[error("this is not a Relay server ({0}): check the address")]
+    NotRelay(String),
     #[error("the server refused: {}", .0.detail.as_deref().unwrap_or(&.0.title))]
     Server(Problem),
     #[error("{0}")]

@@ -31,9 +31,28 @@ impl KeyringStore {
     }
 }
 
+/// Runs a keychain call, trying again when the keychain itself failed (not when it answered):
+/// a Secret Service daemon that has just started, as at login with start-at-login on, can fail
+/// a call or two ("result not returned from SS API") and then work.
+fn patiently<T>(mut call: impl FnMut() -> keyring::Result<T>) -> keyring::Result<T> {
+    let mut wait = std::time::Duration::from_millis(100);
+    for _ in 0..5 {
+        match call() {
+            Err(keyring::Error::PlatformFailure(e) | keyring::Error::NoStorageAccess(e)) => {
+                tracing::info!(error = %e, "the keychain failed; trying again");
+                std::thread::sleep(wait);
+                wait *= 2;
+            }
+            done => return done,
+        }
+    }
+    call()
+}
+
 impl SecretStore for KeyringStore {
     fn get(&self, key: &str) -> Result<Option<String>, ClientError> {
-        match self.entry(key)?.get_password() {
+        let entry = self.entry(key)?;
+        match patiently(|| entry.get_password()) {
             Ok(v) => Ok(Some(v)),
             Err(keyring::Error::NoEntry) => Ok(None),
             Err(e) => Err(ClientError::Keychain(e.to_string())),
@@ -41,13 +60,13 @@ impl SecretStore for KeyringStore {
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), ClientError> {
-        self.entry(key)?
-            .set_password(value)
-            .map_err(|e| ClientError::Keychain(e.to_string()))
+        let entry = self.entry(key)?;
+        patiently(|| entry.set_password(value)).map_err(|e| ClientError::Keychain(e.to_string()))
     }
 
     fn delete(&self, key: &str) -> Result<(), ClientError> {
-        match self.entry(key)?.delete_credential() {
+        let entry = self.entry(key)?;
+        match patiently(|| entry.delete_credential()) {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(ClientError::Keychain(e.to_string())),
         }
@@ -84,5 +103,42 @@ impl SecretStore for MemoryStore {
             .unwrap_or_else(|e| e.into_inner())
             .remove(key);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flaky(fails: usize) -> impl FnMut() -> keyring::Result<&'static str> {
+        let mut calls = 0;
+        move || {
+            calls += 1;
+            if calls <= fails {
+                Err(keyring::Error::NoStorageAccess(
+                    "SS error: result not returned from SS API".into(),
+                ))
+            } else {
+                Ok("secret")
+            }
+        }
+    }
+
+    #[test]
+    fn a_keychain_that_fails_a_few_times_is_asked_again() {
+        assert_eq!(patiently(flaky(0)).unwrap(), "secret");
+        assert_eq!(patiently(flaky(3)).unwrap(), "secret");
+        assert!(matches!(
+            patiently(flaky(10)),
+            Err(keyring::Error::NoStorageAccess(_))
+        ));
+        // An answer is not retried.
+        let mut calls = 0;
+        let missing = patiently(|| -> keyring::Result<()> {
+            calls += 1;
+            Err(keyring::Error::NoEntry)
+        });
+        assert!(matches!(missing, Err(keyring::Error::NoEntry)));
+        assert_eq!(calls, 1);
     }
 }

@@ -14,6 +14,7 @@ pub mod facets;
 pub mod intent;
 pub mod linkedin;
 pub mod mastodon;
+#[cfg(feature = "test-network")]
 pub mod test_network;
 pub mod tid;
 pub mod x;
@@ -32,7 +33,7 @@ use crate::store::{Account, Share};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
-    /// The HTTP test network ([`test_network`]).
+    /// The HTTP test network (test builds only: the `test-network` feature).
     Test,
     Bluesky,
     X,
@@ -234,6 +235,7 @@ impl Networks {
         linkedin: &linkedin::LinkedInApi,
     ) -> Networks {
         let mut networks = Networks::default();
+        #[cfg(feature = "test-network")]
         networks.register(
             Provider::Test,
             Arc::new(test_network::HttpTestNetwork::new(http.clone())),

@@ -45,7 +45,7 @@ impl Store {
              JOIN items i ON i.rowid = f.rowid LEFT JOIN item_marks m ON m.item_id = i.id \
              ORDER BY f.rank, i.published_at DESC"
         ))?;
-        let rows = stmt.query_map(params![query, limit.clamp(1, 500)], feed_item)?;
+        let rows = stmt.query_map(params![query, limit.clamp(1, SEARCH_WINDOW)], feed_item)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

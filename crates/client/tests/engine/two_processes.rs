@@ -2,7 +2,7 @@
 //! them) syncing, sharing and refreshing the session at the same moment. None fails with
 //! "database is locked", none signs the device out, and every share is posted once.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
@@ -13,9 +13,9 @@ use relay_server::auth::store::TokenLifetimes;
 use crate::harness::*;
 
 /// Runs `relay ARGS` in `copies` processes at once; answers their (success, stdout, stderr).
-async fn at_once(dir: &PathBuf, args: &[&str], copies: usize) -> Vec<(bool, String, String)> {
+async fn at_once(dir: &Path, args: &[&str], copies: usize) -> Vec<(bool, String, String)> {
     let runs = (0..copies).map(|_| {
-        let dir = dir.clone();
+        let dir = dir.to_owned();
         let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
         tokio::task::spawn_blocking(move || {
             let args: Vec<&str> = args.iter().map(String::as_str).collect();

@@ -25,7 +25,9 @@ pub enum AccountAction {
     Remove {
         id: String,
     },
-    /// Connect an account of the HTTP test network (token read from standard input).
+    /// Connect an account of the HTTP test network (token read from standard input). Test
+    /// builds only.
+    #[cfg(feature = "test-network")]
     AddTest {
         #[arg(long)]
         network: Network,
@@ -60,6 +62,7 @@ pub async fn run(engine: &Engine, json: bool, action: AccountAction) -> Result<(
             engine.disconnect(&id).await?;
             print(json, &id, |id| println!("disconnected {id}"));
         }
+        #[cfg(feature = "test-network")]
         AccountAction::AddTest {
             network,
             url,

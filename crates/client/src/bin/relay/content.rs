@@ -71,14 +71,49 @@ pub async fn sync(
     Ok(())
 }
 
+/// One page of a listing: `limit` entries, page 1 first.
+#[derive(Debug, Clone, Copy)]
+pub struct Page {
+    pub limit: u32,
+    pub page: u32,
+}
+
+impl Page {
+    /// Keeps this page's entries of `all` (fetched up to one past it) and says on stderr when
+    /// more exist, with the command that shows them.
+    fn cut<T>(self, mut all: Vec<T>, again: &str) -> Vec<T> {
+        let start = ((self.page - 1) * self.limit) as usize;
+        let more = all.len() > start + self.limit as usize;
+        all.truncate(start + self.limit as usize);
+        let shown: Vec<T> = all.into_iter().skip(start).collect();
+        if more {
+            eprintln!(
+                "More entries exist: {again} --limit {} --page {}",
+                self.limit,
+                self.page + 1
+            );
+        }
+        shown
+    }
+}
+
 pub fn feed(
     engine: &Engine,
     json: bool,
     channel: Option<String>,
     unread: bool,
     saved: bool,
-    limit: u32,
+    page: Page,
 ) -> Result<(), ClientError> {
+    let mut again = String::from("relay feed");
+    if let Some(slug) = &channel {
+        again.push_str(&format!(" --channel {slug}"));
+    }
+    for (on, flag) in [(unread, " --unread"), (saved, " --saved")] {
+        if on {
+            again.push_str(flag);
+        }
+    }
     let channel_id = match channel {
         None => None,
         Some(slug) => Some(
@@ -91,13 +126,27 @@ pub fn feed(
                 .ok_or(ClientError::NotFound("channel"))?,
         ),
     };
-    let items = engine.store().feed(&FeedQuery {
-        channel_id,
-        unread_only: unread,
-        saved_only: saved,
-        limit,
-        after: None,
-    })?;
+    // Walks the feed by keyset pages up to the one asked for, plus one entry to know whether
+    // more exist.
+    let wanted = (page.page as usize) * (page.limit as usize) + 1;
+    let mut items: Vec<FeedItem> = Vec::new();
+    while items.len() < wanted {
+        let batch = engine.store().feed(&FeedQuery {
+            channel_id: channel_id.clone(),
+            unread_only: unread,
+            saved_only: saved,
+            limit: ((wanted - items.len()) as u32).min(500),
+            after: items
+                .last()
+                .map(|f| (f.item.published_at.timestamp_millis(), f.item.id.clone())),
+        })?;
+        let done = batch.is_empty();
+        items.extend(batch);
+        if done {
+            break;
+        }
+    }
+    let items = page.cut(items, &again);
     print(json, &items, |items| print_items(items));
     Ok(())
 }
@@ -106,9 +155,12 @@ pub fn search(
     engine: &Engine,
     json: bool,
     words: &[String],
-    limit: u32,
+    page: Page,
 ) -> Result<(), ClientError> {
-    let items = engine.store().search(&words.join(" "), limit)?;
+    let window = relay_client::store::SEARCH_WINDOW;
+    let wanted = (page.page * page.limit + 1).min(window);
+    let items = engine.store().search(&words.join(" "), wanted)?;
+    let items = page.cut(items, &format!("relay search {}", words.join(" ")));
     print(json, &items, |items| print_items(items));
     Ok(())
 }

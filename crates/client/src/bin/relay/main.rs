@@ -22,6 +22,7 @@ use relay_protocol::Network;
 use serde::Serialize;
 
 use accounts::AccountAction;
+use content::Page;
 use shares::QueueAction;
 
 #[derive(Debug, Parser)]
@@ -67,15 +68,23 @@ enum Command {
         unread: bool,
         #[arg(long)]
         saved: bool,
-        #[arg(long, default_value_t = 20)]
+        /// Entries per page (at most 500).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
         limit: u32,
+        /// Which page (1 is the newest).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        page: u32,
     },
     /// Full-text search (accents and case do not matter).
     Search {
         #[arg(required = true)]
         words: Vec<String>,
-        #[arg(long, default_value_t = 20)]
+        /// Results per page (at most 500).
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=500))]
         limit: u32,
+        /// Which page (1 is the best matches).
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        page: u32,
     },
     /// One item in full (marks it read).
     Show { id: String },
@@ -134,7 +143,10 @@ fn exit_code(err: &ClientError) -> u8 {
         ClientError::NotEnrolled | ClientError::SignedOut(_) => 3,
         ClientError::Offline(_) | ClientError::RetryAfter(_) => 4,
         ClientError::NotFound(_) => 5,
-        ClientError::Invalid(_) | ClientError::Conflict(_) | ClientError::Server(_) => 6,
+        ClientError::Invalid(_)
+        | ClientError::Conflict(_)
+        | ClientError::Server(_)
+        | ClientError::NotRelay(_) => 6,
         _ => 1,
     }
 }
@@ -169,8 +181,11 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
             unread,
             saved,
             limit,
-        } => content::feed(&engine, json, channel, unread, saved, limit),
-        Command::Search { words, limit } => content::search(&engine, json, &words, limit),
+            page,
+        } => content::feed(&engine, json, channel, unread, saved, Page { limit, page }),
+        Command::Search { words, limit, page } => {
+            content::search(&engine, json, &words, Page { limit, page })
+        }
         Command::Show { id } => content::show(&engine, json, &id),
         Command::Share {
             id,

@@ -40,7 +40,9 @@ pub async fn share(
             .map(|a| a.id)
             .ok_or_else(|| {
                 ClientError::Invalid(format!(
-                    "no {network} account is connected: relay account add-test ..."
+                    "no {network} account is connected. Connect one in the Relay app's Accounts \
+                     screen (Bluesky also with `relay account add-bluesky --handle NAME`), or \
+                     share on {network}'s own page from the app"
                 ))
             })?,
     };
@@ -56,6 +58,13 @@ pub async fn share(
             .map(|s| s.text.clone())
             .unwrap_or_else(|| item.title.clone())
     });
+    if let Some(at) = at.filter(|at| *at <= Utc::now()) {
+        eprintln!(
+            "Note: {} has passed. The share is queued and goes out at the next dispatch \
+             (at once if the Relay app is running); give a future time to schedule it.",
+            at.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
     let share = engine.store().enqueue(&NewShare {
         item_id: id,
         account_id: account,
