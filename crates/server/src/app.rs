@@ -42,6 +42,7 @@ pub struct AppState {
     pub sessions: SessionCache,
     pub attempts: Arc<AttemptLimits>,
     pub config: Arc<Config>,
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 impl AppState {
@@ -52,6 +53,7 @@ impl AppState {
             sessions: SessionCache::default(),
             attempts: Arc::new(AttemptLimits::new(config.attempts)),
             config: Arc::new(config),
+            shutdown: Default::default(),
         }
     }
 }

@@ -262,10 +262,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?;
             tracing::info!(url = %running.base_url(), "relay-server listening");
             eprintln!("relay-server listening on {}", running.base_url());
-            tokio::select! {
-                result = running.wait() => result?,
-                _ = tokio::signal::ctrl_c() => eprintln!("stopping"),
-            }
+            running.serve_until_signalled().await?;
         }
         Command::Migrate => println!("database is up to date"),
         Command::Org(OrgCommand::Create { slug, name }) => {

@@ -72,10 +72,26 @@ impl Events {
     }
 
     /// Forwards NOTIFYs from every server instance on the same PostgreSQL (feed versions and
-    /// session invalidations), reconnecting after failures, until the process ends.
-    pub fn listen_postgres(&self, url: String, sessions: SessionCache) {
+    /// session invalidations), reconnecting after failures, until the server stops.
+    pub fn listen_postgres(
+        &self,
+        url: String,
+        sessions: SessionCache,
+        shutdown: crate::shutdown::Shutdown,
+    ) -> tokio::task::JoinHandle<()> {
         let events = self.clone();
+        let stop = shutdown.signalled();
         tokio::spawn(async move {
+            tokio::select! {
+                _ = events.forward_postgres(url, sessions) => {}
+                _ = stop => {}
+            }
+        })
+    }
+
+    async fn forward_postgres(&self, url: String, sessions: SessionCache) {
+        let events = self.clone();
+        {
             loop {
                 match sqlx::postgres::PgListener::connect(&url).await {
                     Ok(mut listener) => {
@@ -105,7 +121,7 @@ impl Events {
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
-        });
+        }
     }
 
     fn on_notification(&self, channel: &str, payload: &str, sessions: &SessionCache) {
@@ -135,6 +151,7 @@ async fn stream(
     let receiver = state.events.subscribe();
     let first = head(&state, &caller.org_id).await?;
     let ended = session_end(state.clone(), &caller);
+    let state_for_end = state.clone();
     let org_id = caller.org_id.clone();
     let updates = BroadcastStream::new(receiver).filter_map(move |msg| {
         let org_id = org_id.clone();
@@ -174,7 +191,10 @@ async fn stream(
                 .event("version")
                 .data(serde_json::to_string(&VersionEvent { version }).unwrap_or_default()))
         })
-        .take_until(ended);
+        .take_until(futures::future::select(
+            Box::pin(ended),
+            Box::pin(state_for_end.shutdown.signalled()),
+        ));
     Ok(Sse::new(versions).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

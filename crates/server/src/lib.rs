@@ -20,6 +20,7 @@ pub mod paging;
 pub mod people;
 pub mod serve;
 pub mod shares;
+pub mod shutdown;
 pub mod sync;
 
 pub use app::{app, AppState, Config};

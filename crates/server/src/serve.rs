@@ -4,19 +4,22 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::app::{app, AppState};
 use crate::db::Backend;
 
-/// A server running in this process.
+/// A server running in this process, with the handles of everything it started.
 pub struct Running {
     pub addr: SocketAddr,
     pub state: AppState,
-    stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
+    /// The publication clock and, on PostgreSQL, the cross-instance listener.
+    background: Vec<JoinHandle<()>>,
 }
+
+/// How long in-flight requests get to finish once the server stops.
+const DRAIN: Duration = Duration::from_secs(10);
 
 impl Running {
     /// `http://127.0.0.1:PORT`
@@ -24,25 +27,49 @@ impl Running {
         format!("http://{}", self.addr)
     }
 
-    /// Stops accepting connections and waits (briefly: event streams never end by themselves)
-    /// for open requests to finish.
-    pub async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if tokio::time::timeout(Duration::from_secs(2), &mut self.task)
-            .await
-            .is_err()
-        {
+    /// Stops cleanly: no new connections, live event streams end, in-flight requests finish
+    /// (for up to [`DRAIN`]), then the background tasks return. Answers whether everything
+    /// ended by itself (nothing had to be aborted).
+    pub async fn stop(mut self) -> bool {
+        self.state.shutdown.trigger();
+        let mut clean = true;
+        if tokio::time::timeout(DRAIN, &mut self.task).await.is_err() {
+            tracing::warn!("requests still running after the drain time; aborting them");
             self.task.abort();
+            clean = false;
         }
+        for mut task in self.background.drain(..) {
+            if tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+            {
+                task.abort();
+                clean = false;
+            }
+        }
+        clean
     }
 
-    /// Waits until the server stops (Ctrl-C or a failure).
-    pub async fn wait(self) -> std::io::Result<()> {
-        self.task
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    /// Serves until SIGTERM or Ctrl-C (then stops cleanly, as [`Running::stop`]) or a failure.
+    pub async fn serve_until_signalled(mut self) -> std::io::Result<()> {
+        #[cfg(unix)]
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        #[cfg(unix)]
+        let terminated = term.recv();
+        #[cfg(not(unix))]
+        let terminated = std::future::pending::<Option<()>>();
+        tokio::select! {
+            result = &mut self.task => {
+                return result.unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            }
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminated => {}
+        }
+        tracing::info!("stopping: no new connections, finishing requests");
+        if self.stop().await {
+            tracing::info!("stopped");
+        }
+        Ok(())
     }
 }
 
@@ -55,28 +82,28 @@ pub async fn start(
 ) -> std::io::Result<Running> {
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
-    crate::content::clock::spawn(state.clone(), clock_interval);
+    let mut background = vec![crate::content::clock::spawn(state.clone(), clock_interval)];
     if state.db.backend == Backend::Postgres {
-        state
-            .events
-            .listen_postgres(state.db.url().to_owned(), state.sessions.clone());
+        background.push(state.events.listen_postgres(
+            state.db.url().to_owned(),
+            state.sessions.clone(),
+            state.shutdown.clone(),
+        ));
     }
-    let (stop, stopped) = oneshot::channel::<()>();
     let router = app(state.clone());
+    let stopped = state.shutdown.signalled();
     let task = tokio::spawn(async move {
         axum::serve(
             listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
-        .with_graceful_shutdown(async move {
-            let _ = stopped.await;
-        })
+        .with_graceful_shutdown(stopped)
         .await
     });
     Ok(Running {
         addr,
         state,
-        stop: Some(stop),
         task,
+        background,
     })
 }

@@ -13,14 +13,19 @@ use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::feed::FeedTx;
 
-/// Runs [`tick`] every `interval` until the process ends.
-pub fn spawn(state: AppState, interval: Duration) {
+/// Runs [`tick`] every `interval` until the server stops.
+pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut known_versions = HashMap::new();
         let mut ticker = tokio::time::interval(interval);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let stop = state.shutdown.signalled();
+        tokio::pin!(stop);
         loop {
-            ticker.tick().await;
+            tokio::select! {
+                _ = ticker.tick() => {}
+                _ = &mut stop => return,
+            }
             if let Err(err) = tick(&state).await {
                 tracing::warn!(error = %err, "publication clock tick failed");
             }
@@ -28,7 +33,7 @@ pub fn spawn(state: AppState, interval: Duration) {
                 tracing::warn!(error = %err, "reading feed versions failed");
             }
         }
-    });
+    })
 }
 
 /// Applies every publish and expiry that is due. Returns how many items changed.

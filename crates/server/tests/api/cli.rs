@@ -124,3 +124,80 @@ async fn demo_then_serve_gives_a_device_its_first_sync() {
     child.kill().ok();
     child.wait().ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_live_streams_and_stops_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("relay.db").display());
+    let bin = env!("CARGO_BIN_EXE_relay-server");
+    let mut child = Command::new(bin)
+        .args([
+            "--database-url",
+            &url,
+            "serve",
+            "--demo",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .env("RELAY_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let code = stdout
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| l.strip_prefix("enrolment code: ").map(str::to_owned))
+        .expect("the demo's code");
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = stderr
+        .by_ref()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("relay-server listening on ")
+                .map(str::to_owned)
+        })
+        .expect("the server says where it listens");
+    let device = Client::anonymous_at(&base)
+        .enrol(code, "sigterm test")
+        .await;
+    let mut events = crate::events::EventStream::open(&device).await;
+    events
+        .next_version(std::time::Duration::from_secs(5))
+        .await
+        .expect("the current version");
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    assert!(
+        events.ends_within(std::time::Duration::from_secs(5)).await,
+        "the live stream ends when the server stops"
+    );
+    let exit = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                return None;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    })
+    .await
+    .unwrap()
+    .expect("the server exits after SIGTERM");
+    assert!(exit.success(), "{exit:?}");
+    let log: Vec<String> = stderr.map_while(Result::ok).collect();
+    assert!(log.iter().any(|l| l.contains("stopped")), "{log:?}");
+    assert!(
+        reqwest::get(format!("{base}/healthz")).await.is_err(),
+        "nothing listens any more"
+    );
+}

@@ -12,7 +12,32 @@ use crate::replica::*;
 crate::both_backends!(
     an_approval_is_announced_to_connected_devices,
     a_stream_ends_with_its_session,
+    stopping_the_server_ends_streams_and_background_tasks,
 );
+
+async fn stopping_the_server_ends_streams_and_background_tasks(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let org = server.org("acme").await;
+    let device = server
+        .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let mut stream = EventStream::open(&device).await;
+    assert!(stream.next_version(Duration::from_secs(5)).await.is_some());
+    let stopping = tokio::spawn(server.running.stop());
+    assert!(
+        stream.ends_within(Duration::from_secs(5)).await,
+        "the stream ends when the server stops"
+    );
+    let clean = tokio::time::timeout(Duration::from_secs(20), stopping)
+        .await
+        .expect("the server stops")
+        .unwrap();
+    assert!(
+        clean,
+        "the listener, the clock and the PostgreSQL listener ended by themselves"
+    );
+}
 
 /// Reads `version` events from `/v1/events`.
 pub struct EventStream {
