@@ -179,6 +179,7 @@ fn main() {
             linkedin: None,
             oidc: None,
             attempts: Default::default(),
+            tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
         };
         let state = relay_server::AppState::new(db, config);
         let org = relay_server::demo::bulk_org(&state, "bench", ITEMS)

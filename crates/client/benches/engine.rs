@@ -148,6 +148,7 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
                 per_address: u32::MAX,
                 per_org: u32::MAX,
             },
+            tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
         },
     );
     let started = Instant::now();

@@ -159,6 +159,7 @@ async fn prepare(url: &str, opts: &Options) -> (Vec<String>, i64) {
                 per_address: u32::MAX,
                 per_org: u32::MAX,
             },
+            tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
         },
     );
     let started = Instant::now();

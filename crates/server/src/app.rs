@@ -33,7 +33,12 @@ pub struct Config {
     pub oidc: Option<crate::auth::oidc::OidcConfig>,
     /// Attempts allowed on enrolment, refresh and sign-in.
     pub attempts: AttemptQuota,
+    /// How long a retracted or expired item stays in the feed as a tombstone.
+    pub tombstone_max_age: chrono::Duration,
 }
+
+/// Tombstones are fed for 90 days: a device offline longer rebuilds its cache.
+pub const DEFAULT_TOMBSTONE_DAYS: i64 = 90;
 
 #[derive(Clone)]
 pub struct AppState {

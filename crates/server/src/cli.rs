@@ -80,6 +80,10 @@ pub struct ServeArgs {
     /// Enrolment, refresh and sign-in attempts allowed per client address per minute.
     #[arg(long, env = "RELAY_ATTEMPTS_PER_ADDRESS", default_value_t = 60)]
     pub attempts_per_address: u32,
+    /// Days a retracted or expired item is still sent to devices as a tombstone; a device
+    /// offline for longer rebuilds its cache when it comes back.
+    #[arg(long, env = "RELAY_TOMBSTONE_DAYS", default_value_t = crate::app::DEFAULT_TOMBSTONE_DAYS)]
+    pub tombstone_days: i64,
     /// Refresh and sign-in attempts allowed per organisation per minute.
     #[arg(long, env = "RELAY_ATTEMPTS_PER_ORG", default_value_t = 3000)]
     pub attempts_per_org: u32,
@@ -229,7 +233,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let mut tokens = TokenLifetimes::default();
     let mut attempts = crate::auth::AttemptQuota::default();
+    let mut tombstone_max_age = chrono::Duration::days(crate::app::DEFAULT_TOMBSTONE_DAYS);
     if let Command::Serve(args) = &cli.command {
+        anyhow::ensure!(args.tombstone_days > 0, "--tombstone-days must be positive");
+        tombstone_max_age = chrono::Duration::days(args.tombstone_days);
         attempts.per_address = args.attempts_per_address;
         attempts.per_org = args.attempts_per_org;
         anyhow::ensure!(
@@ -246,6 +253,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             linkedin: crate::linkedin::LinkedInConfig::from_env(),
             oidc: crate::auth::oidc::OidcConfig::from_env(),
             attempts,
+            tombstone_max_age,
         },
     );
     match cli.command {

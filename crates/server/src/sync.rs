@@ -104,9 +104,15 @@ async fn sync(
         Some(raw) => {
             let cursor =
                 Cursor::parse(raw).ok_or_else(|| ApiError::bad("the cursor is malformed"))?;
+            // Tombstones up to `purged_below` may be gone: a cursor that had not passed them
+            // all (a version before it, or part-way through it) starts over. A first sync's
+            // cursor (version 0) never needed any.
+            let purged = caller.org_purged_below;
             let servable = cursor.epoch == caller.audience_epoch
                 && cursor.version <= head
-                && (cursor.version >= caller.org_purged_below || cursor.version == 0);
+                && (cursor.version > purged
+                    || (cursor.version == purged && cursor.after_id.is_none())
+                    || cursor.version == 0);
             if servable {
                 (cursor, false)
             } else {

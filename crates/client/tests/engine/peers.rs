@@ -89,6 +89,9 @@ impl TestServer {
                     per_address: u32::MAX,
                     per_org: u32::MAX,
                 },
+                tombstone_max_age: chrono::Duration::days(
+                    relay_server::app::DEFAULT_TOMBSTONE_DAYS,
+                ),
             },
         );
         let mut tries = 0;

@@ -13,7 +13,10 @@ use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::feed::FeedTx;
 
-/// Runs [`tick`] every `interval` until the server stops.
+/// How often old tombstones are looked for.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
+
+/// Runs [`tick`] every `interval` (and the tombstone purge every hour) until the server stops.
 pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut known_versions = HashMap::new();
@@ -21,10 +24,18 @@ pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()>
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let stop = state.shutdown.signalled();
         tokio::pin!(stop);
+        let mut last_purge: Option<std::time::Instant> = None;
         loop {
             tokio::select! {
                 _ = ticker.tick() => {}
                 _ = &mut stop => return,
+            }
+            if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+                last_purge = Some(std::time::Instant::now());
+                let age = state.config.tombstone_max_age;
+                if let Err(err) = super::purge::purge_tombstones(&state, age).await {
+                    tracing::warn!(error = %err, "purging tombstones failed");
+                }
             }
             if let Err(err) = tick(&state).await {
                 tracing::warn!(error = %err, "publication clock tick failed");

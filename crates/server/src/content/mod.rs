@@ -1,6 +1,7 @@
 //! Curated content: drafts, approval, retraction, the publication clock, and what employees see.
 
 pub mod clock;
+pub mod purge;
 mod routes;
 pub mod sanitize;
 pub mod store;

@@ -196,6 +196,7 @@ impl Server {
             linkedin: options.linkedin.clone(),
             oidc: None,
             attempts: options.attempts,
+            tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
         };
         let state = AppState::new(pool, config);
         let running =

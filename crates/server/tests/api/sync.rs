@@ -10,6 +10,7 @@ use crate::harness::*;
 use crate::replica::*;
 
 crate::both_backends!(
+    a_device_back_after_the_tombstone_purge_rebuilds_its_cache,
     first_sync_pages_through_the_demo_then_nothing_is_new,
     approvals_edits_and_retractions_reach_devices_once,
     audience_decides_who_receives_what,
@@ -342,4 +343,85 @@ async fn scheduled_content_appears_at_its_time_and_leaves_at_expiry(backend: Bac
     .await;
     last.sync(employee, 100).await;
     assert_eq!(last.titles(), vec!["Embargoed announcement"]);
+}
+
+async fn a_device_back_after_the_tombstone_purge_rebuilds_its_cache(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let org = server.org("acme").await;
+    let news = server.channel(&org, "news").await;
+    let curator = server
+        .person(&org, "Cora Curator", Role::Curator, "FR", "fr", "Comms")
+        .await;
+    let away = server
+        .person(&org, "Alan Away", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let present = server
+        .person(&org, "Pat Present", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let doomed = curator.publish(&article(&news, "Soon retracted")).await;
+    curator.publish(&article(&news, "Stays")).await;
+
+    // Alan's device syncs, then goes away for a long time.
+    let mut away_replica = Replica::default();
+    away_replica.sync(&away, 100).await;
+    assert_eq!(away_replica.titles(), vec!["Soon retracted", "Stays"]);
+    let retracted = curator
+        .send(
+            Method::POST,
+            &format!("/v1/content/{}/retract", doomed.item.id),
+            Some(&RetractRequest {
+                reason: "outdated".into(),
+            }),
+        )
+        .await;
+    assert_eq!(retracted.status, reqwest::StatusCode::OK, "{retracted:?}");
+    // Pat's device gets the tombstone in time.
+    let mut present_replica = Replica::default();
+    present_replica.sync(&present, 100).await;
+    assert_eq!(present_replica.titles(), vec!["Stays"]);
+
+    // Nothing is old enough yet: nothing is purged.
+    let state = server.state();
+    assert_eq!(
+        relay_server::content::purge::purge_tombstones(state, chrono::Duration::days(1))
+            .await
+            .unwrap(),
+        0
+    );
+    let purged = relay_server::content::purge::purge_tombstones(state, chrono::Duration::zero())
+        .await
+        .unwrap();
+    assert_eq!(purged, 1);
+
+    // Pat's cursor is past the tombstone: nothing new, no reset.
+    let page = present
+        .sync_page(present_replica.cursor.as_deref(), 100)
+        .await;
+    assert!(!page.reset && page.changes.is_empty(), "{page:?}");
+    // Alan's cursor is older than the purge: he may have missed the tombstone, so his device
+    // starts over and ends without the retracted item.
+    let page = away.sync_page(away_replica.cursor.as_deref(), 100).await;
+    assert!(page.reset, "a cursor older than the purge answers reset");
+    away_replica.apply(page);
+    away_replica.sync(&away, 100).await;
+    assert_eq!(away_replica.titles(), vec!["Stays"]);
+    assert_eq!(away_replica.resets, 1);
+    // A new device is not sent the purged tombstone at all.
+    let newcomer = server
+        .person(&org, "Nina Newcomer", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let first = newcomer.sync_page(None, 100).await;
+    assert!(
+        first.changes.iter().all(|c| match c {
+            Change::Upsert { item } => item.id != doomed.item.id,
+            Change::Delete { id, .. } => id != &doomed.item.id,
+        }),
+        "{first:?}"
+    );
+    // The curators still have the item.
+    let kept: CuratedContent = curator
+        .get(&format!("/v1/content/{}", doomed.item.id))
+        .await;
+    assert_eq!(kept.state, ContentState::Retracted);
 }
