@@ -48,6 +48,8 @@ pub struct AppState {
     pub attempts: Arc<AttemptLimits>,
     pub config: Arc<Config>,
     pub shutdown: crate::shutdown::Shutdown,
+    /// The company provider's discovery document and keys, cached.
+    pub provider: Arc<crate::auth::provider::ProviderCache>,
 }
 
 impl AppState {
@@ -59,6 +61,7 @@ impl AppState {
             attempts: Arc::new(AttemptLimits::new(config.attempts)),
             config: Arc::new(config),
             shutdown: Default::default(),
+            provider: Default::default(),
         }
     }
 }

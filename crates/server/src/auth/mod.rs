@@ -6,6 +6,7 @@ pub mod cache;
 mod caller;
 pub mod limits;
 pub mod oidc;
+pub mod provider;
 mod routes;
 pub mod store;
 mod tokens;

@@ -5,13 +5,12 @@
 //! and opens a device session, creating the person on first sign-in where the configuration
 //! allows it.
 
-use std::time::Duration;
-
 use axum::extract::State;
-use jsonwebtoken::{jwk::JwkSet, Algorithm, DecodingKey, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use relay_protocol::{EnrolResponse, NewPerson, OidcProvider, OidcSignIn, Org, Problem, Role};
 use serde::Deserialize;
 
+use super::provider::{provider_down, Discovery};
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Json};
 
@@ -49,14 +48,6 @@ impl OidcConfig {
 pub const SCOPES: &[&str] = &["openid", "email", "profile"];
 
 #[derive(Deserialize)]
-struct Discovery {
-    issuer: String,
-    authorization_endpoint: String,
-    token_endpoint: String,
-    jwks_uri: String,
-}
-
-#[derive(Deserialize)]
 struct TokenAnswer {
     id_token: Option<String>,
 }
@@ -79,42 +70,12 @@ fn config(state: &AppState) -> ApiResult<&OidcConfig> {
         .ok_or(ApiError::NotFound("company sign-in"))
 }
 
-fn http() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .timeout(Duration::from_secs(15))
-        .build()
-        .expect("an HTTP client")
-}
-
-fn provider_down(what: &str, e: impl std::fmt::Display) -> ApiError {
-    ApiError::Internal(anyhow::anyhow!("the identity provider's {what}: {e}"))
-}
-
-async fn discover(config: &OidcConfig) -> ApiResult<Discovery> {
-    let discovery: Discovery = http()
-        .get(format!(
-            "{}/.well-known/openid-configuration",
-            config.issuer
-        ))
-        .send()
-        .await
-        .map_err(|e| provider_down("discovery", e.without_url()))?
-        .json()
-        .await
-        .map_err(|e| provider_down("discovery", e))?;
-    if discovery.issuer.trim_end_matches('/') != config.issuer {
-        return Err(provider_down("discovery", "it names another issuer"));
-    }
-    Ok(discovery)
-}
-
 /// Where devices sign in with the company's provider.
 #[utoipa::path(get, path = "/v1/auth/oidc", tag = "sessions",
     responses((status = 200, body = OidcProvider), (status = 404, body = Problem)))]
 async fn provider(State(state): State<AppState>) -> ApiResult<Json<OidcProvider>> {
     let config = config(&state)?;
-    let discovery = discover(config).await?;
+    let discovery = state.provider.discovery(&config.issuer).await?;
     Ok(Json(OidcProvider {
         issuer: config.issuer.clone(),
         client_id: config.client_id.clone(),
@@ -148,9 +109,11 @@ async fn sign_in(
         return Err(ApiError::bad("nonce must be at least 16 characters"));
     }
     let refused = |why: &str| ApiError::unauthorized("sign_in_refused", why.to_owned());
-    let discovery = discover(config).await?;
+    let discovery = state.provider.discovery(&config.issuer).await?;
 
-    let answer = http()
+    let answer = state
+        .provider
+        .http()
         .post(&discovery.token_endpoint)
         .form(&[
             ("grant_type", "authorization_code"),
@@ -171,7 +134,7 @@ async fn sign_in(
         .ok()
         .and_then(|a| a.id_token)
         .ok_or_else(|| refused("the identity provider gave no ID token"))?;
-    let claims = validate(config, &discovery, &id_token, &req.nonce).await?;
+    let claims = validate(&state, config, &discovery, &id_token, &req.nonce).await?;
 
     let email = claims
         .email
@@ -244,6 +207,7 @@ async fn sign_in(
 /// The ID token's signature (a key of the provider's JWKS, an asymmetric algorithm only),
 /// issuer, audience, expiry and nonce.
 async fn validate(
+    state: &AppState,
     config: &OidcConfig,
     discovery: &Discovery,
     id_token: &str,
@@ -267,20 +231,12 @@ async fn validate(
             header.alg
         )));
     }
-    let jwks: JwkSet = http()
-        .get(&discovery.jwks_uri)
-        .send()
-        .await
-        .map_err(|e| provider_down("keys", e.without_url()))?
-        .json()
-        .await
-        .map_err(|e| provider_down("keys", e))?;
-    let jwk = match &header.kid {
-        Some(kid) => jwks.find(kid),
-        None => jwks.keys.first(),
-    }
-    .ok_or_else(|| refused("the ID token is signed with an unknown key".into()))?;
-    let key = DecodingKey::from_jwk(jwk)
+    let jwk = state
+        .provider
+        .key(&discovery.jwks_uri, header.kid.as_deref())
+        .await?
+        .ok_or_else(|| refused("the ID token is signed with an unknown key".into()))?;
+    let key = DecodingKey::from_jwk(&jwk)
         .map_err(|e| refused(format!("the provider's key is unusable: {e}")))?;
     let mut validation = Validation::new(header.alg);
     validation.set_issuer(&[config.issuer.as_str()]);

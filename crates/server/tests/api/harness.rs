@@ -154,6 +154,7 @@ pub struct Options {
     pub clock: Duration,
     pub linkedin: Option<relay_server::linkedin::LinkedInConfig>,
     pub attempts: relay_server::auth::AttemptQuota,
+    pub oidc: Option<relay_server::auth::oidc::OidcConfig>,
 }
 
 impl Default for Options {
@@ -168,6 +169,7 @@ impl Default for Options {
                 per_address: u32::MAX,
                 per_org: u32::MAX,
             },
+            oidc: None,
         }
     }
 }
@@ -194,7 +196,7 @@ impl Server {
                 ..TokenLifetimes::default()
             },
             linkedin: options.linkedin.clone(),
-            oidc: None,
+            oidc: options.oidc.clone(),
             attempts: options.attempts,
             tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
         };

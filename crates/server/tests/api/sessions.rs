@@ -13,6 +13,7 @@ crate::both_backends!(
     concurrent_refreshes_of_one_token_get_one_pair,
     a_reuse_after_the_grace_window_revokes,
     enrolment_and_refresh_attempts_are_limited,
+    the_company_providers_discovery_is_cached_as_it_allows,
     expired_access_tokens_are_refused_until_refreshed,
     revoked_and_deactivated_sessions_are_refused,
     roles_gate_every_endpoint,
@@ -618,4 +619,73 @@ async fn enrolment_and_refresh_attempts_are_limited(backend: Backend) {
         .send(Method::POST, "/v1/enrol", Some(&request))
         .await;
     assert_eq!(later.status, StatusCode::OK, "{later:?}");
+}
+
+/// A stand-in for the company's identity provider's discovery document (a stub: the real
+/// provider, oidc-provider, is exercised end to end by the engine's company sign-in tests),
+/// counting how often it is asked.
+async fn discovery_stub(
+    cache_control: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let asked = std::sync::Arc::new(AtomicUsize::new(0));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let app = {
+        let asked = asked.clone();
+        let issuer = issuer.clone();
+        axum::Router::new().route(
+            "/.well-known/openid-configuration",
+            axum::routing::get(move || {
+                let asked = asked.clone();
+                let issuer = issuer.clone();
+                async move {
+                    asked.fetch_add(1, Ordering::SeqCst);
+                    (
+                        [("cache-control", cache_control)],
+                        axum::Json(serde_json::json!({
+                            "issuer": issuer,
+                            "authorization_endpoint": format!("{issuer}/auth"),
+                            "token_endpoint": format!("{issuer}/token"),
+                            "jwks_uri": format!("{issuer}/jwks"),
+                        })),
+                    )
+                }
+            }),
+        )
+    };
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (issuer, asked)
+}
+
+async fn the_company_providers_discovery_is_cached_as_it_allows(backend: Backend) {
+    use std::sync::atomic::Ordering;
+    for (cache_control, expected) in [("public, max-age=300", 1), ("no-store", 5)] {
+        let (issuer, asked) = discovery_stub(cache_control).await;
+        let db = TestDb::new(backend).await;
+        let server = Server::start_with(
+            &db,
+            Options {
+                oidc: Some(relay_server::auth::oidc::OidcConfig {
+                    issuer: issuer.clone(),
+                    client_id: "relay".into(),
+                    org_slug: "acme".into(),
+                    create_people: false,
+                    default_country: "FR".into(),
+                    default_language: "fr".into(),
+                }),
+                ..Options::default()
+            },
+        )
+        .await;
+        for _ in 0..5 {
+            let provider: OidcProvider = server.anonymous().get("/v1/auth/oidc").await;
+            assert_eq!(provider.authorization_endpoint, format!("{issuer}/auth"));
+        }
+        assert_eq!(
+            asked.load(Ordering::SeqCst),
+            expected,
+            "discovery fetches with Cache-Control: {cache_control}"
+        );
+    }
 }
