@@ -36,7 +36,9 @@ APP_BUILD_PACKAGES=(pkg-config build-essential file libwebkit2gtk-4.1-dev libaya
 # What the end-to-end tests run: a display, D-Bus, a keychain, a notification daemon, a tray host
 # and WebKit's WebDriver.
 E2E_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-daemon dbus-x11 gnome-keyring libsecret-tools
-    dunst libnotify-bin haskell-gtk-sni-tray-utils desktop-file-utils)
+    dunst libnotify-bin haskell-gtk-sni-tray-utils desktop-file-utils
+    # schemathesis (PyPI) checks the API against its OpenAPI document from a virtualenv.
+    python3-venv curl)
 
 # Builds the UI (ui/dist, embedded into the app by cargo) from the committed lockfile, after its
 # type check and unit tests. Pass --quick to skip check and tests.

@@ -35,4 +35,6 @@ trap list_skipped EXIT
 scripts/with-keychain.sh cargo test --workspace --locked "$@"
 if [ $# -eq 0 ]; then
     scripts/sweep.sh "$RELAY_SWEEP_DIR"
+    # The API against its own OpenAPI document, on the server binary the tests just built.
+    scripts/schemathesis.sh 60
 fi

@@ -93,9 +93,58 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
+/// Every refusal is a problem document: documented refusals say `application/problem+json`,
+/// and every operation has a `default` answer for the refusals any request can meet (a
+/// malformed body, a missing token, a rate limit, an unavailable database).
+struct ProblemResponses;
+
+impl utoipa::Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let problem = || {
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("Problem")))
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in operation.responses.responses.iter_mut() {
+                    let utoipa::openapi::RefOr::T(response) = response else {
+                        continue;
+                    };
+                    if !status.starts_with('2') && !status.starts_with('3') {
+                        if let Some(content) = response.content.shift_remove("application/json") {
+                            response
+                                .content
+                                .insert(relay_protocol::PROBLEM_CONTENT_TYPE.into(), content);
+                        }
+                    }
+                }
+                operation
+                    .responses
+                    .responses
+                    .entry("default".into())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description("A refusal, explained")
+                            .content(relay_protocol::PROBLEM_CONTENT_TYPE, problem())
+                            .into()
+                    });
+            }
+        }
+    }
+}
+
 /// Every route, with its OpenAPI description collected from the handlers.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::auth::router())
         .merge(crate::sync::router())
         .merge(crate::events::router())
@@ -107,7 +156,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::oauth_callback::router())
         .merge(crate::auth::oidc::router())
         .merge(crate::audit::router())
-        .split_for_parts()
+        .split_for_parts();
+    // After the routes are in: it applies to their operations.
+    utoipa::Modify::modify(&ProblemResponses, &mut doc);
+    (router, doc)
 }
 
 /// The demo stories' illustrations (SVG drawn by the server, so the demo needs no internet).

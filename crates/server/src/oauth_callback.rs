@@ -11,6 +11,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Query};
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CallbackQuery {
     state: String,
 }

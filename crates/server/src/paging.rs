@@ -12,6 +12,14 @@ pub fn limit(requested: Option<u32>, default: u32, max: u32) -> Result<u32, ApiE
     }
 }
 
+/// Entries to skip: `requested` (none by default), at most `max`.
+pub fn offset(requested: Option<u32>, max: u32) -> Result<u32, ApiError> {
+    match requested.unwrap_or(0) {
+        n if n <= max => Ok(n),
+        _ => Err(ApiError::bad(format!("offset must be at most {max}"))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

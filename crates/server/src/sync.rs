@@ -80,11 +80,13 @@ impl Cursor {
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SyncQuery {
     /// The cursor of the previous page; absent for a first sync.
     pub cursor: Option<String>,
     /// Changes per page (default 500, at most 1000).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
 }
 

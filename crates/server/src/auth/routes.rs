@@ -71,6 +71,7 @@ async fn me(State(state): State<AppState>, caller: Caller) -> ApiResult<Json<Me>
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SessionsQuery {
     /// Admins only: every session of the organisation instead of the caller's own.

@@ -14,12 +14,16 @@ use crate::error::{ApiResult, Json, Path, Query};
 use super::store;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListQuery {
     /// Only items in this state.
     state: Option<ContentState>,
     /// Page size (default 50, at most 500).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
+    /// Entries to skip (at most 100,000).
+    #[param(minimum = 0, maximum = 100000)]
     offset: Option<u32>,
 }
 
@@ -37,7 +41,7 @@ async fn list(
         &caller.org_id,
         q.state,
         crate::paging::limit(q.limit, 50, 500)?,
-        q.offset.unwrap_or(0),
+        crate::paging::offset(q.offset, 100_000)?,
     )
     .await?;
     Ok(Json(items))

@@ -7,6 +7,60 @@ use reqwest::{Method, StatusCode};
 use crate::harness::*;
 use crate::replica::*;
 
+#[tokio::test]
+async fn the_openapi_document_describes_the_wire() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = Server::start(&db).await;
+    let doc: serde_json::Value = server.anonymous().get("/v1/openapi.json").await;
+    let schemas = &doc["components"]["schemas"];
+    let values = |name: &str| -> Vec<String> {
+        schemas[name]["enum"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{name}: {}", schemas[name]))
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(values("Role"), ["employee", "curator", "admin"]);
+    for network in Network::ALL {
+        assert!(values("Network").contains(&network.as_str().to_owned()));
+    }
+    for state in ContentState::ALL {
+        assert!(values("ContentState").contains(&state.as_str().to_owned()));
+    }
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            operations += 1;
+            for param in operation["parameters"].as_array().into_iter().flatten() {
+                let name = param["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(
+                    param["in"],
+                    if in_path { "path" } else { "query" },
+                    "{method} {path} {name}"
+                );
+                if in_path {
+                    assert_eq!(param["required"], true, "{method} {path} {name}");
+                }
+            }
+            let responses = operation["responses"].as_object().unwrap();
+            assert!(responses.contains_key("default"), "{method} {path}");
+            for (status, response) in responses {
+                if !status.starts_with('2') && !status.starts_with('3') {
+                    let content = response["content"].as_object().unwrap();
+                    assert_eq!(
+                        content.keys().collect::<Vec<_>>(),
+                        ["application/problem+json"],
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+        }
+    }
+    assert!(operations > 20, "{operations}");
+}
+
 crate::both_backends!(
     malformed_requests_get_problems_and_change_nothing,
     the_api_contract_holds_for_arrays_nul_limits_and_roles,
