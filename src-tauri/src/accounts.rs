@@ -11,7 +11,7 @@ use crate::state::AppState;
 use crate::views::{AccountView, NetworkKind, ShareView};
 
 /// Connected accounts, in the order they were connected.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn accounts(state: State<'_, AppState>) -> AppResult<Vec<AccountView>> {
     Ok(state
@@ -122,7 +122,7 @@ pub async fn disconnect_account(
 
 /// Networks the composer offers through their own share page: Facebook always (it has no API
 /// for personal profiles), and others that have a share page but no connected account.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn intent_networks(state: State<'_, AppState>) -> AppResult<Vec<NetworkKind>> {
     let connected: Vec<Network> = state
@@ -141,7 +141,7 @@ pub fn intent_networks(state: State<'_, AppState>) -> AppResult<Vec<NetworkKind>
 }
 
 /// Opens the network's share page for an item in the browser.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn open_share_intent(
     app: AppHandle,
@@ -161,7 +161,7 @@ pub fn open_share_intent(
 }
 
 /// The person says they posted it on the network's page: recorded like any share.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn confirm_shared(
     app: AppHandle,

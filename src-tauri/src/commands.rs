@@ -1,5 +1,9 @@
 //! The commands the UI calls (typed for TypeScript by specta). Thin: each one asks the engine
 //! and reshapes the answer.
+//!
+//! Every command that touches the database or the keychain is `async` (or `command(async)`),
+//! so Tauri runs it off the main thread: the window keeps painting and taking input while a
+//! sync applies a page. Reads use the store's own read connection, which never waits for one.
 
 use chrono::{DateTime, Duration, Local, Utc};
 use relay_client::store::{FeedQuery, NewShare};
@@ -33,7 +37,7 @@ fn status_of(state: &AppState) -> AppResult<AppStatus> {
     })
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn status(state: State<'_, AppState>) -> AppResult<AppStatus> {
     status_of(&state)
@@ -126,7 +130,7 @@ fn decode_after(after: &Option<String>) -> Option<(i64, String)> {
 }
 
 /// The feed, newest first, a page at a time (`after`: the last card's `feed_key`).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn feed(state: State<'_, AppState>, filter: FeedFilter) -> AppResult<Vec<Card>> {
     let items = state.engine.store().feed(&FeedQuery {
@@ -140,7 +144,7 @@ pub fn feed(state: State<'_, AppState>, filter: FeedFilter) -> AppResult<Vec<Car
 }
 
 /// Searches the cache (works offline); words may be prefixes, accents do not matter.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn search(state: State<'_, AppState>, words: String) -> AppResult<Vec<Card>> {
     if words.trim().is_empty() {
@@ -151,7 +155,7 @@ pub fn search(state: State<'_, AppState>, words: String) -> AppResult<Vec<Card>>
 }
 
 /// Opens an item: its sanitised article and suggested wordings; marks it read.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn article(state: State<'_, AppState>, id: String) -> AppResult<Option<Article>> {
     let store = state.engine.store();
@@ -179,19 +183,19 @@ pub fn article(state: State<'_, AppState>, id: String) -> AppResult<Option<Artic
     }))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn mark_read(state: State<'_, AppState>, id: String, read: bool) -> AppResult<()> {
     Ok(state.engine.store().mark_read(&id, read)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn mark_saved(state: State<'_, AppState>, id: String, saved: bool) -> AppResult<()> {
     Ok(state.engine.store().mark_saved(&id, saved)?)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn channels(state: State<'_, AppState>) -> AppResult<Vec<ChannelView>> {
     let lang = i18n::current(&state.engine).code();
@@ -213,7 +217,7 @@ pub fn channels(state: State<'_, AppState>) -> AppResult<Vec<ChannelView>> {
         .collect())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn follow_channel(state: State<'_, AppState>, id: String, followed: bool) -> AppResult<()> {
     Ok(state.engine.store().follow_channel(&id, followed)?)
@@ -242,7 +246,7 @@ pub(crate) fn shares_changed<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// Queues one share per chosen account, all or none, then sends what is due.
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn queue_share(
     app: AppHandle,
@@ -278,7 +282,7 @@ pub fn queue_share(
 }
 
 /// Every share, newest first (the outbox is local: browsable offline).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn shares(state: State<'_, AppState>) -> AppResult<Vec<ShareView>> {
     let now = Utc::now();
@@ -287,7 +291,7 @@ pub fn shares(state: State<'_, AppState>) -> AppResult<Vec<ShareView>> {
     Ok(all.iter().map(|s| ShareView::new(s, now)).collect())
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn edit_share(
     app: AppHandle,
@@ -308,7 +312,7 @@ pub fn edit_share(
     Ok(ShareView::new(&share, Utc::now()))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn cancel_share(
     app: AppHandle,
@@ -323,7 +327,7 @@ pub fn cancel_share(
     Ok(ShareView::new(&share, Utc::now()))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn retry_share(app: AppHandle, state: State<'_, AppState>, id: String) -> AppResult<ShareView> {
     let share = state.engine.store().retry_share(&id)?;
@@ -332,7 +336,7 @@ pub fn retry_share(app: AppHandle, state: State<'_, AppState>, id: String) -> Ap
     Ok(ShareView::new(&share, Utc::now()))
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn settings(app: AppHandle, state: State<'_, AppState>) -> AppResult<Settings> {
     Ok(Settings {
@@ -347,7 +351,7 @@ pub fn settings(app: AppHandle, state: State<'_, AppState>) -> AppResult<Setting
     })
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn set_language(
     app: AppHandle,
@@ -391,20 +395,20 @@ pub fn pause_notifications(app: AppHandle, period: PausePeriod) {
     pause(&app, period);
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn set_start_at_login(app: AppHandle, enabled: bool) -> AppResult<bool> {
     crate::autostart::set(&app, enabled)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn sign_out(state: State<'_, AppState>) -> AppResult<AppStatus> {
     state.engine.sign_out()?;
     status_of(&state)
 }
 
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn about(state: State<'_, AppState>) -> AppResult<About> {
     Ok(About {
@@ -422,7 +426,7 @@ pub fn take_pending_route(pending: State<'_, crate::routes::Pending>) -> Option<
 }
 
 /// Opens a web link in the system browser (never inside the app).
-#[tauri::command]
+#[tauri::command(async)]
 #[specta::specta]
 pub fn open_link(app: AppHandle, url: String) -> AppResult<()> {
     crate::guard::open_external(&app, &url)

@@ -21,6 +21,26 @@ use crate::events::Events;
 /// Largest request body accepted, in bytes (content bodies are at most 200 kB of HTML).
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
+/// Largest request head accepted (header names and values), and most headers.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+pub const MAX_HEADERS: usize = 100;
+
+/// Refuses requests with oversized or too many headers, with a problem document.
+async fn limit_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let headers = request.headers();
+    let bytes: usize = headers
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len())
+        .sum();
+    if bytes > MAX_HEADER_BYTES || headers.len() > MAX_HEADERS {
+        return ApiError::HeadersTooLarge.into_response();
+    }
+    next.run(request).await
+}
+
 /// Settings that shape the API's answers.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -201,6 +221,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(limit_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

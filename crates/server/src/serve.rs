@@ -73,6 +73,62 @@ impl Running {
     }
 }
 
+/// How much of a request's head hyper reads before refusing it on its own (with a bare 431):
+/// far above [`crate::app::MAX_HEADER_BYTES`], so that the app's own limit, which answers with a
+/// problem document, is the one requests meet.
+const HEAD_BUFFER: usize = 1024 * 1024;
+
+/// Accepts connections until `stop`, then lets open ones finish. Each request carries its
+/// peer's address (`ConnectInfo`), for the attempt limits.
+async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    stop: impl std::future::Future<Output = ()>,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo};
+    use hyper_util::server::conn::auto::Builder;
+    use tower::ServiceExt;
+
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .max_buf_size(HEAD_BUFFER)
+        .max_headers(crate::app::MAX_HEADERS * 4);
+    tokio::pin!(stop);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, say: wait a moment rather than spin.
+                    tracing::warn!(error = %err, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut stop => break,
+        };
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            request
+                .extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            router.clone().oneshot(request)
+        });
+        let connection = builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
 /// Binds `bind` (port 0 picks a free one), starts the publication clock and, on PostgreSQL, the
 /// cross-instance event listener, and serves until stopped.
 pub async fn start(
@@ -92,14 +148,7 @@ pub async fn start(
     }
     let router = app(state.clone());
     let stopped = state.shutdown.signalled();
-    let task = tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(stopped)
-        .await
-    });
+    let task = tokio::spawn(serve(listener, router, stopped));
     Ok(Running {
         addr,
         state,

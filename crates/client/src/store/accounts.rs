@@ -100,7 +100,7 @@ impl Store {
 
     pub fn accounts(&self) -> Result<Vec<Account>, ClientError> {
         let ids: Vec<String> = {
-            let conn = self.conn();
+            let conn = self.read_conn();
             let mut stmt = conn.prepare("SELECT id FROM accounts ORDER BY created_at")?;
             let ids = stmt
                 .query_map([], |r| r.get(0))?

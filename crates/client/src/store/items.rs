@@ -189,7 +189,7 @@ impl Store {
     }
 
     pub fn channels(&self) -> Result<Vec<(Channel, bool)>, ClientError> {
-        let conn = self.conn();
+        let conn = self.read_conn();
         let mut stmt =
             conn.prepare("SELECT id, slug, names, followed FROM channels ORDER BY slug")?;
         let rows = stmt.query_map([], |r| {
@@ -230,7 +230,7 @@ impl Store {
     /// The feed, newest first.
     pub fn feed(&self, q: &FeedQuery) -> Result<Vec<FeedItem>, ClientError> {
         let (after_time, after_id) = q.after.clone().unwrap_or((i64::MAX, String::new()));
-        let conn = self.conn();
+        let conn = self.read_conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN item_marks m ON m.item_id = i.id \
              WHERE (?1 IS NULL OR i.channel_id = ?1) \
@@ -254,7 +254,7 @@ impl Store {
     }
 
     pub fn item(&self, id: &str) -> Result<Option<FeedItem>, ClientError> {
-        let conn = self.conn();
+        let conn = self.read_conn();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {ITEM_COLUMNS} FROM items i LEFT JOIN item_marks m ON m.item_id = i.id WHERE i.id = ?1"
         ))?;
@@ -268,7 +268,7 @@ impl Store {
     }
 
     pub fn unread_count(&self) -> Result<u64, ClientError> {
-        Ok(self.conn().query_row(
+        Ok(self.read_conn().query_row(
             "SELECT COUNT(*) FROM items i LEFT JOIN item_marks m ON m.item_id = i.id WHERE m.read_at IS NULL",
             [],
             |r| r.get::<_, i64>(0),

@@ -33,9 +33,15 @@ const MIGRATIONS: &[&str] = &[
 /// Write transactions start IMMEDIATE: a deferred one that reads first cannot upgrade to a
 /// write once another process (the app beside the `relay` command line) has written, and
 /// fails with "database is locked" whatever the busy timeout; an immediate one waits its turn.
+///
+/// Reads that a person waits for (the feed, search, an article, counts) go through a second
+/// connection of their own: with WAL they read the last committed state while a sync page is
+/// being applied, instead of waiting for the writer.
 #[derive(Clone)]
 pub struct Store {
     conn: Arc<Mutex<Connection>>,
+    /// `None` for an in-memory database (a second connection would be another database).
+    reader: Option<Arc<Mutex<Connection>>>,
 }
 
 impl Store {
@@ -45,7 +51,14 @@ impl Store {
             std::fs::create_dir_all(dir)?;
         }
         let conn = Connection::open(path)?;
-        Store::init(conn)
+        let mut store = Store::init(conn)?;
+        let reader = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        reader.busy_timeout(Duration::from_secs(10))?;
+        store.reader = Some(Arc::new(Mutex::new(reader)));
+        Ok(store)
     }
 
     /// A private in-memory database, for tests.
@@ -72,16 +85,27 @@ impl Store {
         }
         Ok(Store {
             conn: Arc::new(Mutex::new(conn)),
+            reader: None,
         })
     }
 
+    /// The connection that writes (and reads what must follow its own writes).
     pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The connection for reads a person waits for: never behind a sync's write transaction.
+    pub(crate) fn read_conn(&self) -> MutexGuard<'_, Connection> {
+        self.reader
+            .as_ref()
+            .unwrap_or(&self.conn)
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn setting(&self, key: &str) -> Result<Option<String>, ClientError> {
         Ok(self
-            .conn()
+            .read_conn()
             .query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| {
                 r.get(0)
             })

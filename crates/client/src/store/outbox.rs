@@ -187,7 +187,7 @@ impl Store {
     }
 
     pub fn share(&self, id: &str) -> Result<Option<Share>, ClientError> {
-        let conn = self.conn();
+        let conn = self.read_conn();
         Ok(conn
             .query_row(
                 &format!("SELECT {COLUMNS} FROM outbox WHERE id = ?1"),
@@ -199,7 +199,7 @@ impl Store {
 
     /// The outbox, newest first, optionally in one state.
     pub fn shares(&self, state: Option<ShareState>) -> Result<Vec<Share>, ClientError> {
-        let conn = self.conn();
+        let conn = self.read_conn();
         let mut stmt = conn.prepare(&format!(
             "SELECT {COLUMNS} FROM outbox WHERE (?1 IS NULL OR state = ?1) ORDER BY created_at DESC, id DESC"
         ))?;
@@ -208,7 +208,7 @@ impl Store {
     }
 
     pub fn count_shares(&self, state: ShareState) -> Result<u64, ClientError> {
-        Ok(self.conn().query_row(
+        Ok(self.read_conn().query_row(
             "SELECT COUNT(*) FROM outbox WHERE state = ?1",
             [state.as_str()],
             |r| r.get::<_, i64>(0),

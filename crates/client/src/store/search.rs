@@ -33,7 +33,7 @@ impl Store {
     }
 
     fn search_fts(&self, query: &str, limit: u32) -> Result<Vec<FeedItem>, ClientError> {
-        let conn = self.conn();
+        let conn = self.read_conn();
         // Ranks the most recently received matches only (SEARCH_WINDOW of them): ranking every
         // match of a common word costs time proportional to the whole cache, and in a news feed
         // the newest matches are the ones wanted. Rows are read only for the results shown.

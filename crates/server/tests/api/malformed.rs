@@ -682,6 +682,38 @@ async fn the_api_contract_holds_for_arrays_nul_limits_and_roles(backend: Backend
         assert_eq!(answer.problem().code, "forbidden");
     }
 
+    // Oversized and too many headers: problem documents too (not the HTTP library's bare 431).
+    for (what, request) in [
+        (
+            "a 100 kB header",
+            server
+                .http
+                .get(format!("{}/v1/me", server.base))
+                .header("x-padding", "a".repeat(100 * 1024)),
+        ),
+        ("150 headers", {
+            let mut request = server.http.get(format!("{}/v1/me", server.base));
+            for n in 0..150 {
+                request = request.header(format!("x-h{n}"), "1");
+            }
+            request
+        }),
+    ] {
+        let answer = request.send().await.unwrap();
+        assert_eq!(
+            answer.status(),
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "{what}"
+        );
+        assert_eq!(
+            answer.headers()["content-type"],
+            "application/problem+json",
+            "{what}"
+        );
+        let problem: Problem = answer.json().await.unwrap();
+        assert_eq!(problem.code, "headers_too_large", "{what}");
+    }
+
     // A missing query parameter is a problem document too.
     let callback = anonymous
         .send::<()>(Method::GET, "/v1/oauth/callback", None)
