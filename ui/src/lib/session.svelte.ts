@@ -2,10 +2,18 @@
 import type { AppStatus } from "../bindings";
 import { commands, ok } from "./api";
 
-export const session = $state<{ status: AppStatus | null; feedVersion: number; outboxVersion: number }>({
+export const session = $state<{
+  status: AppStatus | null;
+  feedVersion: number;
+  outboxVersion: number;
+  // What an enrolment link filled in, kept until the enrolment succeeds: the sign-in screen
+  // may be shown again (a status change, a second link) and must not lose it.
+  enrolDraft: { server: string; code: string } | null;
+}>({
   status: null,
   feedVersion: 0,
   outboxVersion: 0,
+  enrolDraft: null,
 });
 
 export async function refreshStatus() {
