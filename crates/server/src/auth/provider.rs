@@ -44,6 +44,8 @@ pub struct ProviderCache {
     http: reqwest::Client,
     discovery: Mutex<Option<Fresh<Discovery>>>,
     keys: Mutex<Option<Fresh<JwkSet>>>,
+    /// When a key id the cached set lacked last made us fetch the set again.
+    refetched_for_unknown: Mutex<Option<Instant>>,
 }
 
 impl Default for ProviderCache {
@@ -56,6 +58,7 @@ impl Default for ProviderCache {
                 .expect("an HTTP client"),
             discovery: Mutex::new(None),
             keys: Mutex::new(None),
+            refetched_for_unknown: Mutex::new(None),
         }
     }
 }
@@ -90,18 +93,17 @@ impl ProviderCache {
     /// The key `kid` names (the first key when the token names none), from the cached set, or
     /// from a fresh one when the cached set lacks it.
     pub async fn key(&self, jwks_uri: &str, kid: Option<&str>) -> Result<Option<Jwk>, ApiError> {
-        let cached = lock(&self.keys).as_ref().map(|f| (f.get(), f.fetched));
-        let recent = match cached {
-            Some((Some(set), fetched)) => {
-                if let Some(key) = pick(&set, kid) {
-                    return Ok(Some(key));
-                }
-                fetched.elapsed() < REFETCH_UNKNOWN_KEY_EVERY
+        let cached = lock(&self.keys).as_ref().and_then(Fresh::get);
+        if let Some(set) = cached {
+            if let Some(key) = pick(&set, kid) {
+                return Ok(Some(key));
             }
-            _ => false,
-        };
-        if recent {
-            return Ok(None);
+            // Fresh, but without this key: the provider may have rotated its keys.
+            let mut last = lock(&self.refetched_for_unknown);
+            if last.is_some_and(|at| at.elapsed() < REFETCH_UNKNOWN_KEY_EVERY) {
+                return Ok(None);
+            }
+            *last = Some(Instant::now());
         }
         let (set, max_age): (JwkSet, _) = self.fetch("keys", jwks_uri).await?;
         let key = pick(&set, kid);
@@ -184,5 +186,73 @@ mod tests {
         assert_eq!(max_age(Some("max-age=60, no-cache")), Duration::ZERO);
         assert_eq!(max_age(Some("max-age=99999999")), LONGEST_MAX_AGE);
         assert_eq!(max_age(Some("private")), DEFAULT_MAX_AGE);
+    }
+
+    /// A key set served over HTTP (a stand-in for the provider's `jwks_uri`), whose key ids the
+    /// test changes as a provider rotating its keys would, counting fetches.
+    async fn key_server(
+        kids: std::sync::Arc<Mutex<Vec<&'static str>>>,
+        fetched: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks", listener.local_addr().unwrap());
+        let app = axum::Router::new().route(
+            "/jwks",
+            axum::routing::get(move || {
+                let kids = kids.lock().unwrap().clone();
+                fetched.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async move {
+                    let keys: Vec<serde_json::Value> = kids
+                        .iter()
+                        .map(|kid| {
+                            serde_json::json!({
+                                "kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig",
+                                "kid": kid, "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo"
+                            })
+                        })
+                        .collect();
+                    (
+                        [("cache-control", "max-age=3600")],
+                        axum::Json(serde_json::json!({ "keys": keys })),
+                    )
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        url
+    }
+
+    #[tokio::test]
+    async fn an_unknown_key_id_refetches_the_keys_once_and_not_again_at_once() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let kids = std::sync::Arc::new(Mutex::new(vec!["2026-11"]));
+        let fetched = std::sync::Arc::new(AtomicUsize::new(0));
+        let url = key_server(kids.clone(), fetched.clone()).await;
+        let cache = ProviderCache::default();
+
+        let key = cache.key(&url, Some("2026-11")).await.unwrap().unwrap();
+        assert_eq!(key.common.key_id.as_deref(), Some("2026-11"));
+        assert!(cache.key(&url, Some("2026-11")).await.unwrap().is_some());
+        assert_eq!(
+            fetched.load(Ordering::SeqCst),
+            1,
+            "a cached key is not fetched again"
+        );
+
+        // The provider rotates: a token names the new key, which the cache lacks.
+        kids.lock().unwrap().push("2026-12");
+        let key = cache.key(&url, Some("2026-12")).await.unwrap().unwrap();
+        assert_eq!(key.common.key_id.as_deref(), Some("2026-12"));
+        assert_eq!(
+            fetched.load(Ordering::SeqCst),
+            2,
+            "one refetch for the unknown key"
+        );
+
+        // Forged key ids do not make Relay ask the provider again and again.
+        for _ in 0..5 {
+            assert!(cache.key(&url, Some("forged")).await.unwrap().is_none());
+        }
+        assert_eq!(fetched.load(Ordering::SeqCst), 2);
     }
 }
