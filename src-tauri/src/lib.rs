@@ -92,26 +92,33 @@ pub fn run() {
                 tracing::error!(error = %e, "cannot open the device engine");
                 e
             })?;
-            let signed_in = engine
-                .status()
-                .map(|s| s.signed_in && s.synced)
-                .unwrap_or(false);
             app.manage(AppState {
                 engine,
                 live: Arc::new(Live::default()),
             });
-            #[cfg(desktop)]
-            tray::create(&handle)?;
-            links(&handle);
-            if signed_in {
-                live::start(&handle);
-            }
             let minimized = std::env::args().any(|a| a == "--minimized");
             if let Some(window) = app.get_webview_window("main") {
                 if !minimized {
                     window.show()?;
                 }
             }
+            #[cfg(desktop)]
+            tray::create(&handle)?;
+            links(&handle);
+            // The first paint need not wait for the keychain's answer (a D-Bus round trip) on
+            // whether the device is signed in: live mode starts once it comes.
+            let starter = handle.clone();
+            tauri::async_runtime::spawn_blocking(move || {
+                let signed_in = starter
+                    .state::<AppState>()
+                    .engine
+                    .status()
+                    .map(|s| s.signed_in && s.synced)
+                    .unwrap_or(false);
+                if signed_in {
+                    live::start(&starter);
+                }
+            });
             Ok(())
         })
         .on_window_event(|window, event| {
@@ -130,9 +137,15 @@ pub fn run() {
 /// followed while running.
 fn links<R: Runtime>(app: &AppHandle<R>) {
     use tauri_plugin_deep_link::DeepLinkExt;
+    // Registering writes the desktop's handler files and runs its tools: off the start path.
     #[cfg(any(target_os = "linux", windows))]
-    if let Err(e) = app.deep_link().register_all() {
-        tracing::warn!(error = %e, "could not register relay:// links");
+    {
+        let registrar = app.clone();
+        std::thread::spawn(move || {
+            if let Err(e) = registrar.deep_link().register_all() {
+                tracing::warn!(error = %e, "could not register relay:// links");
+            }
+        });
     }
     let handle = app.clone();
     app.deep_link().on_open_url(move |event| {
