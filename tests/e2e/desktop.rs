@@ -36,7 +36,17 @@ pub fn relay_cli() -> PathBuf {
     let cli = app_binary().with_file_name("relay");
     if !cli.exists() {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-q", "-p", "relay-client", "--bin", "relay"])
+            // With the HTTP test network, as every test build has it.
+            .args([
+                "build",
+                "-q",
+                "-p",
+                "relay-client",
+                "--features",
+                "test-network",
+                "--bin",
+                "relay",
+            ])
             .current_dir(repo())
             .status()
             .expect("cargo build relay");
