@@ -267,10 +267,13 @@ impl Engine {
             .store
             .setting(ME_KEY)?
             .and_then(|raw| serde_json::from_str(&raw).ok());
-        let signed_in = self
-            .api()
-            .and_then(|api| api.has_session())
-            .unwrap_or(false);
+        // A keychain that fails to answer is an error, not "signed out": taken for one, it
+        // would send the app to its sign-in screen and back, closing whatever was open.
+        let signed_in = match self.api() {
+            Ok(api) => api.has_session()?,
+            Err(ClientError::NotEnrolled) => false,
+            Err(e) => return Err(e),
+        };
         Ok(Status {
             server: self.store.setting(SERVER_KEY)?,
             device_id: self.store.setting(DEVICE_KEY)?,
@@ -339,5 +342,44 @@ impl Engine {
             self.signed_out(reason)?;
         }
         result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A keychain that cannot be reached (its daemon not answering).
+    struct Unreachable;
+
+    impl SecretStore for Unreachable {
+        fn get(&self, _: &str) -> Result<Option<String>, ClientError> {
+            Err(ClientError::Keychain(
+                "no answer from the Secret Service".into(),
+            ))
+        }
+        fn set(&self, _: &str, _: &str) -> Result<(), ClientError> {
+            Err(ClientError::Keychain(
+                "no answer from the Secret Service".into(),
+            ))
+        }
+        fn delete(&self, _: &str) -> Result<(), ClientError> {
+            Err(ClientError::Keychain(
+                "no answer from the Secret Service".into(),
+            ))
+        }
+    }
+
+    #[test]
+    fn a_keychain_that_does_not_answer_is_an_error_not_a_sign_out() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = Engine::open(dir.path(), Arc::new(Unreachable)).unwrap();
+        // Not enrolled: simply not signed in.
+        assert!(!engine.status().unwrap().signed_in);
+        engine
+            .store
+            .set_setting(SERVER_KEY, "https://relay.example.com")
+            .unwrap();
+        assert!(matches!(engine.status(), Err(ClientError::Keychain(_))));
     }
 }
