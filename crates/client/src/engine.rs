@@ -168,10 +168,7 @@ impl Engine {
             .store
             .setting(SERVER_KEY)?
             .ok_or(ClientError::NotEnrolled)?;
-        Ok(
-            ServerApi::new(&server, self.http.clone(), self.secrets.clone())
-                .with_refresh_lock(&self.data_dir.join("session.lock")),
-        )
+        self.server_api(&server)
     }
 
     /// Enrols this device with `server` using a one-time code. Starts from an empty cache (a

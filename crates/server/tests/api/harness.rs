@@ -54,29 +54,9 @@ pub async fn postgres_available() -> bool {
             panic!("{msg} (a failure under CI=true)");
         }
         eprintln!("\n!!!!!!!! {msg} !!!!!!!!\n");
-        note_skipped(&msg);
+        crate::sweep::note_skipped(&msg);
     }
     ok
-}
-
-/// Notes a skipped test in `RELAY_SKIPPED_LOG` (scripts/test.sh lists them all at the end: cargo
-/// hides a passing test's stderr).
-pub fn note_skipped(reason: &str) {
-    use std::io::Write;
-    let Ok(path) = std::env::var("RELAY_SKIPPED_LOG") else {
-        return;
-    };
-    let test = std::thread::current()
-        .name()
-        .unwrap_or("(unnamed test)")
-        .to_owned();
-    if let Ok(mut file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-    {
-        let _ = writeln!(file, "{test}: {reason}");
-    }
 }
 
 /// A database made for one test and dropped after it.
