@@ -37,6 +37,9 @@ const COMMANDS: &[&str] = &[
     "take_pending_route",
     "open_link",
     "ui_painted",
+    "programme",
+    "set_on_board",
+    "tracked_link",
 ];
 
 fn main() {

@@ -6,6 +6,7 @@ use tauri_specta::{collect_commands, collect_events, Builder};
 
 use crate::accounts::*;
 use crate::commands::*;
+use crate::programme::*;
 use crate::views::{Changed, Navigate, SyncProgress};
 
 pub fn builder() -> Builder<tauri::Wry> {
@@ -47,6 +48,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             take_pending_route,
             open_link,
             ui_painted,
+            programme,
+            set_on_board,
+            tracked_link,
         ])
         .events(collect_events![SyncProgress, Changed, Navigate])
         .dangerously_cast_bigints_to_number()

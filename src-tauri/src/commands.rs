@@ -6,7 +6,7 @@
 //! sync applies a page. Reads use the store's own read connection, which never waits for one.
 
 use chrono::{DateTime, Duration, Local, Utc};
-use relay_client::store::{FeedQuery, NewShare};
+use relay_client::store::{FeedQuery, LinkChoice, NewShare};
 use tauri::{AppHandle, Manager, Runtime, State};
 use tauri_specta::Event;
 
@@ -241,6 +241,7 @@ pub(crate) fn shares_changed<R: Runtime>(app: &AppHandle<R>) {
         feed: false,
         outbox: true,
         status: true,
+        programme: false,
     }
     .emit(app);
 }
@@ -269,6 +270,11 @@ pub fn queue_share(
     }
     for draft in request.drafts {
         queued.push(store.enqueue(&NewShare {
+            link: if request.original_link {
+                LinkChoice::Original
+            } else {
+                LinkChoice::Tracked
+            },
             item_id: request.item_id.clone(),
             account_id: draft.account_id,
             text: draft.text,
@@ -385,6 +391,7 @@ pub fn pause<R: Runtime>(app: &AppHandle<R>, period: PausePeriod) {
         feed: false,
         outbox: false,
         status: true,
+        programme: false,
     }
     .emit(app);
 }

@@ -30,6 +30,7 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
                                 feed: false,
                                 outbox: false,
                                 status: true,
+                                programme: false,
                             })
                         }
                         LiveEvent::Offline(_) => {
@@ -38,6 +39,7 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
                                 feed: false,
                                 outbox: false,
                                 status: true,
+                                programme: false,
                             })
                         }
                         LiveEvent::Synced(report) => {
@@ -46,14 +48,20 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
                                 feed,
                                 outbox: report.cancelled_shares > 0,
                                 status: feed,
+                                programme: false,
                             })
                         }
+                        LiveEvent::ProgrammeMoved => Some(Changed {
+                            programme: true,
+                            ..Changed::default()
+                        }),
                         LiveEvent::OutboxChanged => {
                             crate::tray_refresh(&app);
                             Some(Changed {
                                 feed: false,
                                 outbox: true,
                                 status: true,
+                                programme: true,
                             })
                         }
                     };
@@ -73,6 +81,7 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
             feed: true,
             outbox: true,
             status: true,
+            programme: true,
         }
         .emit(&app);
     });

@@ -188,6 +188,10 @@ pub struct ShareView {
     pub posted_at: Option<String>,
     /// The server has the share record (points, analytics).
     pub recorded: bool,
+    /// Points the share earned in the programme.
+    pub points: Option<i64>,
+    /// Why the server refused the record for good ("too late for November 2026").
+    pub refused: Option<String>,
     pub created_at: String,
 }
 
@@ -216,7 +220,9 @@ impl ShareView {
             retryable: s.retryable,
             post_url: s.post_url.clone(),
             posted_at: rfc(&s.posted_at),
-            recorded: s.recorded_at.is_some(),
+            recorded: s.recorded_at.is_some() && s.refused.is_none(),
+            points: s.points,
+            refused: s.refused.clone(),
             created_at: s.created_at.to_rfc3339(),
         }
     }
@@ -235,6 +241,8 @@ pub struct ShareRequest {
     pub drafts: Vec<ShareDraft>,
     /// RFC 3339; now when absent.
     pub scheduled_at: Option<String>,
+    /// Share the item's own address instead of the person's tracked link.
+    pub original_link: bool,
 }
 
 /// Which part of the feed to show.
@@ -292,11 +300,13 @@ pub struct SyncProgress {
 }
 
 /// Something changed in the cache, the outbox or the connection: refetch what is on screen.
-#[derive(Debug, Clone, Serialize, Deserialize, Type, tauri_specta::Event)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, Type, tauri_specta::Event)]
 pub struct Changed {
     pub feed: bool,
     pub outbox: bool,
     pub status: bool,
+    /// Points, boards or the top ten moved: ask for the programme again.
+    pub programme: bool,
 }
 
 /// Go to a screen (a notification click, a deep link, the tray).

@@ -44,6 +44,7 @@ mod linkedin;
 mod mastodon;
 mod notifications;
 mod offline;
+mod programme;
 mod share_page;
 mod tray;
 mod x;

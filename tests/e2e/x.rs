@@ -53,8 +53,12 @@ async fn connect_x_through_the_server_callback_and_share() {
     desktop.send_and_see_posted().await;
     let tweets = stub.tweets();
     assert_eq!(tweets.len(), 1, "posted once");
+    // With the person's tracked link on the company server.
     assert!(
-        tweets[0].starts_with("À lire : notre nouvelle région https://"),
+        tweets[0].starts_with(&format!(
+            "À lire : notre nouvelle région {}/l/",
+            server.url()
+        )),
         "{}",
         tweets[0]
     );

@@ -90,6 +90,12 @@ export const commands = {
 	 *  reads it).
 	 */
 	uiPainted: () => __TAURI_INVOKE<void>("ui_painted"),
+	/**  The programme: asked of the server (a cheap `304` when nothing moved), the cache offline. */
+	programme: () => typedError<ProgrammeScreen | null, AppError>(__TAURI_INVOKE("programme")),
+	/**  Joins the leaderboard (under a pseudonym, or the person's name) or leaves it. */
+	setOnBoard: (on: boolean, pseudonym: string | null) => typedError<ProgrammeScreen | null, AppError>(__TAURI_INVOKE("set_on_board", { on, pseudonym })),
+	/**  The tracked link a share of this item on this network will carry. */
+	trackedLink: (itemId: string, network: NetworkKind) => typedError<string, AppError>(__TAURI_INVOKE("tracked_link", { itemId, network })),
 };
 
 /** Events */
@@ -152,6 +158,13 @@ export type Article = {
 	suggestions: Suggestion[],
 };
 
+export type BoardLine = {
+	rank: number,
+	name: string,
+	points: number,
+	you: boolean,
+};
+
 /**  A card in the feed. */
 export type Card = {
 	id: string,
@@ -173,6 +186,8 @@ export type Changed = {
 	feed: boolean,
 	outbox: boolean,
 	status: boolean,
+	/**  Points, boards or the top ten moved: ask for the programme again. */
+	programme: boolean,
 };
 
 export type ChannelView = {
@@ -196,6 +211,18 @@ export type FeedFilter = {
 /**  The UI's language: the system's, or one chosen in Settings. */
 export type Language = "system" | "en" | "fr";
 
+export type MyShareView = {
+	item_id: string,
+	title: string,
+	network: NetworkKind,
+	verified: boolean,
+	shared_at: string,
+	points: number,
+	clicks: number,
+	/**  `already_scored` or `daily_cap` when the share earned no share points. */
+	unscored: string | null,
+};
+
 /**  Go to a screen (a notification click, a deep link, the tray). */
 export type Navigate = {
 	/**  `item/<id>`, `queue`, `settings`, `enrol?server=..&code=..`. */
@@ -207,6 +234,42 @@ export type NetworkKind = "linkedin" | "x" | "mastodon" | "bluesky" | "facebook"
 
 /**  How long to pause new-content notifications. */
 export type PausePeriod = "one_hour" | "until_tomorrow" | "off";
+
+/**  Everything the programme screens show. */
+export type ProgrammeScreen = {
+	/**  The server could not be reached: this is what the device last heard. */
+	offline: boolean,
+	/**  When the server last confirmed it (RFC 3339). */
+	fetched_at: string,
+	/**  `YYYY-MM`, and when its records close (RFC 3339). */
+	month: string,
+	closes_at: string,
+	rules: RulesView,
+	points: number,
+	all_time_points: number,
+	verified_shares: number,
+	declared_shares: number,
+	clicks: number,
+	/**  Where the person would rank this month (on the board or not), among `ranked`. */
+	rank: number | null,
+	ranked: number,
+	on_board: boolean,
+	pseudonym: string | null,
+	shares: MyShareView[],
+	board: BoardLine[],
+	all_time_board: BoardLine[],
+	teams_by_country: TeamLine[],
+	teams_by_department: TeamLine[],
+	top: TopLine[],
+};
+
+export type RulesView = {
+	verified_share: number,
+	declared_share: number,
+	daily_cap: number,
+	click: number,
+	click_cap: number,
+};
 
 export type Settings = {
 	language: Language,
@@ -230,6 +293,8 @@ export type ShareRequest = {
 	drafts: ShareDraft[],
 	/**  RFC 3339; now when absent. */
 	scheduled_at: string | null,
+	/**  Share the item's own address instead of the person's tracked link. */
+	original_link: boolean,
 };
 
 /**  A share's state on screen: the outbox's, with queued-for-later told apart. */
@@ -251,6 +316,10 @@ export type ShareView = {
 	posted_at: string | null,
 	/**  The server has the share record (points, analytics). */
 	recorded: boolean,
+	/**  Points the share earned in the programme. */
+	points: number | null,
+	/**  Why the server refused the record for good ("too late for November 2026"). */
+	refused: string | null,
 	created_at: string,
 };
 
@@ -265,6 +334,22 @@ export type Suggestion = {
 export type SyncProgress = {
 	done: number,
 	total: number | null,
+};
+
+export type TeamLine = {
+	rank: number,
+	team: string,
+	active_members: number,
+	average_points: number | null,
+	yours: boolean,
+};
+
+export type TopLine = {
+	rank: number,
+	item_id: string,
+	title: string,
+	verified_shares: number,
+	clicks: number,
 };
 
 /* Tauri Specta runtime */

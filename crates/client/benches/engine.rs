@@ -168,6 +168,7 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
                 per_org: u32::MAX,
             },
             tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
+            month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
         },
     );
     let started = Instant::now();

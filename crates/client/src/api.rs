@@ -212,6 +212,17 @@ impl ServerApi {
         path: &str,
         body: Option<&dyn erased::Body>,
     ) -> Result<reqwest::Response, ClientError> {
+        self.send_with(method, path, body, None).await
+    }
+
+    /// `send`, with an `If-None-Match` validator.
+    async fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&dyn erased::Body>,
+        if_none_match: Option<&str>,
+    ) -> Result<reqwest::Response, ClientError> {
         let mut refreshed = false;
         loop {
             let token = self.access_token(refreshed).await?;
@@ -223,6 +234,9 @@ impl ServerApi {
                 request = request
                     .header("content-type", "application/json")
                     .body(body.to_json()?);
+            }
+            if let Some(etag) = if_none_match {
+                request = request.header(reqwest::header::IF_NONE_MATCH, etag);
             }
             let response = request.send().await?;
             if response.status() == StatusCode::UNAUTHORIZED && !refreshed {
@@ -263,6 +277,60 @@ impl ServerApi {
         self.call(Method::POST, "/v1/shares", Some(record)).await
     }
 
+    /// The person's tracked link for an item on a network (made on first ask).
+    pub async fn tracked_link(
+        &self,
+        item_id: &str,
+        network: relay_protocol::Network,
+    ) -> Result<relay_protocol::TrackedLink, ClientError> {
+        let body = relay_protocol::NewLink {
+            item_id: item_id.to_owned(),
+            network,
+        };
+        self.call(Method::POST, "/v1/links", Some(&body)).await
+    }
+
+    /// The programme summary, or `None` when it is unchanged since `etag`.
+    pub async fn programme_summary(
+        &self,
+        etag: Option<&str>,
+    ) -> Result<Option<(relay_protocol::ProgrammeSummary, Option<String>)>, ClientError> {
+        let response = self
+            .send_with(Method::GET, "/v1/programme/summary", None, etag)
+            .await?;
+        if response.status() == StatusCode::NOT_MODIFIED {
+            return Ok(None);
+        }
+        let etag = response
+            .headers()
+            .get(reqwest::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        Ok(Some((decode(response).await?, etag)))
+    }
+
+    /// Joins the leaderboard (under a pseudonym, or the person's name).
+    pub async fn join_board(
+        &self,
+        pseudonym: Option<String>,
+    ) -> Result<relay_protocol::BoardMembership, ClientError> {
+        let body = relay_protocol::BoardMembership { pseudonym };
+        self.call(Method::PUT, "/v1/programme/board/me", Some(&body))
+            .await
+    }
+
+    /// Leaves the leaderboard.
+    pub async fn leave_board(&self) -> Result<(), ClientError> {
+        let response = self
+            .send(Method::DELETE, "/v1/programme/board/me", None)
+            .await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(ClientError::Server(problem_of(response).await))
+        }
+    }
+
     /// Relay's LinkedIn app (404 where the operator configured none).
     pub async fn linkedin_app(&self) -> Result<relay_protocol::LinkedInApp, ClientError> {
         self.call(Method::GET, "/v1/linkedin", None).await
@@ -281,10 +349,10 @@ impl ServerApi {
         self.call(Method::GET, "/v1/me", None).await
     }
 
-    /// The server's live `version` events, until the connection drops.
+    /// The server's live events, until the connection drops.
     pub async fn events(
         &self,
-    ) -> Result<BoxStream<'static, Result<i64, ClientError>>, ClientError> {
+    ) -> Result<BoxStream<'static, Result<ServerEvent, ClientError>>, ClientError> {
         let response = self.send(Method::GET, "/v1/events", None).await?;
         if !response.status().is_success() {
             return Err(ClientError::Server(problem_of(response).await));
@@ -296,18 +364,19 @@ impl ServerApi {
                 loop {
                     if let Some(end) = buffer.find("\n\n") {
                         let event: String = buffer.drain(..end + 2).collect();
-                        let is_version = event.lines().any(|l| l == "event: version");
-                        let data = event
-                            .lines()
-                            .find_map(|l| l.strip_prefix("data: "))
-                            .map(str::to_owned);
-                        if let (true, Some(data)) = (is_version, data) {
-                            let parsed = serde_json::from_str::<VersionEvent>(&data)
-                                .map(|v| v.version)
-                                .map_err(ClientError::from);
-                            return Some((parsed, (bytes, buffer)));
-                        }
-                        continue;
+                        let name = event.lines().find_map(|l| l.strip_prefix("event: "));
+                        let data = event.lines().find_map(|l| l.strip_prefix("data: "));
+                        let parsed = match (name, data) {
+                            (Some("version"), Some(data)) => {
+                                serde_json::from_str::<VersionEvent>(data)
+                                    .map(|v| ServerEvent::Version(v.version))
+                                    .map_err(ClientError::from)
+                            }
+                            (Some("programme"), _) => Ok(ServerEvent::Programme),
+                            // Events of later servers, keep-alive comments.
+                            _ => continue,
+                        };
+                        return Some((parsed, (bytes, buffer)));
                     }
                     match bytes.next().await {
                         Some(Ok(chunk)) => buffer.push_str(&String::from_utf8_lossy(&chunk)),
@@ -319,6 +388,15 @@ impl ServerApi {
         );
         Ok(stream.boxed())
     }
+}
+
+/// What the server's live event stream says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// The content feed reached this version: sync.
+    Version(i64),
+    /// Points, boards or the top ten moved: ask for the programme again.
+    Programme,
 }
 
 /// Serialisable request bodies, behind a trait object so `send` is not generic.

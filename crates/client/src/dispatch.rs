@@ -4,13 +4,13 @@
 use std::time::Duration;
 
 use rand::Rng;
-use relay_protocol::NewShareRecord;
+use relay_protocol::{NewShareRecord, ShareProof};
 use serde::Serialize;
 
 use crate::engine::Engine;
 use crate::error::ClientError;
 use crate::social::{CardImage, Credentials, LinkCard, Outgoing, PostError};
-use crate::store::{now_ms, AccountStatus, Share, ShareState};
+use crate::store::{now_ms, AccountStatus, LinkChoice, Share, ShareLink, ShareState};
 
 /// Why a share waits for its account.
 const RECONNECT: &str = "waiting for the account to be reconnected";
@@ -130,6 +130,10 @@ impl Engine {
             ));
         };
         let credentials = Credentials::new(self.secrets.clone(), &account.id);
+        let share = &self
+            .with_link(share)
+            .await
+            .map_err(|e| fail(e.to_string(), true))?;
         let card = self.link_card(share).await;
         let outgoing = Outgoing {
             account: &account,
@@ -175,6 +179,8 @@ impl Engine {
                 continue;
             };
             let credentials = Credentials::new(self.secrets.clone(), &account.id);
+            // Looked for as it went out: with the link written down before the post.
+            let share = outgoing_share(&share);
             let outgoing = Outgoing {
                 account: &account,
                 share: &share,
@@ -216,21 +222,23 @@ impl Engine {
         };
         let mut recorded = 0;
         for share in pending {
-            let record = NewShareRecord {
-                share_id: share.id.clone(),
-                item_id: share.item_id.clone(),
-                network: share.network,
-                shared_at: share.posted_at.unwrap_or_else(chrono::Utc::now),
-                post_url: share.post_url.clone(),
-            };
+            let record = self.share_record(&share)?;
             match self.check(api.record_share(&record).await) {
-                Ok(_) => {
-                    self.store.mark_recorded(&share.id)?;
+                Ok(record) => {
+                    self.store.mark_recorded(&share.id, record.points)?;
                     recorded += 1;
                 }
                 // Offline or busy: the next dispatch tries again.
                 Err(e) if e.is_transient() => break,
                 Err(ClientError::SignedOut(_) | ClientError::NotEnrolled) => break,
+                // A record the server can never take (its month closed, an item withdrawn
+                // from the person's audience): kept with the reason, not sent again.
+                Err(ClientError::Server(problem)) if matches!(problem.status, 400 | 409 | 422) => {
+                    let reason = problem.detail.unwrap_or(problem.title);
+                    tracing::warn!(share = %share.id, %reason, "the server refused a share record");
+                    self.store.mark_refused(&share.id, &reason)?;
+                    recorded += 1;
+                }
                 Err(e) => {
                     tracing::warn!(share = %share.id, error = %e, "the server refused a share record")
                 }
@@ -240,7 +248,94 @@ impl Engine {
     }
 }
 
+/// How long a share waits for its tracked link before going out with the item's own address.
+const LINK_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The share as the network sees it: carrying the link written down for it.
+fn outgoing_share(share: &Share) -> Share {
+    Share {
+        item_url: share.outgoing_url().to_owned(),
+        ..share.clone()
+    }
+}
+
 impl Engine {
+    /// Decides the link a share goes out with and writes it down before the post: the
+    /// person's tracked link (asked of the server, at most `LINK_TIMEOUT`), else the item's own
+    /// address. A share never waits for the company server.
+    async fn with_link(&self, share: &Share) -> Result<Share, ClientError> {
+        if share.link == LinkChoice::Original || share.link_url.is_some() {
+            return Ok(outgoing_share(share));
+        }
+        let asked = async {
+            let api = self.api()?;
+            self.check(api.tracked_link(&share.item_id, share.network).await)
+        };
+        let link = match tokio::time::timeout(LINK_TIMEOUT, asked).await {
+            Ok(Ok(link)) => ShareLink::Tracked {
+                code: link.code,
+                url: link.url,
+            },
+            Ok(Err(e)) => {
+                tracing::info!(share = %share.id, error = %e, "no tracked link; the original goes");
+                ShareLink::Fallback
+            }
+            Err(_) => {
+                tracing::info!(share = %share.id, "the tracked link took too long; the original goes");
+                ShareLink::Fallback
+            }
+        };
+        self.store.set_share_link(&share.id, &link)?;
+        let mut share = share.clone();
+        match link {
+            ShareLink::Tracked { code, url } => {
+                share.link_code = Some(code);
+                share.link_url = Some(url);
+                share.link_fallback = false;
+            }
+            ShareLink::Fallback => share.link_fallback = true,
+        }
+        Ok(outgoing_share(&share))
+    }
+
+    /// What the server is told of a posted share. A share posted through an account whose
+    /// network answered with the post is verified; one opened on a share page is declared. The
+    /// post's address goes along only when it is on the network's own domain (a test network's
+    /// is not), so the server never has to refuse a true share for its address.
+    fn share_record(&self, share: &Share) -> Result<NewShareRecord, ClientError> {
+        let account = if share.account_id == crate::store::INTENT_ACCOUNT {
+            None
+        } else {
+            self.store.account(&share.account_id)?
+        };
+        let account_host = account
+            .as_ref()
+            .and_then(|a| a.base_url.as_deref())
+            .and_then(|u| url::Url::parse(u).ok())
+            .and_then(|u| u.host_str().map(str::to_owned));
+        let verified = account.is_some() && share.post_id.is_some();
+        let post_url = share
+            .post_url
+            .clone()
+            .filter(|u| verified && share.network.owns_post_url(u, account_host.as_deref()));
+        Ok(NewShareRecord {
+            share_id: share.id.clone(),
+            item_id: share.item_id.clone(),
+            network: share.network,
+            shared_at: share.posted_at.unwrap_or_else(chrono::Utc::now),
+            post_url,
+            proof: if verified {
+                ShareProof::Verified
+            } else {
+                ShareProof::Declared
+            },
+            post_id: share.post_id.clone().filter(|_| verified),
+            account_host: account_host
+                .filter(|_| share.network == relay_protocol::Network::Mastodon),
+            link_code: share.link_code.clone().filter(|_| share.link_url.is_some()),
+        })
+    }
+
     /// The shared item as a link card, with its picture from the image cache when it has one.
     async fn link_card(&self, share: &Share) -> Option<LinkCard> {
         let item = self.store.item(&share.item_id).ok().flatten()?.item;

@@ -293,6 +293,7 @@ impl Engine {
             api.forget_session()?;
         }
         self.store.clear_cache()?;
+        self.store.remove_setting(crate::programme::SUMMARY_KEY)?;
         self.store.set_setting(SIGNED_OUT_KEY, reason)?;
         tracing::warn!(reason, "the server signed this device out");
         Ok(())

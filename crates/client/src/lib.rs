@@ -20,6 +20,7 @@ pub mod html;
 pub mod images;
 pub mod notify;
 pub mod oauth;
+pub mod programme;
 pub mod secrets;
 pub mod social;
 pub mod store;

@@ -7,6 +7,7 @@ use futures::StreamExt;
 use rand::Rng;
 use serde::Serialize;
 
+use crate::api::ServerEvent;
 use crate::engine::Engine;
 use crate::error::ClientError;
 use crate::notify;
@@ -33,6 +34,8 @@ pub enum LiveEvent {
     Synced(SyncReport),
     /// Shares were sent, failed or changed state.
     OutboxChanged,
+    /// The programme (points, boards, top ten) moved on the server.
+    ProgrammeMoved,
 }
 
 /// What a sync did.
@@ -167,11 +170,15 @@ impl Engine {
                     let wait = self.until_next_due()?;
                     let resync = tokio::select! {
                         event = events.next() => match event {
-                            Some(Ok(version)) if version > known => {
+                            Some(Ok(ServerEvent::Version(version))) if version > known => {
                                 known = version;
                                 true
                             }
-                            Some(Ok(_)) => false,
+                            Some(Ok(ServerEvent::Version(_))) => false,
+                            Some(Ok(ServerEvent::Programme)) => {
+                                on_event(&LiveEvent::ProgrammeMoved);
+                                false
+                            }
                             Some(Err(e)) => return Err::<(), _>(e),
                             // The server ends a stream when its access token expires: start
                             // over at once with a fresh one (after a back-off only when the

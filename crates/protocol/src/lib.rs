@@ -9,6 +9,7 @@ mod auth;
 mod brokered;
 mod content;
 mod problem;
+mod programme;
 mod shares;
 mod sync;
 
@@ -16,6 +17,7 @@ pub use auth::*;
 pub use brokered::*;
 pub use content::*;
 pub use problem::*;
+pub use programme::*;
 pub use shares::*;
 pub use sync::*;
 

@@ -160,6 +160,7 @@ async fn prepare(url: &str, opts: &Options) -> (Vec<String>, i64) {
                 per_org: u32::MAX,
             },
             tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
+            month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
         },
     );
     let started = Instant::now();

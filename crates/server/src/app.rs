@@ -55,7 +55,12 @@ pub struct Config {
     pub attempts: AttemptQuota,
     /// How long a retracted or expired item stays in the feed as a tombstone.
     pub tombstone_max_age: chrono::Duration,
+    /// How long after a programme month ends its share records are still taken.
+    pub month_grace: chrono::Duration,
 }
+
+/// A month's records are taken until 72 hours after it ends (devices that were offline).
+pub const DEFAULT_MONTH_GRACE_HOURS: i64 = 72;
 
 /// Tombstones are fed for 90 days: a device offline longer rebuilds its cache.
 pub const DEFAULT_TOMBSTONE_DAYS: i64 = 90;
@@ -70,6 +75,8 @@ pub struct AppState {
     pub shutdown: crate::shutdown::Shutdown,
     /// The company provider's discovery document and keys, cached.
     pub provider: Arc<crate::auth::provider::ProviderCache>,
+    /// Today's salt for counting tracked links' visitors.
+    pub link_salt: crate::links::SaltCache,
 }
 
 impl AppState {
@@ -82,6 +89,7 @@ impl AppState {
             config: Arc::new(config),
             shutdown: Default::default(),
             provider: Default::default(),
+            link_salt: Default::default(),
         }
     }
 }
@@ -97,6 +105,7 @@ impl AppState {
         (name = "curation", description = "Drafts, approval, retraction, audit"),
         (name = "people", description = "People and enrolment codes"),
         (name = "shares", description = "Share records"),
+        (name = "programme", description = "Points, tracked links, the leaderboard and the top ten"),
     )
 )]
 struct ApiDoc;
@@ -172,6 +181,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::content::router())
         .merge(crate::people::router())
         .merge(crate::shares::router())
+        .merge(crate::links::router())
+        .merge(crate::programme::router())
         .merge(crate::linkedin::router())
         .merge(crate::oauth_callback::router())
         .merge(crate::auth::oidc::router())

@@ -62,6 +62,9 @@ pub enum Command {
     /// Curated content.
     #[command(subcommand)]
     Content(ContentCommand),
+    /// The monthly programme: points rules.
+    #[command(subcommand)]
+    Programme(ProgrammeCommand),
     /// Create the demo organisation (about 60 items in English and French, a few people) and
     /// print an enrolment code for the demo employee. Run again for a fresh code.
     Demo,
@@ -90,6 +93,33 @@ pub struct ServeArgs {
     /// How often scheduled publications and expiries are applied, milliseconds.
     #[arg(long, default_value_t = 1000)]
     pub clock_interval_ms: u64,
+    /// Hours after a programme month ends during which its share records are still taken.
+    #[arg(long, env = "RELAY_MONTH_GRACE_HOURS", default_value_t = crate::app::DEFAULT_MONTH_GRACE_HOURS)]
+    pub month_grace_hours: i64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProgrammeCommand {
+    /// Show the rules of a month, or set them from a month that has not begun
+    /// (`--from-month 2027-01 --verified 10 --declared 3 --daily-cap 5 --click 1 --click-cap 20`;
+    /// what is not given keeps the rules in force then).
+    Rules {
+        #[arg(long, default_value = crate::demo::DEMO_ORG)]
+        org: String,
+        /// `YYYY-MM`: set the rules from this month on.
+        #[arg(long)]
+        from_month: Option<String>,
+        #[arg(long)]
+        verified: Option<u32>,
+        #[arg(long)]
+        declared: Option<u32>,
+        #[arg(long)]
+        daily_cap: Option<u32>,
+        #[arg(long)]
+        click: Option<u32>,
+        #[arg(long)]
+        click_cap: Option<u32>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -100,6 +130,16 @@ pub enum OrgCommand {
         slug: String,
         #[arg(long)]
         name: String,
+        /// The time zone its programme months follow (IANA name).
+        #[arg(long, default_value = "UTC")]
+        time_zone: String,
+    },
+    /// Set the time zone an organisation's programme months follow (IANA name, e.g.
+    /// Europe/Paris).
+    TimeZone {
+        #[arg(long, default_value = crate::demo::DEMO_ORG)]
+        org: String,
+        zone: String,
     },
 }
 
@@ -234,7 +274,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut tokens = TokenLifetimes::default();
     let mut attempts = crate::auth::AttemptQuota::default();
     let mut tombstone_max_age = chrono::Duration::days(crate::app::DEFAULT_TOMBSTONE_DAYS);
+    let mut month_grace = chrono::Duration::hours(crate::app::DEFAULT_MONTH_GRACE_HOURS);
     if let Command::Serve(args) = &cli.command {
+        anyhow::ensure!(
+            args.month_grace_hours >= 0,
+            "--month-grace-hours must not be negative"
+        );
+        month_grace = chrono::Duration::hours(args.month_grace_hours);
         anyhow::ensure!(args.tombstone_days > 0, "--tombstone-days must be positive");
         tombstone_max_age = chrono::Duration::days(args.tombstone_days);
         attempts.per_address = args.attempts_per_address;
@@ -254,6 +300,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             oidc: crate::auth::oidc::OidcConfig::from_env(),
             attempts,
             tombstone_max_age,
+            month_grace,
         },
     );
     match cli.command {
@@ -273,10 +320,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             running.serve_until_signalled().await?;
         }
         Command::Migrate => println!("database is up to date"),
-        Command::Org(OrgCommand::Create { slug, name }) => {
+        Command::Org(OrgCommand::Create {
+            slug,
+            name,
+            time_zone,
+        }) => {
+            crate::programme::calendar::check_zone(&time_zone)?;
             let org = crate::orgs::create(&db, &name, &slug).await?;
+            crate::orgs::set_time_zone(&db, &org.id, &time_zone).await?;
             println!("created organisation {} ({})", org.slug, org.id);
         }
+        Command::Org(OrgCommand::TimeZone { org, zone }) => {
+            let org = crate::orgs::by_slug(&db, &org).await?;
+            crate::orgs::set_time_zone(&db, &org.id, &zone).await?;
+            println!("{} follows {}", org.slug, zone.trim());
+        }
+        Command::Programme(command) => programme(&state, command).await?,
         Command::Person(PersonCommand::Add {
             org,
             name,
@@ -394,5 +453,52 @@ async fn content(state: &AppState, command: ContentCommand) -> anyhow::Result<()
             }
         }
     }
+    Ok(())
+}
+
+async fn programme(state: &AppState, command: ProgrammeCommand) -> anyhow::Result<()> {
+    let ProgrammeCommand::Rules {
+        org,
+        from_month,
+        verified,
+        declared,
+        daily_cap,
+        click,
+        click_cap,
+    } = command;
+    let org = crate::orgs::by_slug(&state.db, &org).await?;
+    let mut conn = state.db.read.acquire().await?;
+    let calendar = crate::programme::calendar_of(&mut conn, state, &org.id).await?;
+    let month = match &from_month {
+        Some(m) => crate::programme::calendar::Month::parse(m)?,
+        None => calendar.month_of(chrono::Utc::now()),
+    };
+    let mut rules = crate::programme::rules::rules_for(&mut conn, &org.id, month).await?;
+    drop(conn);
+    if from_month.is_some() {
+        let given = [verified, declared, daily_cap, click, click_cap];
+        anyhow::ensure!(
+            given.iter().any(Option::is_some),
+            "say which rules change (--verified, --declared, --daily-cap, --click, --click-cap)"
+        );
+        rules.verified_share = verified.unwrap_or(rules.verified_share);
+        rules.declared_share = declared.unwrap_or(rules.declared_share);
+        rules.daily_cap = daily_cap.unwrap_or(rules.daily_cap);
+        rules.click = click.unwrap_or(rules.click);
+        rules.click_cap = click_cap.unwrap_or(rules.click_cap);
+        let change = relay_protocol::RulesChange {
+            from_month: month.to_string(),
+            rules,
+        };
+        crate::programme::rules::set(state, &org.id, None, &change).await?;
+        println!("rules set from {month}:");
+    } else {
+        println!("rules of {month}:");
+    }
+    println!(
+        "  verified share {} points, declared share {}, at most {} scored shares a day,\n  \
+         {} point a unique click, at most {} click points a share",
+        rules.verified_share, rules.declared_share, rules.daily_cap, rules.click, rules.click_cap
+    );
     Ok(())
 }

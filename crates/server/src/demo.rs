@@ -429,10 +429,18 @@ pub async fn enrolled_employee(
     Ok(enrolment)
 }
 
+/// Written as one block, and a closed stdout is ignored: a server whose output pipe was closed
+/// (a supervisor that stopped reading) must go on serving, not panic in `println!`.
 pub fn print_enrolment(enrolment: &Enrolment) {
-    println!("enrolment code: {}", enrolment.code);
-    println!("enrolment link: {}", enrolment.link);
-    println!("valid until:    {}", enrolment.expires_at.to_rfc3339());
+    use std::io::Write;
+    let block = format!(
+        "enrolment code: {}\nenrolment link: {}\nvalid until:    {}\n",
+        enrolment.code,
+        enrolment.link,
+        enrolment.expires_at.to_rfc3339()
+    );
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(block.as_bytes()).and_then(|()| out.flush());
 }
 
 /// A simple illustration per demo story, so the demo feed has pictures without the internet.

@@ -34,6 +34,12 @@ pub enum ApiError {
         crate::app::MAX_HEADERS
     )]
     HeadersTooLarge,
+    /// A record for a programme month that has closed.
+    #[error("too late for {month_name}: its records closed at {closed_at}")]
+    MonthClosed {
+        month_name: String,
+        closed_at: chrono::DateTime<chrono::Utc>,
+    },
     #[error("too many attempts: try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the database is unavailable")]
@@ -65,6 +71,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            ApiError::MonthClosed { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -82,6 +89,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::HeadersTooLarge => "headers_too_large",
+            ApiError::MonthClosed { .. } => "month_closed",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",

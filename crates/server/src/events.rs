@@ -25,18 +25,34 @@ use crate::error::ApiError;
 pub const FEED_CHANNEL: &str = "relay_feed";
 
 /// The in-process fan-out of committed feed versions, and the newest committed version known
-/// per organisation (which answers "nothing new" without a query).
+/// per organisation (which answers "nothing new" without a query). Also the programme's
+/// "something moved" notices, at most one a minute per organisation.
 #[derive(Clone)]
 pub struct Events {
     tx: broadcast::Sender<Arc<(String, i64)>>,
     heads: Arc<RwLock<HashMap<String, i64>>>,
+    programme: broadcast::Sender<Arc<String>>,
+    programme_sent: Arc<std::sync::Mutex<HashMap<String, ProgrammeNotice>>>,
 }
+
+/// When an organisation's last programme notice went out, and whether one waits for the end of
+/// its minute.
+#[derive(Debug, Clone, Copy)]
+struct ProgrammeNotice {
+    sent_at: tokio::time::Instant,
+    pending: bool,
+}
+
+/// Programme notices wake every device of an organisation: at most one per this interval.
+pub const PROGRAMME_NOTICE_INTERVAL: Duration = Duration::from_secs(60);
 
 impl Default for Events {
     fn default() -> Self {
         Events {
             tx: broadcast::channel(4096).0,
             heads: Arc::default(),
+            programme: broadcast::channel(1024).0,
+            programme_sent: Arc::default(),
         }
     }
 }
@@ -69,6 +85,57 @@ impl Events {
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<(String, i64)>> {
         self.tx.subscribe()
+    }
+
+    /// Says that an organisation's programme (points, boards, top ten) moved: at once when no
+    /// notice went out in the last minute, else once at the end of that minute. Devices then
+    /// ask `/v1/programme/summary`, whose `ETag` tells them whether anything changed for them.
+    pub fn programme_moved(&self, org_id: &str) {
+        let now = tokio::time::Instant::now();
+        let mut sent = self
+            .programme_sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        match sent.get_mut(org_id) {
+            Some(notice) if now < notice.sent_at + PROGRAMME_NOTICE_INTERVAL => {
+                if notice.pending {
+                    return;
+                }
+                notice.pending = true;
+                let due = notice.sent_at + PROGRAMME_NOTICE_INTERVAL;
+                let events = self.clone();
+                let org = org_id.to_owned();
+                tokio::spawn(async move {
+                    tokio::time::sleep_until(due).await;
+                    let mut sent = events
+                        .programme_sent
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner());
+                    sent.insert(
+                        org.clone(),
+                        ProgrammeNotice {
+                            sent_at: tokio::time::Instant::now(),
+                            pending: false,
+                        },
+                    );
+                    let _ = events.programme.send(Arc::new(org));
+                });
+            }
+            _ => {
+                sent.insert(
+                    org_id.to_owned(),
+                    ProgrammeNotice {
+                        sent_at: now,
+                        pending: false,
+                    },
+                );
+                let _ = self.programme.send(Arc::new(org_id.to_owned()));
+            }
+        }
+    }
+
+    pub fn subscribe_programme(&self) -> broadcast::Receiver<Arc<String>> {
+        self.programme.subscribe()
     }
 
     /// Forwards NOTIFYs from every server instance on the same PostgreSQL (feed versions and
@@ -138,7 +205,9 @@ impl Events {
 }
 
 /// Server-Sent Events: a `version` event with the current version at once, then one each time
-/// a newer version of the caller's organisation commits. Sync when one arrives.
+/// a newer version of the caller's organisation commits (sync when one arrives); and a
+/// `programme` event, at most once a minute, when points, boards or the top ten moved (ask
+/// `/v1/programme/summary` with its `ETag`).
 #[utoipa::path(get, path = "/v1/events", tag = "sync",
     responses((status = 200, description = "text/event-stream of `version` events", body = VersionEvent),
               (status = 401, body = Problem)),
@@ -149,6 +218,7 @@ async fn stream(
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     // Subscribe before reading the head, so that nothing committed in between is missed.
     let receiver = state.events.subscribe();
+    let programme = state.events.subscribe_programme();
     let first = head(&state, &caller.org_id).await?;
     let ended = session_end(state.clone(), &caller);
     let state_for_end = state.clone();
@@ -190,12 +260,18 @@ async fn stream(
             Ok(Event::default()
                 .event("version")
                 .data(serde_json::to_string(&VersionEvent { version }).unwrap_or_default()))
-        })
-        .take_until(futures::future::select(
-            Box::pin(ended),
-            Box::pin(state_for_end.shutdown.signalled()),
-        ));
-    Ok(Sse::new(versions).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+        });
+    let org_id = caller.org_id.clone();
+    let programme = BroadcastStream::new(programme).filter_map(move |msg| {
+        let mine = matches!(&msg, Ok(org) if **org == org_id)
+            || matches!(msg, Err(BroadcastStreamRecvError::Lagged(_)));
+        futures::future::ready(mine.then(|| Ok(Event::default().event("programme").data("{}"))))
+    });
+    let events = futures::stream::select(versions, programme).take_until(futures::future::select(
+        Box::pin(ended),
+        Box::pin(state_for_end.shutdown.signalled()),
+    ));
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
 /// Resolves when the stream's session stops opening requests: its access token expires, or a

@@ -46,3 +46,26 @@ pub async fn by_slug(db: &Db, slug: &str) -> Result<Org, ApiError> {
         .await?
         .ok_or(ApiError::NotFound("organisation"))
 }
+
+/// Sets the organisation's time zone (an IANA name), which the programme's months follow.
+/// Audited; it moves the boundaries of months not closed yet.
+pub async fn set_time_zone(db: &Db, org_id: &str, zone: &str) -> Result<(), ApiError> {
+    let zone = crate::programme::calendar::check_zone(zone.trim())?;
+    let mut tx = db.begin().await?;
+    sqlx::query("UPDATE orgs SET time_zone = $1 WHERE id = $2")
+        .bind(zone.name())
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await?;
+    crate::audit::record(
+        &mut tx,
+        org_id,
+        None,
+        "org.time_zone_set",
+        org_id,
+        serde_json::json!({ "time_zone": zone.name() }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

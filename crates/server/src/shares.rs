@@ -1,9 +1,10 @@
 //! Share records: which person shared which item where. Keyed by `(device_id, share_id)`, so a
-//! device that retries after a lost answer records the share once.
+//! device that retries after a lost answer records the share once. A record is scored by the
+//! programme's ledger in its own transaction; records that cannot be true are refused.
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use relay_protocol::{Network, NewShareRecord, Problem, ShareRecord};
+use relay_protocol::{Network, NewShareRecord, Problem, ShareProof, ShareRecord};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -12,6 +13,7 @@ use crate::auth::Caller;
 use crate::content::sanitize;
 use crate::db::{new_id, now_ms, to_time};
 use crate::error::{ApiError, ApiResult, Json};
+use crate::programme::{self, ledger};
 
 #[derive(sqlx::FromRow)]
 struct ShareRow {
@@ -24,43 +26,48 @@ struct ShareRow {
     shared_at: i64,
     post_url: Option<String>,
     recorded_at: i64,
+    proof: String,
+    month: String,
+    points: i64,
+    unscored: Option<String>,
+    withdrawn_at: Option<i64>,
 }
 
-const SHARE_COLUMNS: &str =
-    "id, device_id, share_id, person_id, item_id, network, shared_at, post_url, recorded_at";
+const SHARE_COLUMNS: &str = "id, device_id, share_id, person_id, item_id, network, shared_at, \
+     post_url, recorded_at, proof, month, points, unscored, withdrawn_at";
+
+fn internal(e: relay_protocol::UnknownVariant) -> ApiError {
+    ApiError::Internal(e.into())
+}
 
 impl ShareRow {
     fn into_record(self) -> Result<ShareRecord, ApiError> {
-        let network: Network = self
-            .network
-            .parse()
-            .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
         Ok(ShareRecord {
+            network: self.network.parse().map_err(internal)?,
+            proof: self.proof.parse().map_err(internal)?,
             id: self.id,
             device_id: self.device_id,
             share_id: self.share_id,
             person_id: self.person_id,
             item_id: self.item_id,
-            network,
             shared_at: to_time(self.shared_at),
             post_url: self.post_url,
             recorded_at: to_time(self.recorded_at),
+            month: self.month,
+            points: self.points,
+            unscored: self.unscored,
+            withdrawn_at: self.withdrawn_at.map(to_time),
         })
     }
 }
 
-/// Records a share. `201` the first time, `200` with the same record for a repeat; `409` when
-/// the device reuses a share id for a different share.
-#[utoipa::path(post, path = "/v1/shares", tag = "shares", request_body = NewShareRecord,
-    responses((status = 201, body = ShareRecord), (status = 200, body = ShareRecord),
-              (status = 400, body = Problem), (status = 409, body = Problem)),
-    security(("bearer" = [])))]
-async fn record(
-    State(state): State<AppState>,
-    caller: Caller,
-    Json(new): Json<NewShareRecord>,
-) -> ApiResult<(StatusCode, Json<ShareRecord>)> {
-    let share_id = new.share_id.trim();
+/// How far ahead of the server's clock a device's `shared_at` may be, and how long before an
+/// item's publication (clocks drift).
+const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+
+/// The checks that need no database: the share id, the proof and the post's address.
+fn check_shape(new: &NewShareRecord) -> Result<Option<String>, ApiError> {
+    let share_id = &new.share_id;
     if share_id.is_empty()
         || share_id.len() > 64
         || !share_id
@@ -71,62 +78,204 @@ async fn record(
             "share_id must be 1 to 64 letters, digits or dashes",
         ));
     }
+    for (name, value, max) in [
+        ("post_id", &new.post_id, 512),
+        ("account_host", &new.account_host, 253),
+        ("link_code", &new.link_code, 64),
+    ] {
+        if value
+            .as_ref()
+            .is_some_and(|v| v.is_empty() || v.len() > max)
+        {
+            return Err(ApiError::bad(format!("{name} must be 1 to {max} bytes")));
+        }
+    }
     let post_url = new
         .post_url
         .as_deref()
         .map(|u| sanitize::web_url("post_url", u))
         .transpose()?;
+    if let Some(url) = &post_url {
+        if !new.network.owns_post_url(url, new.account_host.as_deref()) {
+            return Err(ApiError::bad(format!(
+                "post_url is not a {} address{}",
+                new.network,
+                if new.network == Network::Mastodon {
+                    " on the account's server (account_host)"
+                } else {
+                    ""
+                }
+            )));
+        }
+    }
+    let has_post = post_url.is_some() || new.post_id.is_some();
+    match new.proof {
+        ShareProof::Verified if !has_post => Err(ApiError::bad(
+            "a verified share names its post (post_id or post_url)",
+        )),
+        ShareProof::Declared if has_post => Err(ApiError::bad(
+            "a declared share has no post: with post_id or post_url it is verified",
+        )),
+        _ => Ok(post_url),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    person_id: String,
+    item_id: String,
+    network: String,
+    clicks: i64,
+}
+
+/// Records a share and scores it in the same transaction. `201` the first time, `200` with the
+/// same record for a repeat; `409` when the device reuses a share id for a different share;
+/// `422 month_closed` when the share's month has closed.
+#[utoipa::path(post, path = "/v1/shares", tag = "shares", request_body = NewShareRecord,
+    responses((status = 201, body = ShareRecord), (status = 200, body = ShareRecord),
+              (status = 400, body = Problem), (status = 409, body = Problem),
+              (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+async fn record(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(new): Json<NewShareRecord>,
+) -> ApiResult<(StatusCode, Json<ShareRecord>)> {
+    let post_url = check_shape(&new)?;
+    let mut tx = state.db.begin().await?;
+    ledger::lock_person(&mut tx, &caller.org_id, &caller.person_id).await?;
+    if let Some(row) = find(&mut tx, &caller.device_id, &new.share_id).await? {
+        if row.item_id != new.item_id || row.network != new.network.as_str() {
+            return Err(ApiError::Conflict(
+                "this share_id was already used for another share".into(),
+            ));
+        }
+        return Ok((StatusCode::OK, Json(row.into_record()?)));
+    }
+    let item = crate::content::offered(&mut tx, &caller, &new.item_id).await?;
     let now = now_ms();
     let shared_at = new.shared_at.timestamp_millis();
-    if shared_at > now + 10 * 60 * 1000 {
+    if shared_at > now + CLOCK_SKEW_MS {
         return Err(ApiError::bad("shared_at is in the future"));
     }
-    // Shares of content retracted since are still recorded: the post went out while it was live.
-    let item: Option<String> =
-        sqlx::query_scalar("SELECT id FROM items WHERE id = $1 AND org_id = $2 AND ever_live = 1")
-            .bind(&new.item_id)
-            .bind(&caller.org_id)
-            .fetch_optional(&state.db.read)
-            .await?;
-    if item.is_none() {
-        return Err(ApiError::bad(
-            "item_id names no published item of this organisation",
-        ));
+    if item
+        .published_at
+        .is_some_and(|p| shared_at < p - CLOCK_SKEW_MS)
+    {
+        return Err(ApiError::bad("shared_at is before the item was published"));
     }
-    let inserted = sqlx::query(
-        "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, network, shared_at, post_url, recorded_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (device_id, share_id) DO NOTHING",
+    let calendar = programme::calendar_of(&mut tx, &state, &caller.org_id).await?;
+    let month = calendar.month_of(new.shared_at);
+    if calendar.is_closed(month, chrono::Utc::now()) {
+        return Err(ApiError::MonthClosed {
+            month_name: month.name(),
+            closed_at: calendar.closes_at(month),
+        });
+    }
+    let link = match &new.link_code {
+        None => None,
+        Some(code) => {
+            let link: Option<LinkRow> = sqlx::query_as(
+                "SELECT person_id, item_id, network, clicks FROM links WHERE code = $1 AND org_id = $2",
+            )
+            .bind(code)
+            .bind(&caller.org_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+            match link {
+                Some(l)
+                    if l.person_id == caller.person_id
+                        && l.item_id == new.item_id
+                        && l.network == new.network.as_str() =>
+                {
+                    Some(l)
+                }
+                _ => {
+                    return Err(ApiError::bad(
+                        "link_code is not your tracked link for this item and network",
+                    ))
+                }
+            }
+        }
+    };
+    let rules = programme::rules::rules_for(&mut tx, &caller.org_id, month).await?;
+    let day = calendar.day_of(new.shared_at);
+    let unscored = ledger::decide(
+        &mut tx,
+        &caller.person_id,
+        &new.item_id,
+        new.network.as_str(),
+        &day,
+        &rules,
     )
-    .bind(new_id())
+    .await?;
+    let points = match unscored {
+        None => i64::from(rules.share_points(new.proof)),
+        Some(_) => 0,
+    };
+    let id = new_id();
+    sqlx::query(
+        "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, network, shared_at, \
+         post_url, recorded_at, proof, post_id, link_code, month, day, scored, unscored, points) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+    )
+    .bind(&id)
     .bind(&caller.org_id)
     .bind(&caller.device_id)
-    .bind(share_id)
+    .bind(&new.share_id)
     .bind(&caller.person_id)
     .bind(&new.item_id)
     .bind(new.network.as_str())
     .bind(shared_at)
     .bind(&post_url)
     .bind(now)
-    .execute(&state.db.write)
+    .bind(new.proof.as_str())
+    .bind(&new.post_id)
+    .bind(&new.link_code)
+    .bind(month.to_string())
+    .bind(&day)
+    .bind(i64::from(unscored.is_none()))
+    .bind(unscored.map(ledger::Unscored::as_str))
+    .bind(points)
+    .execute(&mut *tx)
     .await?;
-    let row: ShareRow = sqlx::query_as(&format!(
+    if unscored.is_none() {
+        let entry = ledger::Entry {
+            org_id: &caller.org_id,
+            person_id: &caller.person_id,
+            item_id: &new.item_id,
+            share_id: &id,
+            month,
+            reason: "share",
+        };
+        ledger::write(&mut tx, entry, ledger::Movement::share(new.proof, points)).await?;
+        // Clicks the link had before the record arrived count for it now.
+        if let (Some(link), Some(code)) = (&link, &new.link_code) {
+            if let Some(share) = ledger::linked_share(&mut tx, code).await? {
+                ledger::credit_clicks(&mut tx, &share, link.clicks, &calendar).await?;
+            }
+        }
+    }
+    let row = find(&mut tx, &caller.device_id, &new.share_id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the share just written is gone")))?;
+    tx.commit().await?;
+    state.events.programme_moved(&caller.org_id);
+    Ok((StatusCode::CREATED, Json(row.into_record()?)))
+}
+
+async fn find(
+    conn: &mut sqlx::AnyConnection,
+    device_id: &str,
+    share_id: &str,
+) -> Result<Option<ShareRow>, ApiError> {
+    Ok(sqlx::query_as(&format!(
         "SELECT {SHARE_COLUMNS} FROM shares WHERE device_id = $1 AND share_id = $2"
     ))
-    .bind(&caller.device_id)
+    .bind(device_id)
     .bind(share_id)
-    .fetch_one(&state.db.write)
-    .await?;
-    if row.item_id != new.item_id || row.network != new.network.as_str() {
-        return Err(ApiError::Conflict(
-            "this share_id was already used for another share".into(),
-        ));
-    }
-    let status = if inserted.rows_affected() == 1 {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(row.into_record()?)))
+    .fetch_optional(conn)
+    .await?)
 }
 
 /// The caller's recorded shares, newest first.

@@ -27,6 +27,13 @@ export function tn(base: string, n: number, params: Record<string, string | numb
   return t(`${base}_${rule}` as MessageKey, { n, ...params });
 }
 
+// Ordinals: `ordinal(3)` is "3rd" in English, "3e" in French.
+export function ordinal(n: number): string {
+  const rule = new Intl.PluralRules(locale.lang, { type: "ordinal" }).select(n);
+  const form = rule === "one" || rule === "two" || rule === "few" ? rule : "other";
+  return t(`programme.ordinal_${form}` as MessageKey, { n });
+}
+
 export function formatDate(iso: string): string {
   return new Intl.DateTimeFormat(locale.lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
 }

@@ -1,9 +1,10 @@
-// Screens by route string: `feed`, `item/<id>`, `queue`, `accounts`, `settings`, `about`,
+// Screens by route string: `feed`, `item/<id>`, `queue`, `programme`, `accounts`, `settings`, `about`,
 // `enrol?server=..&code=..`. The same strings come from links and notifications.
 export type Route =
   | { screen: "feed" }
   | { screen: "item"; id: string; share: boolean }
   | { screen: "queue" }
+  | { screen: "programme" }
   | { screen: "accounts" }
   | { screen: "settings" }
   | { screen: "about" }
@@ -17,6 +18,7 @@ export function parse(route: string): Route {
     case "item":
       return arg ? { screen: "item", id: decodeURIComponent(arg), share: params.has("share") } : { screen: "feed" };
     case "queue":
+    case "programme":
     case "accounts":
     case "settings":
     case "about":

@@ -12,6 +12,9 @@ describe("routes from links and notifications", () => {
       code: "AB-CD",
     });
   });
+  it("opens my activity", () => {
+    expect(parse("programme")).toEqual({ screen: "programme" });
+  });
   it("falls back to the feed", () => {
     expect(parse("nonsense")).toEqual({ screen: "feed" });
     expect(parse("item/")).toEqual({ screen: "feed" });

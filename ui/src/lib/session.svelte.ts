@@ -6,6 +6,7 @@ export const session = $state<{
   status: AppStatus | null;
   feedVersion: number;
   outboxVersion: number;
+  programmeVersion: number;
   // What an enrolment link filled in, kept until the enrolment succeeds: the sign-in screen
   // may be shown again (a status change, a second link) and must not lose it.
   enrolDraft: { server: string; code: string } | null;
@@ -13,6 +14,7 @@ export const session = $state<{
   status: null,
   feedVersion: 0,
   outboxVersion: 0,
+  programmeVersion: 0,
   enrolDraft: null,
 });
 

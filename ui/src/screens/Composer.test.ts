@@ -29,6 +29,7 @@ function mockCommands(accounts: AccountView[], queued: unknown[]) {
   mockIPC((cmd, args) => {
     if (cmd === "accounts") return accounts;
     if (cmd === "intent_networks") return ["facebook"];
+    if (cmd === "tracked_link") return "https://relay.contoso.example/l/Xy12AbCdEfGhIjKlMnOpQr";
     if (cmd === "queue_share") {
       queued.push(args);
       return [];
@@ -43,6 +44,41 @@ afterEach(() => {
 });
 
 describe("the share composer", () => {
+  it("shows the tracked link it will share, or the original when asked", async () => {
+    const queued: unknown[] = [];
+    mockCommands([{ id: "b1", network: "bluesky", handle: "alex.test", status: "connected", char_limit: null, server: null }], queued);
+    render(Composer, { article, onClose: () => {} });
+    const link = await screen.findByTestId("link-bluesky");
+    await screen.findByText(/relay\.contoso\.example\/l\/Xy12/);
+    expect(link.textContent).toContain("https://relay.contoso.example/l/Xy12AbCdEfGhIjKlMnOpQr");
+    await fireEvent.click(screen.getByTestId("share-original-link"));
+    expect(screen.queryByTestId("link-bluesky")).toBeNull();
+    await fireEvent.click(screen.getByTestId("share-submit"));
+    await screen.findByTestId("share-queued");
+    expect(queued).toEqual([
+      {
+        request: {
+          item_id: "item-1",
+          drafts: [{ account_id: "b1", text: "Our new Paris cloud region is open" }],
+          scheduled_at: null,
+          original_link: true,
+        },
+      },
+    ]);
+  });
+
+  it("says the link is added at sending when the server cannot be reached", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "accounts") return [{ id: "b1", network: "bluesky", handle: "alex.test", status: "connected", char_limit: null, server: null }];
+      if (cmd === "intent_networks") return [];
+      if (cmd === "tracked_link") throw { code: "offline", message: "cannot reach the server" };
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Composer, { article, onClose: () => {} });
+    const link = await screen.findByTestId("link-bluesky");
+    expect(link.textContent).toContain("added when the share goes out");
+  });
+
   it("starts from the suggestion in the reader's language and counts as X does", async () => {
     const queued: unknown[] = [];
     mockCommands([{ id: "a1", network: "x", handle: "@alex", status: "connected", char_limit: null, server: null }], queued);
@@ -69,6 +105,7 @@ describe("the share composer", () => {
           item_id: "item-1",
           drafts: [{ account_id: "a1", text: "My own words" }],
           scheduled_at: null,
+          original_link: false,
         },
       },
     ]);

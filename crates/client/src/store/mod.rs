@@ -4,6 +4,7 @@
 
 mod accounts;
 mod items;
+mod links;
 mod outbox;
 mod search;
 
@@ -15,6 +16,7 @@ use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
 pub use accounts::{Account, AccountStatus};
 pub use items::{ApplyOutcome, FeedItem, FeedQuery};
+pub use links::{LinkChoice, ShareLink};
 pub use outbox::{NewShare, Share, ShareState, INTENT_ACCOUNT};
 pub use search::SEARCH_WINDOW;
 
@@ -25,6 +27,13 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     // A network's limit of its own for an account (a Mastodon server's).
     "ALTER TABLE accounts ADD COLUMN char_limit INTEGER;",
+    // What the server's programme made of a share record: its points, or why it refused it
+    // (a refused record is kept, with its reason, and never sent again).
+    "ALTER TABLE outbox ADD COLUMN points INTEGER; ALTER TABLE outbox ADD COLUMN refused TEXT;",
+    // The link a share carries (store/links.rs).
+    "ALTER TABLE outbox ADD COLUMN link_choice TEXT NOT NULL DEFAULT 'tracked'; \
+     ALTER TABLE outbox ADD COLUMN link_code TEXT; ALTER TABLE outbox ADD COLUMN link_url TEXT; \
+     ALTER TABLE outbox ADD COLUMN link_fallback INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The device database. Cheap to clone; one connection behind a mutex (SQLite serialises

@@ -7,7 +7,7 @@ use relay_protocol::Network;
 use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 use serde::Serialize;
 
-use super::{now_ms, Store};
+use super::{now_ms, LinkChoice, Store};
 use crate::error::ClientError;
 
 /// Where a share stands. `Failed` shares are retried automatically while `retryable`.
@@ -64,9 +64,27 @@ pub struct Share {
     pub post_id: Option<String>,
     pub post_url: Option<String>,
     pub posted_at: Option<DateTime<Utc>>,
-    /// When the server acknowledged the share record.
+    /// When the server acknowledged the share record (or refused it for good).
     pub recorded_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Points the share earned in the programme, as the server last said.
+    pub points: Option<i64>,
+    /// Why the server refused the record for good ("too late for November 2026").
+    pub refused: Option<String>,
+    /// The link the person chose to share.
+    pub link: LinkChoice,
+    /// The tracked link it went out with (its code, its address), when it did.
+    pub link_code: Option<String>,
+    pub link_url: Option<String>,
+    /// The server could not be reached for the tracked link: it went with the item's address.
+    pub link_fallback: bool,
+}
+
+impl Share {
+    /// The address the post carries: the tracked link when one was written down for it.
+    pub fn outgoing_url(&self) -> &str {
+        self.link_url.as_deref().unwrap_or(&self.item_url)
+    }
 }
 
 /// The account id of shares made through a network's share page (no account of Relay's).
@@ -80,11 +98,14 @@ pub struct NewShare {
     pub text: String,
     /// Send at this time; now when absent.
     pub scheduled_at: Option<DateTime<Utc>>,
+    /// The tracked link (default) or the item's own address.
+    pub link: LinkChoice,
 }
 
 const COLUMNS: &str =
     "id, item_id, item_title, item_url, network, account_id, text, scheduled_at, state, attempts, \
-     next_attempt_at, reason, retryable, post_id, post_url, posted_at, recorded_at, created_at";
+     next_attempt_at, reason, retryable, post_id, post_url, posted_at, recorded_at, created_at, \
+     points, refused, link_choice, link_code, link_url, link_fallback";
 
 fn time(ms: Option<i64>) -> Option<DateTime<Utc>> {
     ms.and_then(DateTime::from_timestamp_millis)
@@ -114,6 +135,12 @@ fn share(row: &Row<'_>) -> rusqlite::Result<Share> {
         posted_at: time(row.get(15)?),
         recorded_at: time(row.get(16)?),
         created_at: time(row.get(17)?).unwrap_or_default(),
+        points: row.get(18)?,
+        refused: row.get(19)?,
+        link: LinkChoice::parse(&row.get::<_, String>(20)?),
+        link_code: row.get(21)?,
+        link_url: row.get(22)?,
+        link_fallback: row.get::<_, i64>(23)? != 0,
     })
 }
 
@@ -142,7 +169,7 @@ impl Store {
         let now = now_ms();
         self.conn().execute(
             "INSERT INTO outbox (id, item_id, item_title, item_url, network, account_id, text, scheduled_at, state, \
-             created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9)",
+             created_at, updated_at, link_choice) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?9, ?10)",
             params![
                 id,
                 item.item.id,
@@ -152,7 +179,8 @@ impl Store {
                 account.id,
                 text,
                 new.scheduled_at.map(|t| t.timestamp_millis()),
-                now
+                now,
+                new.link.as_str()
             ],
         )?;
         self.share(&id)?.ok_or(ClientError::NotFound("share"))
@@ -398,10 +426,20 @@ impl Store {
         )?)
     }
 
-    pub fn mark_recorded(&self, id: &str) -> Result<(), ClientError> {
+    pub fn mark_recorded(&self, id: &str, points: i64) -> Result<(), ClientError> {
         self.conn().execute(
-            "UPDATE outbox SET recorded_at = ?1 WHERE id = ?2",
-            params![now_ms(), id],
+            "UPDATE outbox SET recorded_at = ?1, points = ?2, refused = NULL WHERE id = ?3",
+            params![now_ms(), points, id],
+        )?;
+        Ok(())
+    }
+
+    /// The server refused the share's record for good (its month closed, say): kept with the
+    /// reason, never sent again. The post itself stays posted.
+    pub fn mark_refused(&self, id: &str, reason: &str) -> Result<(), ClientError> {
+        self.conn().execute(
+            "UPDATE outbox SET recorded_at = ?1, points = 0, refused = ?2 WHERE id = ?3",
+            params![now_ms(), reason, id],
         )?;
         Ok(())
     }

@@ -81,6 +81,7 @@ async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
     let share = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item_id.clone(),
             account_id: account.id.clone(),
             text: TEXT.into(),
@@ -117,7 +118,6 @@ async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
     );
     let external = &post["embed"]["external"];
     assert_eq!(post["embed"]["$type"], "app.bsky.embed.external");
-    assert_eq!(external["uri"], "https://news.contoso.example/fr/energie");
     assert_eq!(external["title"], "L'énergie de demain");
     assert_eq!(external["description"], "Ce que l'équipe prépare");
     assert_eq!(external["thumb"]["mimeType"], "image/png");
@@ -127,6 +127,15 @@ async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
     let posted = engine.store().share(&share.id).unwrap().unwrap();
     assert_eq!(posted.state, ShareState::Posted);
     assert_eq!(posted.post_id.as_deref(), posts[0]["uri"].as_str());
+    // The card links to the person's tracked link, which leads to the item.
+    let tracked = posted.link_url.clone().expect("the tracked link");
+    assert!(
+        tracked.starts_with(&format!("{}/l/", server.url())),
+        "{tracked}"
+    );
+    assert_eq!(external["uri"], tracked.as_str());
+    // Recorded as verified, with the post's bsky.app address: 10 points.
+    assert_eq!(posted.points, Some(10));
     assert_eq!(
         server.share_records().await.len(),
         1,
@@ -145,6 +154,7 @@ async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
     let next = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item_id.clone(),
             account_id: account.id.clone(),
             text: "La suite #Relay".into(),
@@ -168,6 +178,7 @@ async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
     let long = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item_id.clone(),
             account_id: account.id.clone(),
             text: "é".repeat(301),
@@ -236,6 +247,7 @@ async fn an_ended_session_waits_for_a_reconnect_then_posts() {
     let share = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: newest_item(&engine),
             account_id: account.id.clone(),
             text: "Bonjour #Relay".into(),

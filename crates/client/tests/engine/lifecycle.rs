@@ -98,6 +98,7 @@ async fn a_device_follows_the_feed_through_its_life() {
     let share = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: id.clone(),
             account_id: account,
             text: "Great year!".into(),

@@ -41,6 +41,7 @@ async fn linkedin_signs_in_through_the_server_and_posts() {
     let share = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: newest_item(&engine),
             account_id: account.id.clone(),
             text: "Fière de l'équipe (vraiment) #Contoso".into(),
@@ -59,11 +60,14 @@ async fn linkedin_signs_in_through_the_server_and_posts() {
         "Fière de l'équipe \\(vraiment\\) #Contoso"
     );
     assert_eq!(body["visibility"], "PUBLIC");
-    assert!(body["content"]["article"]["source"]
-        .as_str()
-        .unwrap()
-        .starts_with("https://"));
     let posted = engine.store().share(&share.id).unwrap().unwrap();
+    // The article is the person's tracked link, which leads to the item.
+    let tracked = posted.link_url.as_deref().expect("the tracked link");
+    assert!(
+        tracked.starts_with(&format!("{}/l/", server.url())),
+        "{tracked}"
+    );
+    assert_eq!(body["content"]["article"]["source"], tracked);
     assert_eq!(
         posted.post_id.as_deref(),
         Some("urn:li:share:7000000000000000000")
@@ -92,6 +96,7 @@ async fn linkedin_signs_in_through_the_server_and_posts() {
     let later = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: newest_item(&engine),
             account_id: account.id.clone(),
             text: "Encore".into(),

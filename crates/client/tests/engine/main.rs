@@ -19,6 +19,7 @@ mod live;
 mod mastodon;
 mod oauth;
 mod offline;
+mod programme;
 mod secrets;
 mod two_processes;
 mod x;

@@ -48,6 +48,7 @@ async fn mastodon_connects_posts_once_and_disconnects() {
     let share = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item.clone(),
             account_id: account.id.clone(),
             text: "Bonne lecture".into(),
@@ -57,13 +58,22 @@ async fn mastodon_connects_posts_once_and_disconnects() {
     assert_eq!(engine.dispatch().await.unwrap().posted, 1);
     let statuses = stub.statuses();
     assert_eq!(statuses.len(), 1);
+    // The status carries the person's tracked link, which leads to the item.
+    let tracked = engine
+        .store()
+        .share(&share.id)
+        .unwrap()
+        .unwrap()
+        .link_url
+        .expect("the tracked link");
     assert!(
-        statuses[0]["content"]
-            .as_str()
-            .unwrap()
-            .starts_with("<p>Bonne lecture <a href=\"http"),
-        "{}",
-        statuses[0]["content"]
+        tracked.starts_with(&format!("{}/l/", server.url())),
+        "{tracked}"
+    );
+    let content = statuses[0]["content"].as_str().unwrap();
+    assert!(
+        content.starts_with("<p>Bonne lecture") && content.contains(&tracked),
+        "{content}"
     );
     let db = rusqlite::Connection::open(dir.path().join("relay.db")).unwrap();
 
@@ -89,6 +99,7 @@ async fn mastodon_connects_posts_once_and_disconnects() {
     let again = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item.clone(),
             account_id: account.id.clone(),
             text: "Encore une lecture".into(),
@@ -134,6 +145,7 @@ async fn mastodon_connects_posts_once_and_disconnects() {
     let long = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item,
             account_id: account.id.clone(),
             text: "x".repeat(90),

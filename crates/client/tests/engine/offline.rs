@@ -33,6 +33,7 @@ async fn offline_work_goes_out_once_when_everything_returns() {
         let share = engine
             .store()
             .enqueue(&NewShare {
+                link: Default::default(),
                 item_id: id.clone(),
                 account_id: account.clone(),
                 text: format!("Sharing {id}"),
@@ -98,6 +99,7 @@ async fn scheduled_shares_wait_for_their_time_and_bad_tokens_wait_for_reconnecti
     let scheduled = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item.clone(),
             account_id: account.clone(),
             text: "Later".into(),
@@ -107,6 +109,7 @@ async fn scheduled_shares_wait_for_their_time_and_bad_tokens_wait_for_reconnecti
     let now = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item,
             account_id: account.clone(),
             text: "Now".into(),
@@ -188,6 +191,7 @@ async fn one_dispatcher_at_a_time_per_data_folder() {
     let share = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item,
             account_id: account,
             text: "Once".into(),

@@ -53,9 +53,14 @@ impl TestServer {
         linkedin: Option<relay_server::linkedin::LinkedInConfig>,
         oidc: Option<relay_server::auth::oidc::OidcConfig>,
     ) -> TestServer {
+        // A port of its own from the start, so that the public URL (in tracked links and
+        // enrolment links) is where the server really listens, across restarts.
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap();
         let mut server = TestServer {
             dir: crate::sweep::tempdir(),
-            addr: "127.0.0.1:0".parse().unwrap(),
+            addr,
             running: None,
             tokens,
             linkedin,
@@ -80,7 +85,7 @@ impl TestServer {
         let state = AppState::new(
             db,
             Config {
-                public_url: "http://relay.test".into(),
+                public_url: self.url(),
                 tokens: self.tokens,
                 linkedin: self.linkedin.clone(),
                 oidc: self.oidc.clone(),
@@ -92,6 +97,7 @@ impl TestServer {
                 tombstone_max_age: chrono::Duration::days(
                     relay_server::app::DEFAULT_TOMBSTONE_DAYS,
                 ),
+                month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
             },
         );
         let mut tries = 0;
@@ -295,7 +301,7 @@ async fn create_post(
         .entry(key.clone())
         .or_insert_with(|| {
             stub.created.fetch_add(1, Ordering::SeqCst);
-            json!({"id": format!("post-{key}"), "url": format!("https://social.test/@me/{key}"), "text": body["text"]})
+            json!({"id": format!("post-{key}"), "url": format!("https://social.test/@me/{key}"), "text": body["text"], "link": body["url"]})
         })
         .clone();
     (

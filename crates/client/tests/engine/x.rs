@@ -46,6 +46,7 @@ async fn x_connects_with_pkce_and_posts_once() {
     let share = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item.clone(),
             account_id: account.id.clone(),
             text: "Worth a read".into(),
@@ -56,9 +57,15 @@ async fn x_connects_with_pkce_and_posts_once() {
     assert_eq!(report.posted, 1, "{report:?}");
     let posted = engine.store().share(&share.id).unwrap().unwrap();
     assert_eq!(stub.tweets().len(), 1);
+    let tracked = posted.link_url.as_deref().expect("the tracked link");
     assert!(
-        stub.tweets()[0].starts_with("Worth a read https://"),
-        "the item's link added"
+        tracked.starts_with(&format!("{}/l/", server.url())),
+        "{tracked}"
+    );
+    assert_eq!(
+        stub.tweets()[0],
+        format!("Worth a read {tracked}"),
+        "the person's tracked link added"
     );
     assert!(posted
         .post_url
@@ -87,6 +94,7 @@ async fn x_connects_with_pkce_and_posts_once() {
     let limited = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item.clone(),
             account_id: account.id.clone(),
             text: "Second thoughts".into(),
@@ -130,6 +138,7 @@ async fn x_connects_with_pkce_and_posts_once() {
     let held = engine
         .store()
         .enqueue(&NewShare {
+            link: Default::default(),
             item_id: item,
             account_id: account.id.clone(),
             text: "Third".into(),

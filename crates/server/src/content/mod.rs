@@ -114,3 +114,38 @@ pub fn is_live(
         && published_at.is_some_and(|p| p <= now)
         && expires_at.is_none_or(|e| e > now)
 }
+
+/// An item a person was offered: published at some point and meant for their audience.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct Offered {
+    pub id: String,
+    pub url: String,
+    pub channel_slug: String,
+    pub audience: String,
+    pub published_at: Option<i64>,
+}
+
+/// The item `item_id` as offered to `caller`, or a refusal saying why it cannot be shared.
+/// Items retracted since still count: what went out while they were live happened.
+pub async fn offered(
+    conn: &mut sqlx::AnyConnection,
+    caller: &crate::auth::Caller,
+    item_id: &str,
+) -> Result<Offered, ApiError> {
+    let item: Option<Offered> = sqlx::query_as(
+        "SELECT i.id, i.url, c.slug AS channel_slug, i.audience, i.published_at FROM items i \
+         JOIN channels c ON c.id = i.channel_id \
+         WHERE i.id = $1 AND i.org_id = $2 AND i.ever_live = 1",
+    )
+    .bind(item_id)
+    .bind(&caller.org_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let item =
+        item.ok_or_else(|| ApiError::bad("item_id names no published item of this organisation"))?;
+    let audience: Audience = serde_json::from_str(&item.audience)?;
+    if !audience.includes(&caller.country, &caller.language, &caller.department) {
+        return Err(ApiError::bad("this item was never offered to you"));
+    }
+    Ok(item)
+}

@@ -144,12 +144,14 @@ async fn sigterm_ends_live_streams_and_stops_cleanly() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
     let code = stdout
-        .lines()
+        .by_ref()
         .map_while(Result::ok)
         .find_map(|l| l.strip_prefix("enrolment code: ").map(str::to_owned))
         .expect("the demo's code");
+    // Keep reading, as a supervisor would: the server prints the rest of the enrolment after it.
+    std::thread::spawn(move || stdout.for_each(drop));
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     let base = stderr
         .by_ref()

@@ -135,6 +135,8 @@ pub struct Options {
     pub linkedin: Option<relay_server::linkedin::LinkedInConfig>,
     pub attempts: relay_server::auth::AttemptQuota,
     pub oidc: Option<relay_server::auth::oidc::OidcConfig>,
+    /// How long after a programme month ends its records are taken.
+    pub month_grace: chrono::Duration,
 }
 
 impl Default for Options {
@@ -150,6 +152,7 @@ impl Default for Options {
                 per_org: u32::MAX,
             },
             oidc: None,
+            month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
         }
     }
 }
@@ -179,6 +182,7 @@ impl Server {
             oidc: options.oidc.clone(),
             attempts: options.attempts,
             tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
+            month_grace: options.month_grace,
         };
         let state = AppState::new(pool, config);
         let running =

@@ -103,6 +103,10 @@ async fn organisations_are_sealed_from_each_other(backend: Backend) {
         network: Network::Linkedin,
         shared_at: Utc::now(),
         post_url: None,
+        proof: ShareProof::Declared,
+        post_id: None,
+        account_host: None,
+        link_code: None,
     };
     let foreign_share = a_admin.send(Method::POST, "/v1/shares", Some(&share)).await;
     assert_eq!(foreign_share.status, StatusCode::BAD_REQUEST);

@@ -6,13 +6,17 @@ mod replica;
 #[path = "../../../client/tests/engine/sweep.rs"]
 mod sweep;
 
+mod boards;
 mod cli;
 mod concurrency;
 mod curation;
 mod events;
 mod isolation;
 mod linkedin;
+mod links;
 mod malformed;
+mod newsroom;
+mod programme;
 mod sessions;
 mod shares;
 mod sync;

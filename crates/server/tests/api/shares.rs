@@ -30,6 +30,10 @@ async fn a_repeated_share_record_is_the_same_record(backend: Backend) {
         network: Network::Bluesky,
         shared_at: Utc::now(),
         post_url: Some("https://bsky.app/profile/eve.test/post/3k".into()),
+        proof: ShareProof::Verified,
+        post_id: Some("at://did:plc:eve/app.bsky.feed.post/3k".into()),
+        account_host: None,
+        link_code: None,
     };
     let created = laptop.send(Method::POST, "/v1/shares", Some(&record)).await;
     assert_eq!(created.status, StatusCode::CREATED);

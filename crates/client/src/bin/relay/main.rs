@@ -15,10 +15,8 @@ mod shares;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use relay_client::{ClientError, Engine};
-use relay_protocol::Network;
 use serde::Serialize;
 
 use accounts::AccountAction;
@@ -88,20 +86,19 @@ enum Command {
     },
     /// One item in full (marks it read).
     Show { id: String },
-    /// Queue a share; it goes out now, or at --at, or when back online.
-    Share {
-        id: String,
+    /// Queue a share; it goes out now, or at --at, or when back online. It carries your
+    /// tracked link (its clicks count for you) unless --original-link.
+    Share(shares::ShareOrder),
+    /// Your points this month, your rank, the leaderboard and the top ten.
+    Programme {
+        /// Join the leaderboard (under --pseudonym, or your name).
+        #[arg(long, conflicts_with = "leave_board")]
+        join_board: bool,
+        #[arg(long, requires = "join_board")]
+        pseudonym: Option<String>,
+        /// Leave the leaderboard.
         #[arg(long)]
-        network: Network,
-        /// Account id (the first connected account of the network when absent).
-        #[arg(long)]
-        account: Option<String>,
-        /// Your text (the curators' suggestion when absent).
-        #[arg(long)]
-        text: Option<String>,
-        /// RFC 3339 time to send at.
-        #[arg(long)]
-        at: Option<DateTime<Utc>>,
+        leave_board: bool,
     },
     /// The outbox.
     Queue {
@@ -187,13 +184,12 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
             content::search(&engine, json, &words, Page { limit, page })
         }
         Command::Show { id } => content::show(&engine, json, &id),
-        Command::Share {
-            id,
-            network,
-            account,
-            text,
-            at,
-        } => shares::share(&engine, json, id, network, account, text, at).await,
+        Command::Share(order) => shares::share(&engine, json, order).await,
+        Command::Programme {
+            join_board,
+            pseudonym,
+            leave_board,
+        } => shares::programme(&engine, json, join_board, pseudonym, leave_board).await,
         Command::Queue { action } => shares::queue(&engine, json, action),
         Command::Dispatch => shares::dispatch(&engine, json).await,
         Command::Account(action) => accounts::run(&engine, json, action).await,

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use relay_client::store::{NewShare, Share, ShareState};
+use relay_client::store::{LinkChoice, NewShare, Share, ShareState};
 use relay_client::{ClientError, Engine};
 use relay_protocol::Network;
 
@@ -21,15 +21,34 @@ pub enum QueueAction {
     Retry { id: String },
 }
 
-pub async fn share(
-    engine: &Engine,
-    json: bool,
+#[derive(Debug, clap::Args)]
+pub struct ShareOrder {
     id: String,
+    #[arg(long)]
     network: Network,
+    /// Account id (the first connected account of the network when absent).
+    #[arg(long)]
     account: Option<String>,
+    /// Your text (the curators' suggestion when absent).
+    #[arg(long)]
     text: Option<String>,
+    /// RFC 3339 time to send at.
+    #[arg(long)]
     at: Option<DateTime<Utc>>,
-) -> Result<(), ClientError> {
+    /// Share the item's own address instead of your tracked link.
+    #[arg(long)]
+    original_link: bool,
+}
+
+pub async fn share(engine: &Engine, json: bool, order: ShareOrder) -> Result<(), ClientError> {
+    let ShareOrder {
+        id,
+        network,
+        account,
+        text,
+        at,
+        original_link,
+    } = order;
     let account = match account {
         Some(a) => a,
         None => engine
@@ -66,6 +85,11 @@ pub async fn share(
         );
     }
     let share = engine.store().enqueue(&NewShare {
+        link: if original_link {
+            LinkChoice::Original
+        } else {
+            LinkChoice::Tracked
+        },
         item_id: id,
         account_id: account,
         text,
@@ -148,4 +172,64 @@ fn print_shares(shares: &[Share]) {
             detail
         );
     }
+}
+
+/// `relay programme`: points, rank, the boards and the top ten (the cache when offline).
+pub async fn programme(
+    engine: &Engine,
+    json: bool,
+    join_board: bool,
+    pseudonym: Option<String>,
+    leave_board: bool,
+) -> Result<(), ClientError> {
+    let view = if join_board || leave_board {
+        engine.set_on_board(join_board, pseudonym).await?
+    } else {
+        engine.programme().await?
+    };
+    let Some(programme) = &view.programme else {
+        return Err(ClientError::Offline(
+            "the programme has not been fetched yet and the server cannot be reached".into(),
+        ));
+    };
+    print(json, &view, |_| {
+        let s = &programme.summary;
+        let me = &s.me;
+        if view.offline {
+            println!(
+                "Offline: as of {}.",
+                programme.fetched_at.format("%Y-%m-%d %H:%M UTC")
+            );
+        }
+        println!(
+            "{}: {} points ({} all time), {} verified and {} declared shares, {} clicks.",
+            me.month.month,
+            me.points,
+            me.all_time_points,
+            me.verified_shares,
+            me.declared_shares,
+            me.clicks
+        );
+        match me.rank {
+            Some(rank) if me.on_board => println!("Rank {rank} of {}.", me.ranked),
+            Some(rank) => println!(
+                "You would be {rank} of {} (you are not on the leaderboard).",
+                me.ranked
+            ),
+            None => println!("No points yet this month."),
+        }
+        println!("Leaderboard:");
+        for e in &s.board.entries {
+            let you = if e.you { "  (you)" } else { "" };
+            println!("  {:>3}. {} {}{you}", e.rank, e.name, e.points);
+        }
+        println!("Top ten:");
+        for t in &s.top.items {
+            println!(
+                "  {:>3}. {} ({} verified shares, {} clicks)",
+                t.rank, t.title, t.verified_shares, t.clicks
+            );
+        }
+    });
+    Ok(())
 }

@@ -1,0 +1,122 @@
+//! The programme on the device, against the real server: shares carry the person's tracked link
+//! (or the item's own address when asked, or when the server cannot be reached in time), their
+//! records are verified and earn points, a click on the link as a browser makes it shows in
+//! the person's figures, the leaderboard is joined from the device, and the programme reads
+//! from the cache offline.
+
+use relay_client::store::{LinkChoice, NewShare, ShareState};
+
+use crate::harness::*;
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+
+fn share(engine: &relay_client::Engine, item: &str, account: &str, link: LinkChoice) -> String {
+    engine
+        .store()
+        .enqueue(&NewShare {
+            link,
+            item_id: item.to_owned(),
+            account_id: account.to_owned(),
+            text: "Worth a read".into(),
+            scheduled_at: None,
+        })
+        .unwrap()
+        .id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shares_carry_tracked_links_and_earn_points() {
+    let mut server = TestServer::start().await;
+    let (engine, _dir, _secrets) = synced_device(&server).await;
+    let (stub, stub_url) = StubNetwork::start("tok").await;
+    let account = connect_account(&engine, &stub_url, "tok");
+    let items: Vec<String> = engine
+        .store()
+        .feed(&relay_client::store::FeedQuery {
+            limit: 3,
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|f| f.item.id)
+        .collect();
+
+    // Tracked (the default): the post carries the person's link on the company server.
+    let tracked = share(&engine, &items[0], &account, LinkChoice::Tracked);
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!((report.posted, report.recorded), (1, 1), "{report:?}");
+    let sent = engine.store().share(&tracked).unwrap().unwrap();
+    let link = sent.link_url.clone().expect("a tracked link");
+    assert!(link.starts_with(&format!("{}/l/", server.url())), "{link}");
+    let posted = stub.posts.lock().unwrap()[&tracked].clone();
+    assert_eq!(posted["link"], link.as_str());
+    assert_eq!(sent.points, Some(10), "a verified share");
+    assert!(!sent.link_fallback);
+
+    // Someone follows it, as a browser does: the click counts for the share.
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let answer = browser
+        .get(&link)
+        .header("user-agent", FIREFOX)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::FOUND);
+    let target = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert!(target.contains("utm_source=relay"), "{target}");
+    let view = engine.programme().await.unwrap();
+    assert!(!view.offline);
+    let me = &view.programme.as_ref().unwrap().summary.me;
+    assert_eq!((me.points, me.clicks, me.verified_shares), (11, 1, 1));
+
+    // The original link when asked: no tracked link is made or carried.
+    let original = share(&engine, &items[1], &account, LinkChoice::Original);
+    engine.dispatch().await.unwrap();
+    let sent = engine.store().share(&original).unwrap().unwrap();
+    assert_eq!(sent.link_url, None);
+    let posted = stub.posts.lock().unwrap()[&original].clone();
+    assert_eq!(posted["link"], sent.item_url.as_str());
+
+    // The server away: the share does not wait; it goes with the original link, the queue
+    // says so, and its record reaches the server when it is back.
+    server.down().await;
+    let away = share(&engine, &items[2], &account, LinkChoice::Tracked);
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!((report.posted, report.recorded), (1, 0));
+    let sent = engine.store().share(&away).unwrap().unwrap();
+    assert_eq!(sent.state, ShareState::Posted);
+    assert!(sent.link_fallback);
+    assert_eq!(
+        stub.posts.lock().unwrap()[&away]["link"],
+        sent.item_url.as_str()
+    );
+    // Offline, the programme is the cache, and says so.
+    let offline = engine.programme().await.unwrap();
+    assert!(offline.offline);
+    assert_eq!(offline.programme.unwrap().summary.me.points, 11);
+    server.up().await;
+    let report = engine.dispatch().await.unwrap();
+    assert_eq!(report.recorded, 1);
+    let view = engine.programme().await.unwrap();
+    assert_eq!(view.programme.unwrap().summary.me.points, 31);
+
+    // The leaderboard, joined from the device under a pseudonym, then left.
+    let joined = engine
+        .set_on_board(true, Some("Blue Heron".into()))
+        .await
+        .unwrap();
+    let summary = joined.programme.unwrap().summary;
+    assert!(summary.me.on_board);
+    assert_eq!(summary.board.entries.len(), 1);
+    assert_eq!(summary.board.entries[0].name, "Blue Heron");
+    assert!(summary.board.entries[0].you);
+    let left = engine.set_on_board(false, None).await.unwrap();
+    assert!(left.programme.unwrap().summary.board.entries.is_empty());
+
+    // Signed out, the cached programme goes with the session.
+    engine.sign_out().unwrap();
+    assert!(engine.cached_programme().unwrap().is_none());
+}

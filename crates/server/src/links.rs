@@ -1,0 +1,340 @@
+//! Tracked links: `POST /v1/links` gives a person one short link per item and network, and
+//! `GET /l/{code}` redirects it to the item's address with UTM parameters, counting unique
+//! visitors. A visitor is a hash of address and user agent with a salt that changes daily and
+//! is then deleted: no address, cookie or user agent is stored, and yesterday's hashes cannot
+//! be recomputed. Link-preview fetchers and HEAD requests get the redirect but are not counted.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use rand::RngCore;
+use relay_protocol::{NewLink, Problem, TrackedLink};
+use sha2::{Digest, Sha256};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::auth::{Caller, ClientAddr};
+use crate::db::now_ms;
+use crate::error::{ApiError, ApiResult, Json};
+use crate::programme::{self, ledger};
+
+/// Today's salt, kept in memory by each instance (the database holds the one truth).
+#[derive(Clone, Default)]
+pub struct SaltCache(Arc<Mutex<Option<(String, String)>>>);
+
+/// User agents of link-preview fetchers and crawlers: they unfurl links, nobody clicked.
+const PREVIEW_AGENTS: &[&str] = &[
+    "bot",
+    "crawler",
+    "spider",
+    "facebookexternalhit",
+    "facebookcatalog",
+    "linkedin",
+    "mastodon",
+    "bluesky",
+    "cardyb",
+    "slack",
+    "teams",
+    "skypeuripreview",
+    "microsoftpreview",
+    "whatsapp",
+    "telegram",
+    "discord",
+    "embedly",
+    "preview",
+    "python-requests",
+    "go-http-client",
+];
+
+/// Whether a request is a person following the link, as far as one can tell.
+pub fn is_person(method: &Method, user_agent: Option<&str>) -> bool {
+    if method != Method::GET {
+        return false;
+    }
+    let Some(agent) = user_agent.map(str::to_ascii_lowercase) else {
+        return false;
+    };
+    !agent.trim().is_empty() && !PREVIEW_AGENTS.iter().any(|bot| agent.contains(bot))
+}
+
+/// The item's address with Relay's UTM parameters (replacing any `utm_*` it had).
+pub fn with_utm(target: &str, network: &str, campaign: &str) -> Result<String, ApiError> {
+    let mut url = url::Url::parse(target).map_err(|e| ApiError::Internal(e.into()))?;
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !k.starts_with("utm_"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair("utm_source", "relay")
+        .append_pair("utm_medium", network)
+        .append_pair("utm_campaign", campaign);
+    Ok(url.to_string())
+}
+
+fn new_code() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+#[derive(sqlx::FromRow)]
+struct LinkRow {
+    code: String,
+    org_id: String,
+    person_id: String,
+    item_id: String,
+    network: String,
+    target: String,
+    clicks: i64,
+}
+
+impl LinkRow {
+    fn into_link(self, public_url: &str) -> Result<TrackedLink, ApiError> {
+        Ok(TrackedLink {
+            url: format!("{}/l/{}", public_url.trim_end_matches('/'), self.code),
+            network: self
+                .network
+                .parse()
+                .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?,
+            code: self.code,
+            target: self.target,
+            item_id: self.item_id,
+            clicks: u64::try_from(self.clicks).unwrap_or(0),
+        })
+    }
+}
+
+const LINK_COLUMNS: &str = "code, org_id, person_id, item_id, network, target, clicks";
+
+/// The caller's tracked link for an item on a network (one per person, item and network).
+/// `201` when made, `200` when it existed.
+#[utoipa::path(post, path = "/v1/links", tag = "programme", request_body = NewLink,
+    responses((status = 201, body = TrackedLink), (status = 200, body = TrackedLink),
+              (status = 400, body = Problem)),
+    security(("bearer" = [])))]
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(new): Json<NewLink>,
+) -> ApiResult<(StatusCode, Json<TrackedLink>)> {
+    let mut tx = state.db.begin().await?;
+    let item = crate::content::offered(&mut tx, &caller, &new.item_id).await?;
+    let target = with_utm(&item.url, new.network.as_str(), &item.channel_slug)?;
+    let made = sqlx::query(
+        "INSERT INTO links (code, org_id, person_id, item_id, network, target, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person_id, item_id, network) DO NOTHING",
+    )
+    .bind(new_code())
+    .bind(&caller.org_id)
+    .bind(&caller.person_id)
+    .bind(&new.item_id)
+    .bind(new.network.as_str())
+    .bind(&target)
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    let row: LinkRow = sqlx::query_as(&format!(
+        "SELECT {LINK_COLUMNS} FROM links WHERE person_id = $1 AND item_id = $2 AND network = $3"
+    ))
+    .bind(&caller.person_id)
+    .bind(&new.item_id)
+    .bind(new.network.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    let status = if made {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(row.into_link(&state.config.public_url)?)))
+}
+
+/// Follows a tracked link: `302` to the item's address with UTM parameters. Counted once a day
+/// per visitor; preview fetchers and HEAD requests are not counted. No sign-in.
+#[utoipa::path(get, path = "/l/{code}", tag = "programme",
+    params(("code" = String, Path, description = "The link's code")),
+    responses((status = 302, description = "To the item", headers(("Location" = String))),
+              (status = 404, body = Problem)))]
+async fn follow(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    method: Method,
+    address: ClientAddr,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    if code.len() > 64 {
+        return Err(ApiError::NotFound("link"));
+    }
+    let row: Option<LinkRow> =
+        sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM links WHERE code = $1"))
+            .bind(&code)
+            .fetch_optional(&state.db.read)
+            .await?;
+    let row = row.ok_or(ApiError::NotFound("link"))?;
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    if is_person(&method, agent) {
+        let visitor = format!(
+            "{}|{}",
+            address.0.map(|a| a.to_string()).unwrap_or_default(),
+            agent.unwrap_or_default()
+        );
+        // A click that cannot be counted must not stop the visitor.
+        if let Err(err) = count(&state, &row, &visitor).await {
+            tracing::warn!(error = %err, "a click was not counted");
+        }
+    }
+    Ok((
+        StatusCode::FOUND,
+        [
+            (header::LOCATION, row.target.as_str()),
+            (header::CACHE_CONTROL, "private, no-store"),
+            (header::REFERRER_POLICY, "no-referrer"),
+        ],
+    )
+        .into_response())
+}
+
+/// Today's salt, made (and older ones with their visitors deleted) at the first click of a day.
+async fn salt(state: &AppState, day: &str) -> Result<String, ApiError> {
+    if let Some((cached_day, salt)) = state
+        .link_salt
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+    {
+        if cached_day == day {
+            return Ok(salt);
+        }
+    }
+    let mut tx = state.db.begin().await?;
+    let mut bytes = [0u8; 32];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let fresh = sqlx::query(
+        "INSERT INTO link_salts (day, salt) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
+    )
+    .bind(day)
+    .bind(URL_SAFE_NO_PAD.encode(bytes))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if fresh {
+        sqlx::query("DELETE FROM link_visitors WHERE day < $1")
+            .bind(day)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM link_salts WHERE day < $1")
+            .bind(day)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let salt: String = sqlx::query_scalar("SELECT salt FROM link_salts WHERE day = $1")
+        .bind(day)
+        .fetch_one(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    *state.link_salt.0.lock().unwrap_or_else(|e| e.into_inner()) =
+        Some((day.to_owned(), salt.clone()));
+    Ok(salt)
+}
+
+/// Counts a visitor once a day, and credits the click to the share the link went out with.
+async fn count(state: &AppState, link: &LinkRow, visitor: &str) -> Result<(), ApiError> {
+    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let salt = salt(state, &day).await?;
+    let hash = Sha256::new()
+        .chain_update(salt.as_bytes())
+        .chain_update(b"|")
+        .chain_update(link.code.as_bytes())
+        .chain_update(b"|")
+        .chain_update(visitor.as_bytes())
+        .finalize();
+    let mut tx = state.db.begin().await?;
+    let new_visitor = sqlx::query(
+        "INSERT INTO link_visitors (code, day, visitor) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(&link.code)
+    .bind(&day)
+    .bind(URL_SAFE_NO_PAD.encode(hash))
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !new_visitor {
+        return Ok(());
+    }
+    sqlx::query("UPDATE links SET clicks = clicks + 1 WHERE code = $1")
+        .bind(&link.code)
+        .execute(&mut *tx)
+        .await?;
+    // Under the person's lock, so concurrent clicks cannot pass the cap together.
+    ledger::lock_person(&mut tx, &link.org_id, &link.person_id).await?;
+    let share = ledger::linked_share(&mut tx, &link.code).await?;
+    if let Some(share) = &share {
+        let calendar = programme::calendar_of(&mut tx, state, &link.org_id).await?;
+        ledger::credit_clicks(&mut tx, share, 1, &calendar).await?;
+    }
+    tx.commit().await?;
+    if share.is_some() {
+        state.events.programme_moved(&link.org_id);
+    }
+    Ok(())
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(follow))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn previews_and_head_requests_are_not_people() {
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert!(is_person(&Method::GET, Some(firefox)));
+        assert!(!is_person(&Method::HEAD, Some(firefox)));
+        for bot in [
+            "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+            "Twitterbot/1.0",
+            "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+            "Mastodon/4.3.0 (http.rb/5.2.0; +https://mastodon.social/) Bot",
+            "Mozilla/5.0 (compatible; Bluesky Cardyb/1.1; +mailto:support@bsky.app)",
+            "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) SkypeUriPreview Preview/0.5",
+        ] {
+            assert!(!is_person(&Method::GET, Some(bot)), "{bot}");
+        }
+        assert!(!is_person(&Method::GET, None));
+    }
+
+    #[test]
+    fn utm_parameters_replace_the_items_own() {
+        let url = with_utm(
+            "https://example.com/a?id=3&utm_source=newsletter#top",
+            "bluesky",
+            "news",
+        )
+        .unwrap();
+        assert_eq!(
+            url,
+            "https://example.com/a?id=3&utm_source=relay&utm_medium=bluesky&utm_campaign=news#top"
+        );
+    }
+}

@@ -1,0 +1,480 @@
+//! What the programme shows: the opt-in leaderboard, team boards, the top ten, and the caller's
+//! own figures (private, whether or not they joined the leaderboard).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use relay_protocol::{
+    Board, BoardEntry, BoardMembership, MyProgramme, MyShare, Problem, TeamBoard, TeamEntry,
+    TeamKind, TopItem, TopTen,
+};
+use serde::Deserialize;
+use sqlx::AnyConnection;
+
+use super::calendar::{Calendar, Month};
+use super::ledger::ALL_TIME;
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::db::{now_ms, to_time};
+use crate::error::{ApiError, ApiResult, Json, Query};
+
+/// Teams smaller than this are not shown: a board of three would show individuals.
+pub const MIN_TEAM: i64 = 5;
+/// Lines of a leaderboard.
+const BOARD_SIZE: i64 = 100;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    /// `YYYY-MM`; the current month when absent.
+    pub month: Option<String>,
+    /// All time instead of a month.
+    pub all_time: Option<bool>,
+}
+
+/// A month, or all time.
+#[derive(Debug, Clone, Copy)]
+pub enum Period {
+    Month(Month),
+    AllTime,
+}
+
+impl Period {
+    fn key(self) -> String {
+        match self {
+            Period::Month(m) => m.to_string(),
+            Period::AllTime => ALL_TIME.to_owned(),
+        }
+    }
+
+    fn month(self) -> Option<String> {
+        match self {
+            Period::Month(m) => Some(m.to_string()),
+            Period::AllTime => None,
+        }
+    }
+
+    fn of(q: &PeriodQuery, calendar: &Calendar) -> Result<Period, ApiError> {
+        if q.all_time == Some(true) {
+            if q.month.is_some() {
+                return Err(ApiError::bad("give month or all_time, not both"));
+            }
+            return Ok(Period::AllTime);
+        }
+        Ok(Period::Month(super::rules::month_or_current(
+            q.month.as_deref(),
+            calendar,
+        )?))
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct BoardRow {
+    person_id: String,
+    name: String,
+    pseudonym: Option<String>,
+    points: i64,
+}
+
+/// Standard competition ranks (1, 1, 3): equal points share a rank.
+fn ranks(points: impl IntoIterator<Item = i64>) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut previous = None;
+    let mut rank = 0;
+    for (i, p) in points.into_iter().enumerate() {
+        if previous != Some(p) {
+            rank = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            previous = Some(p);
+        }
+        out.push(rank);
+    }
+    out
+}
+
+pub async fn board(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    period: Period,
+) -> Result<Board, ApiError> {
+    let rows: Vec<BoardRow> = sqlx::query_as(
+        "SELECT b.person_id, p.name, b.pseudonym, t.points FROM board_members b \
+         JOIN people p ON p.id = b.person_id \
+         JOIN points_totals t ON t.person_id = b.person_id AND t.month = $2 \
+         WHERE b.org_id = $1 AND p.active = 1 AND t.points > 0 \
+         ORDER BY t.points DESC, b.joined_at LIMIT $3",
+    )
+    .bind(&caller.org_id)
+    .bind(period.key())
+    .bind(BOARD_SIZE)
+    .fetch_all(&mut *conn)
+    .await?;
+    let ranks = ranks(rows.iter().map(|r| r.points));
+    Ok(Board {
+        month: period.month(),
+        entries: rows
+            .into_iter()
+            .zip(ranks)
+            .map(|(r, rank)| BoardEntry {
+                rank,
+                you: r.person_id == caller.person_id,
+                name: r.pseudonym.unwrap_or(r.name),
+                points: r.points,
+            })
+            .collect(),
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct TeamRow {
+    team: String,
+    active: i64,
+    points: i64,
+}
+
+pub async fn team_board(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    period: Period,
+    by: TeamKind,
+) -> Result<TeamBoard, ApiError> {
+    let column = match by {
+        TeamKind::Country => "p.country",
+        TeamKind::Department => "p.department",
+    };
+    let mut rows: Vec<TeamRow> = sqlx::query_as(&format!(
+        "SELECT {column} AS team, COUNT(*) AS active, CAST(SUM(t.points) AS BIGINT) AS points \
+         FROM points_totals t JOIN people p ON p.id = t.person_id \
+         WHERE t.org_id = $1 AND t.month = $2 AND t.points > 0 AND p.active = 1 \
+         GROUP BY {column} HAVING COUNT(*) >= $3"
+    ))
+    .bind(&caller.org_id)
+    .bind(period.key())
+    .bind(MIN_TEAM)
+    .fetch_all(&mut *conn)
+    .await?;
+    let average = |r: &TeamRow| r.points as f64 / r.active as f64;
+    rows.sort_by(|a, b| average(b).total_cmp(&average(a)).then(a.team.cmp(&b.team)));
+    let mine = match by {
+        TeamKind::Country => &caller.country,
+        TeamKind::Department => &caller.department,
+    };
+    let mut teams = Vec::with_capacity(rows.len());
+    let mut previous: Option<f64> = None;
+    let mut rank = 0;
+    for (i, r) in rows.iter().enumerate() {
+        let avg = (average(r) * 10.0).round() / 10.0;
+        if previous != Some(avg) {
+            rank = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            previous = Some(avg);
+        }
+        teams.push(TeamEntry {
+            rank,
+            team: r.team.clone(),
+            active_members: u32::try_from(r.active).unwrap_or(u32::MAX),
+            average_points: avg,
+            yours: &r.team == mine,
+        });
+    }
+    Ok(TeamBoard {
+        month: period.month(),
+        by,
+        teams,
+    })
+}
+
+#[derive(sqlx::FromRow)]
+struct TopRow {
+    item_id: String,
+    title: String,
+    url: String,
+    audience: String,
+    verified: i64,
+    declared: i64,
+    clicks: i64,
+}
+
+/// The month's ten most shared contents, ranked across the organisation. An employee is not
+/// shown the titles of items that were not meant for them (their ranks stay, as gaps).
+pub async fn top(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    month: Month,
+) -> Result<TopTen, ApiError> {
+    let rows: Vec<TopRow> = sqlx::query_as(
+        "SELECT t.item_id, i.title, i.url, i.audience, t.verified, t.declared, t.clicks \
+         FROM item_totals t JOIN items i ON i.id = t.item_id \
+         WHERE t.org_id = $1 AND t.month = $2 AND t.verified + t.declared > 0 \
+         ORDER BY t.verified DESC, t.clicks DESC, t.declared DESC, t.item_id LIMIT 10",
+    )
+    .bind(&caller.org_id)
+    .bind(month.to_string())
+    .fetch_all(&mut *conn)
+    .await?;
+    let curator = caller.role.includes(relay_protocol::Role::Curator);
+    let mut items = Vec::new();
+    for (i, r) in rows.into_iter().enumerate() {
+        let audience: relay_protocol::Audience = serde_json::from_str(&r.audience)?;
+        if !curator && !audience.includes(&caller.country, &caller.language, &caller.department) {
+            continue;
+        }
+        items.push(TopItem {
+            rank: u32::try_from(i + 1).unwrap_or(u32::MAX),
+            item_id: r.item_id,
+            title: r.title,
+            url: r.url,
+            verified_shares: r.verified,
+            declared_shares: r.declared,
+            clicks: r.clicks,
+        });
+    }
+    Ok(TopTen {
+        month: month.to_string(),
+        items,
+    })
+}
+
+#[derive(sqlx::FromRow, Default)]
+struct TotalsRow {
+    points: i64,
+    verified: i64,
+    declared: i64,
+    clicks: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct MyShareRow {
+    share_id: String,
+    item_id: String,
+    title: String,
+    network: String,
+    proof: String,
+    shared_at: i64,
+    points: i64,
+    clicks: i64,
+    unscored: Option<String>,
+}
+
+async fn totals(
+    conn: &mut AnyConnection,
+    person_id: &str,
+    period: &str,
+) -> Result<TotalsRow, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT points, verified, declared, clicks FROM points_totals WHERE person_id = $1 AND month = $2",
+    )
+    .bind(person_id)
+    .bind(period)
+    .fetch_optional(&mut *conn)
+    .await?
+    .unwrap_or_default())
+}
+
+pub async fn my_programme(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    calendar: &Calendar,
+    month: Month,
+) -> Result<MyProgramme, ApiError> {
+    let key = month.to_string();
+    let mine = totals(conn, &caller.person_id, &key).await?;
+    let all_time = totals(conn, &caller.person_id, ALL_TIME).await?;
+    let (ahead, ranked): (i64, i64) = sqlx::query_as(
+        "SELECT COALESCE(CAST(SUM(CASE WHEN points > $3 THEN 1 ELSE 0 END) AS BIGINT), 0), COUNT(*) \
+         FROM points_totals WHERE org_id = $1 AND month = $2 AND points > 0",
+    )
+    .bind(&caller.org_id)
+    .bind(&key)
+    .bind(mine.points)
+    .fetch_one(&mut *conn)
+    .await?;
+    let member: Option<(Option<String>,)> =
+        sqlx::query_as("SELECT pseudonym FROM board_members WHERE person_id = $1")
+            .bind(&caller.person_id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    let rows: Vec<MyShareRow> = sqlx::query_as(
+        "SELECT s.share_id, s.item_id, i.title, s.network, s.proof, s.shared_at, s.points, s.clicks, \
+         s.unscored FROM shares s JOIN items i ON i.id = s.item_id \
+         WHERE s.person_id = $1 AND s.month = $2 AND s.withdrawn_at IS NULL \
+         ORDER BY s.shared_at DESC LIMIT 500",
+    )
+    .bind(&caller.person_id)
+    .bind(&key)
+    .fetch_all(&mut *conn)
+    .await?;
+    let internal = |e: relay_protocol::UnknownVariant| ApiError::Internal(e.into());
+    let shares = rows
+        .into_iter()
+        .map(|r| {
+            Ok(MyShare {
+                network: r.network.parse().map_err(internal)?,
+                proof: r.proof.parse().map_err(internal)?,
+                share_id: r.share_id,
+                item_id: r.item_id,
+                title: r.title,
+                shared_at: to_time(r.shared_at),
+                points: r.points,
+                clicks: r.clicks,
+                unscored: r.unscored,
+            })
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(MyProgramme {
+        month: calendar.info(month),
+        rules: super::rules::rules_for(conn, &caller.org_id, month).await?,
+        points: mine.points,
+        all_time_points: all_time.points,
+        verified_shares: mine.verified,
+        declared_shares: mine.declared,
+        clicks: mine.clicks,
+        rank: (mine.points > 0).then(|| u32::try_from(ahead + 1).unwrap_or(u32::MAX)),
+        ranked: u32::try_from(ranked).unwrap_or(u32::MAX),
+        on_board: member.is_some(),
+        pseudonym: member.and_then(|m| m.0),
+        shares,
+    })
+}
+
+/// The opt-in leaderboard of a month (the current one by default) or of all time. Only people
+/// who joined it are listed.
+#[utoipa::path(get, path = "/v1/programme/board", tag = "programme", params(PeriodQuery),
+    responses((status = 200, body = Board), (status = 400, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn leaderboard(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<PeriodQuery>,
+) -> ApiResult<Json<Board>> {
+    let mut conn = state.db.read.acquire().await?;
+    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let period = Period::of(&q, &calendar)?;
+    Ok(Json(board(&mut conn, &caller, period).await?))
+}
+
+/// Joins the leaderboard, or changes the name shown on it.
+#[utoipa::path(put, path = "/v1/programme/board/me", tag = "programme",
+    request_body = BoardMembership,
+    responses((status = 200, body = BoardMembership), (status = 400, body = Problem),
+              (status = 409, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn join(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(membership): Json<BoardMembership>,
+) -> ApiResult<Json<BoardMembership>> {
+    let pseudonym = match membership.pseudonym.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(p) if p.chars().count() > 40 || p.chars().any(char::is_control) => {
+            return Err(ApiError::bad(
+                "a pseudonym is 1 to 40 characters, without control characters",
+            ))
+        }
+        Some(p) => Some(p.to_owned()),
+    };
+    let result = sqlx::query(
+        "INSERT INTO board_members (person_id, org_id, pseudonym, joined_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (person_id) DO UPDATE SET pseudonym = excluded.pseudonym",
+    )
+    .bind(&caller.person_id)
+    .bind(&caller.org_id)
+    .bind(&pseudonym)
+    .bind(now_ms())
+    .execute(&state.db.write)
+    .await;
+    match result {
+        Ok(_) => Ok(Json(BoardMembership { pseudonym })),
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ApiError::Conflict(
+            "that pseudonym is taken: choose another".into(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Leaves the leaderboard at once. The person's points stay theirs, privately.
+#[utoipa::path(delete, path = "/v1/programme/board/me", tag = "programme",
+    responses((status = 204, description = "Off the leaderboard")),
+    security(("bearer" = [])))]
+pub async fn leave(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+    sqlx::query("DELETE FROM board_members WHERE person_id = $1")
+        .bind(&caller.person_id)
+        .execute(&state.db.write)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct TeamQuery {
+    /// Group by country or department.
+    #[param(inline)]
+    pub by: TeamKind,
+    /// `YYYY-MM`; the current month when absent.
+    pub month: Option<String>,
+    /// All time instead of a month.
+    pub all_time: Option<bool>,
+}
+
+/// Teams by country or department, ranked by average points per active member; teams with
+/// fewer than 5 active members are not shown.
+#[utoipa::path(get, path = "/v1/programme/teams", tag = "programme", params(TeamQuery),
+    responses((status = 200, body = TeamBoard), (status = 400, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn teams(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<TeamQuery>,
+) -> ApiResult<Json<TeamBoard>> {
+    let mut conn = state.db.read.acquire().await?;
+    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let period = Period::of(
+        &PeriodQuery {
+            month: q.month,
+            all_time: q.all_time,
+        },
+        &calendar,
+    )?;
+    Ok(Json(team_board(&mut conn, &caller, period, q.by).await?))
+}
+
+/// The organisation's ten most shared contents of a month, by verified shares (clicks break
+/// ties).
+#[utoipa::path(get, path = "/v1/programme/top", tag = "programme", params(super::rules::MonthQuery),
+    responses((status = 200, body = TopTen), (status = 400, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn top_ten(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<super::rules::MonthQuery>,
+) -> ApiResult<Json<TopTen>> {
+    let mut conn = state.db.read.acquire().await?;
+    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let month = super::rules::month_or_current(q.month.as_deref(), &calendar)?;
+    Ok(Json(top(&mut conn, &caller, month).await?))
+}
+
+/// The caller's own points, shares, clicks and rank: private to them.
+#[utoipa::path(get, path = "/v1/programme/me", tag = "programme", params(super::rules::MonthQuery),
+    responses((status = 200, body = MyProgramme), (status = 400, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn me(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<super::rules::MonthQuery>,
+) -> ApiResult<Json<MyProgramme>> {
+    let mut conn = state.db.read.acquire().await?;
+    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let month = super::rules::month_or_current(q.month.as_deref(), &calendar)?;
+    Ok(Json(
+        my_programme(&mut conn, &caller, &calendar, month).await?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn equal_points_share_a_rank() {
+        assert_eq!(super::ranks([30, 20, 20, 10]), vec![1, 2, 2, 4]);
+        assert_eq!(super::ranks([]), Vec::<u32>::new());
+    }
+}

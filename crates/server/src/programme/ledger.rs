@@ -1,0 +1,247 @@
+//! The points ledger: every point given, written in the same transaction as what earned it,
+//! with running totals per person (month and all time) and per item. Nothing here scans shares
+//! to recompute points.
+
+use relay_protocol::{PointsRules, ShareProof};
+use sqlx::AnyConnection;
+
+use super::calendar::Month;
+use crate::db::now_ms;
+use crate::error::ApiError;
+
+/// All-time totals are kept under this month.
+pub const ALL_TIME: &str = "*";
+
+/// Why a share earned no share points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unscored {
+    /// The person already scored this item on this network.
+    AlreadyScored,
+    /// The person reached the day's cap of scored shares.
+    DailyCap,
+}
+
+impl Unscored {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unscored::AlreadyScored => "already_scored",
+            Unscored::DailyCap => "daily_cap",
+        }
+    }
+}
+
+/// Takes the person's lock for the rest of the transaction: their all-time totals row, which
+/// every scoring write updates first. Concurrent records of one person are serialised, so two
+/// of them cannot both pass the daily cap (SQLite has one writer anyway).
+pub async fn lock_person(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    person_id: &str,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO points_totals (org_id, person_id, month) VALUES ($1, $2, $3) \
+         ON CONFLICT (person_id, month) DO NOTHING",
+    )
+    .bind(org_id)
+    .bind(person_id)
+    .bind(ALL_TIME)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE points_totals SET points = points WHERE person_id = $1 AND month = $2")
+        .bind(person_id)
+        .bind(ALL_TIME)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Whether a new share earns share points, under the person's lock.
+pub async fn decide(
+    conn: &mut AnyConnection,
+    person_id: &str,
+    item_id: &str,
+    network: &str,
+    day: &str,
+    rules: &PointsRules,
+) -> Result<Option<Unscored>, ApiError> {
+    let already: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM shares WHERE person_id = $1 AND item_id = $2 AND network = $3 \
+         AND scored = 1 AND withdrawn_at IS NULL",
+    )
+    .bind(person_id)
+    .bind(item_id)
+    .bind(network)
+    .fetch_one(&mut *conn)
+    .await?;
+    if already > 0 {
+        return Ok(Some(Unscored::AlreadyScored));
+    }
+    let today: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM shares WHERE person_id = $1 AND day = $2 AND scored = 1 \
+         AND withdrawn_at IS NULL",
+    )
+    .bind(person_id)
+    .bind(day)
+    .fetch_one(&mut *conn)
+    .await?;
+    if today >= i64::from(rules.daily_cap) {
+        return Ok(Some(Unscored::DailyCap));
+    }
+    Ok(None)
+}
+
+/// What a ledger line moves in the totals.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Movement {
+    pub points: i64,
+    pub verified: i64,
+    pub declared: i64,
+    pub clicks: i64,
+}
+
+impl Movement {
+    pub fn share(proof: ShareProof, points: i64) -> Movement {
+        Movement {
+            points,
+            verified: i64::from(proof == ShareProof::Verified),
+            declared: i64::from(proof == ShareProof::Declared),
+            clicks: 0,
+        }
+    }
+}
+
+/// One scoring event of a share: the ledger line, the person's month and all-time totals, and
+/// the item's month totals.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    pub org_id: &'a str,
+    pub person_id: &'a str,
+    pub item_id: &'a str,
+    pub share_id: &'a str,
+    pub month: Month,
+    pub reason: &'a str,
+}
+
+pub async fn write(
+    conn: &mut AnyConnection,
+    entry: Entry<'_>,
+    moved: Movement,
+) -> Result<(), ApiError> {
+    let month = entry.month.to_string();
+    if moved.points != 0 {
+        sqlx::query(
+            "INSERT INTO points_ledger (org_id, person_id, month, share_id, reason, points, at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(entry.org_id)
+        .bind(entry.person_id)
+        .bind(&month)
+        .bind(entry.share_id)
+        .bind(entry.reason)
+        .bind(moved.points)
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await?;
+    }
+    for period in [month.as_str(), ALL_TIME] {
+        sqlx::query(
+            "INSERT INTO points_totals (org_id, person_id, month, points, verified, declared, clicks) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person_id, month) DO UPDATE SET \
+             points = points_totals.points + excluded.points, \
+             verified = points_totals.verified + excluded.verified, \
+             declared = points_totals.declared + excluded.declared, \
+             clicks = points_totals.clicks + excluded.clicks",
+        )
+        .bind(entry.org_id)
+        .bind(entry.person_id)
+        .bind(period)
+        .bind(moved.points)
+        .bind(moved.verified)
+        .bind(moved.declared)
+        .bind(moved.clicks)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query(
+        "INSERT INTO item_totals (org_id, item_id, month, verified, declared, clicks) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (item_id, month) DO UPDATE SET \
+         verified = item_totals.verified + excluded.verified, \
+         declared = item_totals.declared + excluded.declared, \
+         clicks = item_totals.clicks + excluded.clicks",
+    )
+    .bind(entry.org_id)
+    .bind(entry.item_id)
+    .bind(&month)
+    .bind(moved.verified)
+    .bind(moved.declared)
+    .bind(moved.clicks)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The scored, standing share a tracked link was shared with, if any.
+#[derive(Debug, sqlx::FromRow)]
+pub struct LinkedShare {
+    pub id: String,
+    pub org_id: String,
+    pub person_id: String,
+    pub item_id: String,
+    pub month: String,
+    pub clicks: i64,
+}
+
+pub async fn linked_share(
+    conn: &mut AnyConnection,
+    code: &str,
+) -> Result<Option<LinkedShare>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT id, org_id, person_id, item_id, month, clicks FROM shares \
+         WHERE link_code = $1 AND scored = 1 AND withdrawn_at IS NULL ORDER BY recorded_at LIMIT 1",
+    )
+    .bind(code)
+    .fetch_optional(&mut *conn)
+    .await?)
+}
+
+/// Credits `clicks` unique clicks to a share, within its rules' cap per share, unless its month
+/// has closed (the clicks are still counted on the link). Returns the points given.
+pub async fn credit_clicks(
+    conn: &mut AnyConnection,
+    share: &LinkedShare,
+    clicks: i64,
+    calendar: &super::calendar::Calendar,
+) -> Result<i64, ApiError> {
+    let month = Month::parse(&share.month)?;
+    if clicks <= 0 || calendar.is_closed(month, chrono::Utc::now()) {
+        return Ok(0);
+    }
+    let rules = super::rules::rules_for(conn, &share.org_id, month).await?;
+    let room = (i64::from(rules.click_cap) - share.clicks).max(0);
+    let credited = clicks.min(room);
+    if credited == 0 {
+        return Ok(0);
+    }
+    let points = credited * i64::from(rules.click);
+    sqlx::query("UPDATE shares SET clicks = clicks + $1, points = points + $2 WHERE id = $3")
+        .bind(credited)
+        .bind(points)
+        .bind(&share.id)
+        .execute(&mut *conn)
+        .await?;
+    let entry = Entry {
+        org_id: &share.org_id,
+        person_id: &share.person_id,
+        item_id: &share.item_id,
+        share_id: &share.id,
+        month,
+        reason: "clicks",
+    };
+    let moved = Movement {
+        points,
+        clicks: credited,
+        ..Movement::default()
+    };
+    write(conn, entry, moved).await?;
+    Ok(points)
+}

@@ -1,0 +1,40 @@
+//! The monthly programme: points for verified and declared shares (the ledger), per-month rules,
+//! the organisation's calendar, the opt-in leaderboard, team boards and the top ten.
+
+pub mod board;
+pub mod calendar;
+pub mod ledger;
+pub mod rules;
+pub mod summary;
+
+use sqlx::AnyConnection;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use calendar::Calendar;
+
+/// The organisation's calendar (its time zone, the server's grace before a month closes).
+pub async fn calendar_of(
+    conn: &mut AnyConnection,
+    state: &AppState,
+    org_id: &str,
+) -> Result<Calendar, ApiError> {
+    let zone: String = sqlx::query_scalar("SELECT time_zone FROM orgs WHERE id = $1")
+        .bind(org_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    Ok(Calendar::new(&zone, state.config.month_grace))
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(rules::get_rules, rules::put_rules))
+        .routes(routes!(board::leaderboard))
+        .routes(routes!(board::join, board::leave))
+        .routes(routes!(board::teams))
+        .routes(routes!(board::top_ten))
+        .routes(routes!(board::me))
+        .routes(routes!(summary::summary))
+}

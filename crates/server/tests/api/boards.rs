@@ -1,0 +1,218 @@
+//! The leaderboard is opt-in, team boards need five active members, and the top ten ranks by
+//! verified shares with clicks breaking ties.
+
+use relay_protocol::*;
+use relay_server::db::Backend;
+use reqwest::{Method, StatusCode};
+
+use crate::newsroom::*;
+
+crate::both_backends!(
+    the_leaderboard_is_opt_in_and_teams_need_five,
+    the_top_ten_counts_verified_shares_and_clicks_break_ties
+);
+
+async fn the_leaderboard_is_opt_in_and_teams_need_five(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let items = [room.item("One").await, room.item("Two").await];
+    // Five sharers in France, four in Germany; each shares one or two items.
+    let mut french = Vec::new();
+    for i in 0..5 {
+        let person = room.employee(&format!("Fanny {i}"), "FR", "Sales").await;
+        let shares = if i < 2 { 2 } else { 1 };
+        for (n, item) in items.iter().take(shares).enumerate() {
+            record(&person, &verified(item, Network::Bluesky, i * 10 + n)).await;
+        }
+        french.push(person);
+    }
+    let mut germans = Vec::new();
+    for i in 0..4 {
+        let person = room.employee(&format!("Greta {i}"), "DE", "Support").await;
+        record(&person, &verified(&items[0], Network::X, 100 + i)).await;
+        germans.push(person);
+    }
+    // Nobody joined: the board is empty, yet everyone knows their own rank.
+    let board: Board = french[4].get("/v1/programme/board").await;
+    assert!(board.entries.is_empty());
+    let mine: MyProgramme = french[4].get("/v1/programme/me").await;
+    assert_eq!((mine.points, mine.rank, mine.ranked), (10, Some(3), 9));
+
+    // Two join, one under a pseudonym.
+    let joined: BoardMembership = french[0]
+        .send_ok(
+            Method::PUT,
+            "/v1/programme/board/me",
+            Some(&BoardMembership {
+                pseudonym: Some("Blue Heron".into()),
+            }),
+        )
+        .await;
+    assert_eq!(joined.pseudonym.as_deref(), Some("Blue Heron"));
+    french[4]
+        .send_ok::<_, BoardMembership>(
+            Method::PUT,
+            "/v1/programme/board/me",
+            Some(&BoardMembership::default()),
+        )
+        .await;
+    let taken = germans[0]
+        .send(
+            Method::PUT,
+            "/v1/programme/board/me",
+            Some(&BoardMembership {
+                pseudonym: Some("Blue Heron".into()),
+            }),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    let board: Board = french[4].get("/v1/programme/board").await;
+    let lines: Vec<(u32, &str, i64, bool)> = board
+        .entries
+        .iter()
+        .map(|e| (e.rank, e.name.as_str(), e.points, e.you))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![(1, "Blue Heron", 20, false), (2, "Fanny 4", 10, true)]
+    );
+    let all_time: Board = french[4].get("/v1/programme/board?all_time=true").await;
+    assert_eq!(all_time.entries.len(), 2);
+    assert_eq!(all_time.month, None);
+    // Leaving takes effect at once; the points stay private.
+    let left = french[0]
+        .send::<()>(Method::DELETE, "/v1/programme/board/me", None)
+        .await;
+    assert_eq!(left.status, StatusCode::NO_CONTENT);
+    let board: Board = french[4].get("/v1/programme/board").await;
+    assert_eq!(board.entries.len(), 1);
+    assert_eq!(
+        french[0]
+            .get::<MyProgramme>("/v1/programme/me")
+            .await
+            .points,
+        20
+    );
+    assert!(
+        !french[0]
+            .get::<MyProgramme>("/v1/programme/me")
+            .await
+            .on_board
+    );
+
+    // Teams: France has five active members and is shown; Germany's four are not.
+    let by_country: TeamBoard = germans[0].get("/v1/programme/teams?by=country").await;
+    assert_eq!(by_country.teams.len(), 1, "{by_country:?}");
+    let france = &by_country.teams[0];
+    assert_eq!((france.team.as_str(), france.active_members), ("FR", 5));
+    assert!((france.average_points - 14.0).abs() < 1e-9);
+    assert!(!france.yours);
+    let by_department: TeamBoard = french[1].get("/v1/programme/teams?by=department").await;
+    assert!(by_department.teams[0].yours);
+    // A fifth German makes a team.
+    let fifth = room.employee("Greta 4", "DE", "Support").await;
+    record(&fifth, &verified(&items[1], Network::X, 200)).await;
+    let by_country: TeamBoard = fifth.get("/v1/programme/teams?by=country").await;
+    let names: Vec<&str> = by_country.teams.iter().map(|t| t.team.as_str()).collect();
+    assert_eq!(names, vec!["FR", "DE"]);
+    let bad = fifth
+        .send::<()>(Method::GET, "/v1/programme/teams?by=planet", None)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let both = fifth
+        .send::<()>(
+            Method::GET,
+            "/v1/programme/board?all_time=true&month=2026-01",
+            None,
+        )
+        .await;
+    assert_eq!(both.status, StatusCode::BAD_REQUEST);
+}
+
+async fn the_top_ten_counts_verified_shares_and_clicks_break_ties(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let mut items = Vec::new();
+    for i in 0..12 {
+        items.push(room.item(&format!("Story {i:02}")).await);
+    }
+    let people = [
+        room.employee("Ann", "FR", "Sales").await,
+        room.employee("Bob", "FR", "Sales").await,
+        room.employee("Cat", "FR", "Sales").await,
+    ];
+    // Story 05: three verified shares. Story 03 and 07: two each, and 07 has a click.
+    // Story 09: five declared shares (declared ones do not rank above verified ones).
+    for p in &people {
+        record(p, &verified(&items[5], Network::Bluesky, 5)).await;
+    }
+    for p in &people[..2] {
+        record(p, &verified(&items[3], Network::X, 3)).await;
+        let linked: TrackedLink = p
+            .send_ok(
+                Method::POST,
+                "/v1/links",
+                Some(&NewLink {
+                    item_id: items[7].clone(),
+                    network: Network::X,
+                }),
+            )
+            .await;
+        record(
+            p,
+            &NewShareRecord {
+                link_code: Some(linked.code.clone()),
+                ..verified(&items[7], Network::X, 7)
+            },
+        )
+        .await;
+        if p.person().name == "Ann" {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap()
+                .get(format!("{}/l/{}", room.server.base, linked.code))
+                .header("user-agent", "Mozilla/5.0 Firefox/128.0")
+                .send()
+                .await
+                .unwrap();
+        }
+    }
+    for (n, network) in [Network::Facebook, Network::Linkedin]
+        .into_iter()
+        .enumerate()
+    {
+        record(&people[2], &declared(&items[9], network, 90 + n)).await;
+    }
+    // Eight more items, declared once each by four others (five scored shares a day at most).
+    let rest: Vec<&String> = items
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| ![3, 5, 7, 9].contains(i))
+        .map(|(_, item)| item)
+        .collect();
+    for (n, pair) in rest.chunks(2).enumerate() {
+        let person = room.employee(&format!("Dan {n}"), "FR", "Sales").await;
+        for (k, item) in pair.iter().enumerate() {
+            record(
+                &person,
+                &declared(item, Network::Facebook, 1000 + n * 2 + k),
+            )
+            .await;
+        }
+    }
+    let top: TopTen = people[2].get("/v1/programme/top").await;
+    assert_eq!(top.items.len(), 10);
+    let titles: Vec<&str> = top.items.iter().take(3).map(|t| t.title.as_str()).collect();
+    assert_eq!(titles, vec!["Story 05", "Story 07", "Story 03"]);
+    assert_eq!(top.items[0].verified_shares, 3);
+    assert_eq!(top.items[1].clicks, 1);
+    assert_eq!(
+        top.items[3].title, "Story 09",
+        "two declared shares beat one"
+    );
+    let ranks: Vec<u32> = top.items.iter().map(|t| t.rank).collect();
+    assert_eq!(ranks, (1..=10).collect::<Vec<u32>>());
+    let bad = people[0]
+        .send::<()>(Method::GET, "/v1/programme/top?month=2026-13", None)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}

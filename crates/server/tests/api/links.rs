@@ -1,0 +1,197 @@
+//! Tracked links over real HTTP: the redirect with UTM parameters, visitors counted once a day,
+//! preview fetchers and HEAD requests not counted, click points within the cap, and nothing
+//! identifying a visitor stored.
+
+use relay_protocol::*;
+use relay_server::db::Backend;
+use reqwest::{Method, StatusCode};
+
+use crate::harness::*;
+use crate::newsroom::*;
+
+crate::both_backends!(
+    a_tracked_link_redirects_and_counts_people_once_a_day,
+    links_belong_to_their_person_item_and_network
+);
+
+const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+const SAFARI: &str = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1";
+
+async fn link(client: &Client, item: &str, network: Network) -> (StatusCode, TrackedLink) {
+    let answer = client
+        .send(
+            Method::POST,
+            "/v1/links",
+            Some(&NewLink {
+                item_id: item.into(),
+                network,
+            }),
+        )
+        .await;
+    let status = answer.status;
+    assert!(status.is_success(), "{answer:?}");
+    (status, serde_json::from_value(answer.body).unwrap())
+}
+
+/// Follows a link as a browser (or a bot) would, without following the redirect.
+async fn follow(base: &str, code: &str, method: Method, agent: Option<&str>) -> reqwest::Response {
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let mut request = http.request(method, format!("{base}/l/{code}"));
+    if let Some(agent) = agent {
+        request = request.header("user-agent", agent);
+    }
+    request.send().await.unwrap()
+}
+
+async fn a_tracked_link_redirects_and_counts_people_once_a_day(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let eve = room.employee("Eve Employee", "FR", "Sales").await;
+    let item = room.item("Launch day").await;
+    let (status, tracked) = link(&eve, &item, Network::Bluesky).await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(tracked.url.ends_with(&format!("/l/{}", tracked.code)));
+    assert!(tracked.code.len() >= 22, "unguessable: {}", tracked.code);
+    let (again, same) = link(&eve, &item, Network::Bluesky).await;
+    assert_eq!((again, &same.code), (StatusCode::OK, &tracked.code));
+
+    // Clicks before the share is recorded count for it once it is.
+    let base = &room.server.base;
+    let answer = follow(base, &tracked.code, Method::GET, Some(FIREFOX)).await;
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    let location = answer.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        location,
+        "https://news.example.com/launch-day?utm_source=relay&utm_medium=bluesky&utm_campaign=news"
+    );
+    // The same visitor again the same day: not counted again.
+    follow(base, &tracked.code, Method::GET, Some(FIREFOX)).await;
+    // Preview fetchers and HEAD requests get the redirect, uncounted.
+    for bot in [
+        "LinkedInBot/1.0 (compatible; Mozilla/5.0; Apache-HttpClient +http://www.linkedin.com)",
+        "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+        "Mozilla/5.0 (compatible; Bluesky Cardyb/1.1; +mailto:support@bsky.app)",
+        "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)",
+    ] {
+        let answer = follow(base, &tracked.code, Method::GET, Some(bot)).await;
+        assert_eq!(answer.status(), StatusCode::FOUND, "{bot}");
+    }
+    let head = follow(base, &tracked.code, Method::HEAD, Some(SAFARI)).await;
+    assert_eq!(head.status(), StatusCode::FOUND);
+    assert_eq!(link(&eve, &item, Network::Bluesky).await.1.clicks, 1);
+
+    let shared = record(
+        &eve,
+        &NewShareRecord {
+            link_code: Some(tracked.code.clone()),
+            ..verified(&item, Network::Bluesky, 1)
+        },
+    )
+    .await;
+    assert_eq!(shared.points, 10 + 1, "the click before the record counts");
+    // Another visitor after the record.
+    follow(base, &tracked.code, Method::GET, Some(SAFARI)).await;
+    let mine: MyProgramme = eve.get("/v1/programme/me").await;
+    assert_eq!((mine.points, mine.clicks), (12, 2));
+    assert_eq!(mine.shares[0].clicks, 2);
+
+    // Nothing that identifies a visitor is stored: no address, no user agent.
+    let stored: Vec<(String, String, String)> =
+        sqlx::query_as("SELECT code, day, visitor FROM link_visitors")
+            .fetch_all(&room.server.db().read)
+            .await
+            .unwrap();
+    assert_eq!(stored.len(), 2);
+    for (_, _, visitor) in &stored {
+        for secret in ["127.0.0.1", "Mozilla", "Firefox", "Safari"] {
+            assert!(!visitor.contains(secret), "{visitor}");
+        }
+    }
+    let dump: Vec<(String,)> = sqlx::query_as("SELECT target FROM links")
+        .fetch_all(&room.server.db().read)
+        .await
+        .unwrap();
+    assert!(dump.iter().all(|(t,)| !t.contains("127.0.0.1")));
+
+    // Click points stop at the cap (20 a share): 25 more visitors.
+    for n in 0..25 {
+        follow(
+            base,
+            &tracked.code,
+            Method::GET,
+            Some(&format!("{FIREFOX} visitor/{n}")),
+        )
+        .await;
+    }
+    let mine: MyProgramme = eve.get("/v1/programme/me").await;
+    assert_eq!(mine.points, 10 + 20);
+    assert_eq!(link(&eve, &item, Network::Bluesky).await.1.clicks, 27);
+    // An unknown code is a problem, not a redirect.
+    let unknown = follow(base, "nope", Method::GET, Some(FIREFOX)).await;
+    assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+}
+
+async fn links_belong_to_their_person_item_and_network(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let eve = room.employee("Eve Employee", "FR", "Sales").await;
+    let sam = room.employee("Sam Sharer", "FR", "Sales").await;
+    let item = room.item("Launch day").await;
+    let other = room.item("Another").await;
+    let (_, eves) = link(&eve, &item, Network::Bluesky).await;
+    let (_, sams) = link(&sam, &item, Network::Bluesky).await;
+    let (_, on_x) = link(&eve, &item, Network::X).await;
+    assert_ne!(eves.code, sams.code);
+    assert_ne!(eves.code, on_x.code);
+    assert!(on_x.target.contains("utm_medium=x"));
+    // Sam's link, or Eve's for another item or network, cannot carry Eve's share.
+    for (code, item) in [
+        (&sams.code, &item),
+        (&on_x.code, &item),
+        (&eves.code, &other),
+    ] {
+        let answer = eve
+            .send(
+                Method::POST,
+                "/v1/shares",
+                Some(&NewShareRecord {
+                    link_code: Some(code.clone()),
+                    ..verified(item, Network::Bluesky, 1)
+                }),
+            )
+            .await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{answer:?}");
+    }
+    // No link for an item that was never offered.
+    let draft = room
+        .admin
+        .create_content(&article(&room.news, "Draft"))
+        .await
+        .item
+        .id;
+    let answer = eve
+        .send(
+            Method::POST,
+            "/v1/links",
+            Some(&NewLink {
+                item_id: draft,
+                network: Network::X,
+            }),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let anonymous = room
+        .server
+        .anonymous()
+        .send(
+            Method::POST,
+            "/v1/links",
+            Some(&NewLink {
+                item_id: item,
+                network: Network::X,
+            }),
+        )
+        .await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}

@@ -1,0 +1,218 @@
+//! The programme's commands and views: My activity (points, shares, rank), the opt-in
+//! leaderboard, team boards and the top ten, read from the device's cache when offline; and
+//! the tracked link the composer shows.
+
+use relay_client::programme::ProgrammeView;
+use relay_protocol::{Board, TeamBoard};
+use serde::Serialize;
+use specta::Type;
+use tauri::{AppHandle, State};
+use tauri_specta::Event;
+
+use crate::error::AppResult;
+use crate::state::AppState;
+use crate::views::{Changed, NetworkKind};
+
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct RulesView {
+    pub verified_share: u32,
+    pub declared_share: u32,
+    pub daily_cap: u32,
+    pub click: u32,
+    pub click_cap: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct MyShareView {
+    pub item_id: String,
+    pub title: String,
+    pub network: NetworkKind,
+    pub verified: bool,
+    pub shared_at: String,
+    pub points: i64,
+    pub clicks: i64,
+    /// `already_scored` or `daily_cap` when the share earned no share points.
+    pub unscored: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct BoardLine {
+    pub rank: u32,
+    pub name: String,
+    pub points: i64,
+    pub you: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct TeamLine {
+    pub rank: u32,
+    pub team: String,
+    pub active_members: u32,
+    pub average_points: f64,
+    pub yours: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct TopLine {
+    pub rank: u32,
+    pub item_id: String,
+    pub title: String,
+    pub verified_shares: i64,
+    pub clicks: i64,
+}
+
+/// Everything the programme screens show.
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct ProgrammeScreen {
+    /// The server could not be reached: this is what the device last heard.
+    pub offline: bool,
+    /// When the server last confirmed it (RFC 3339).
+    pub fetched_at: String,
+    /// `YYYY-MM`, and when its records close (RFC 3339).
+    pub month: String,
+    pub closes_at: String,
+    pub rules: RulesView,
+    pub points: i64,
+    pub all_time_points: i64,
+    pub verified_shares: i64,
+    pub declared_shares: i64,
+    pub clicks: i64,
+    /// Where the person would rank this month (on the board or not), among `ranked`.
+    pub rank: Option<u32>,
+    pub ranked: u32,
+    pub on_board: bool,
+    pub pseudonym: Option<String>,
+    pub shares: Vec<MyShareView>,
+    pub board: Vec<BoardLine>,
+    pub all_time_board: Vec<BoardLine>,
+    pub teams_by_country: Vec<TeamLine>,
+    pub teams_by_department: Vec<TeamLine>,
+    pub top: Vec<TopLine>,
+}
+
+fn lines(board: &Board) -> Vec<BoardLine> {
+    board
+        .entries
+        .iter()
+        .map(|e| BoardLine {
+            rank: e.rank,
+            name: e.name.clone(),
+            points: e.points,
+            you: e.you,
+        })
+        .collect()
+}
+
+fn teams(board: &TeamBoard) -> Vec<TeamLine> {
+    board
+        .teams
+        .iter()
+        .map(|t| TeamLine {
+            rank: t.rank,
+            team: t.team.clone(),
+            active_members: t.active_members,
+            average_points: t.average_points,
+            yours: t.yours,
+        })
+        .collect()
+}
+
+/// The screen's view, or `None` when the device never heard the programme (and is offline).
+pub fn screen(view: &ProgrammeView) -> Option<ProgrammeScreen> {
+    let programme = view.programme.as_ref()?;
+    let s = &programme.summary;
+    let me = &s.me;
+    Some(ProgrammeScreen {
+        offline: view.offline,
+        fetched_at: programme.fetched_at.to_rfc3339(),
+        month: me.month.month.clone(),
+        closes_at: me.month.closes_at.to_rfc3339(),
+        rules: RulesView {
+            verified_share: me.rules.verified_share,
+            declared_share: me.rules.declared_share,
+            daily_cap: me.rules.daily_cap,
+            click: me.rules.click,
+            click_cap: me.rules.click_cap,
+        },
+        points: me.points,
+        all_time_points: me.all_time_points,
+        verified_shares: me.verified_shares,
+        declared_shares: me.declared_shares,
+        clicks: me.clicks,
+        rank: me.rank,
+        ranked: me.ranked,
+        on_board: me.on_board,
+        pseudonym: me.pseudonym.clone(),
+        shares: me
+            .shares
+            .iter()
+            .map(|m| MyShareView {
+                item_id: m.item_id.clone(),
+                title: m.title.clone(),
+                network: m.network.into(),
+                verified: m.proof == relay_protocol::ShareProof::Verified,
+                shared_at: m.shared_at.to_rfc3339(),
+                points: m.points,
+                clicks: m.clicks,
+                unscored: m.unscored.clone(),
+            })
+            .collect(),
+        board: lines(&s.board),
+        all_time_board: lines(&s.all_time_board),
+        teams_by_country: teams(&s.teams_by_country),
+        teams_by_department: teams(&s.teams_by_department),
+        top: s
+            .top
+            .items
+            .iter()
+            .map(|t| TopLine {
+                rank: t.rank,
+                item_id: t.item_id.clone(),
+                title: t.title.clone(),
+                verified_shares: t.verified_shares,
+                clicks: t.clicks,
+            })
+            .collect(),
+    })
+}
+
+/// The programme: asked of the server (a cheap `304` when nothing moved), the cache offline.
+#[tauri::command]
+#[specta::specta]
+pub async fn programme(state: State<'_, AppState>) -> AppResult<Option<ProgrammeScreen>> {
+    Ok(screen(&state.engine.programme().await?))
+}
+
+/// Joins the leaderboard (under a pseudonym, or the person's name) or leaves it.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_on_board(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    on: bool,
+    pseudonym: Option<String>,
+) -> AppResult<Option<ProgrammeScreen>> {
+    let pseudonym = pseudonym.filter(|p| !p.trim().is_empty());
+    let view = state.engine.set_on_board(on, pseudonym).await?;
+    let _ = Changed {
+        programme: true,
+        ..Changed::default()
+    }
+    .emit(&app);
+    Ok(screen(&view))
+}
+
+/// The tracked link a share of this item on this network will carry.
+#[tauri::command]
+#[specta::specta]
+pub async fn tracked_link(
+    state: State<'_, AppState>,
+    item_id: String,
+    network: NetworkKind,
+) -> AppResult<String> {
+    Ok(state
+        .engine
+        .tracked_link(&item_id, network.into())
+        .await?
+        .url)
+}

@@ -1,0 +1,105 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import type { ProgrammeScreen } from "../bindings";
+import Programme from "./Programme.svelte";
+import { setLang } from "../lib/i18n.svelte";
+
+function programme(over: Partial<ProgrammeScreen> = {}): ProgrammeScreen {
+  return {
+    offline: false,
+    fetched_at: "2026-12-03T09:00:00Z",
+    month: "2026-12",
+    closes_at: "2027-01-03T23:00:00Z",
+    rules: { verified_share: 10, declared_share: 3, daily_cap: 5, click: 1, click_cap: 20 },
+    points: 23,
+    all_time_points: 140,
+    verified_shares: 2,
+    declared_shares: 1,
+    clicks: 0,
+    rank: 3,
+    ranked: 14,
+    on_board: false,
+    pseudonym: null,
+    shares: [
+      {
+        item_id: "i1",
+        title: "Our Paris region",
+        network: "bluesky",
+        verified: true,
+        shared_at: "2026-12-02T10:00:00Z",
+        points: 10,
+        clicks: 0,
+        unscored: null,
+      },
+    ],
+    board: [],
+    all_time_board: [],
+    teams_by_country: [],
+    teams_by_department: [],
+    top: [{ rank: 1, item_id: "i1", title: "Our Paris region", verified_shares: 7, clicks: 12 }],
+    ...over,
+  };
+}
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+  setLang("en");
+});
+
+describe("my activity", () => {
+  it("shows my points and where I would rank, privately, and joins the leaderboard", async () => {
+    setLang("en");
+    const calls: unknown[] = [];
+    let current = programme();
+    mockIPC((cmd, args) => {
+      if (cmd === "programme") return current;
+      if (cmd === "set_on_board") {
+        calls.push(args);
+        current = programme({
+          on_board: true,
+          pseudonym: "Blue Heron",
+          board: [{ rank: 3, name: "Blue Heron", points: 23, you: true }],
+        });
+        return current;
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Programme);
+    expect((await screen.findByTestId("programme-points")).textContent).toBe("23");
+    expect(screen.getByTestId("programme-rank").textContent).toContain("You would be 3rd of 14");
+    expect(screen.getByTestId("board-empty")).toBeTruthy();
+    expect(screen.getByTestId("top").textContent).toContain("Our Paris region");
+
+    await fireEvent.input(screen.getByTestId("pseudonym"), { target: { value: "Blue Heron" } });
+    await fireEvent.click(screen.getByTestId("join-board"));
+    await screen.findByTestId("on-board");
+    expect(calls).toEqual([{ on: true, pseudonym: "Blue Heron" }]);
+    expect(screen.getByTestId("programme-rank").textContent).toContain("You are 3rd of 14");
+    const lines = screen.getAllByTestId("board-line");
+    expect(lines).toHaveLength(1);
+    expect(lines[0].textContent).toContain("Blue Heron");
+  });
+
+  it("reads the cache offline and says so, in French", async () => {
+    setLang("fr");
+    mockIPC((cmd) => {
+      if (cmd === "programme") return programme({ offline: true, rank: 1, ranked: 2 });
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Programme);
+    await screen.findByTestId("programme-offline");
+    expect(screen.getByTestId("programme-rank").textContent).toContain("Vous seriez 1er sur 2");
+    expect((screen.getByTestId("join-board") as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("explains when the programme was never fetched", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "programme") return null;
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Programme);
+    await waitFor(() => expect(screen.getByTestId("programme-unavailable")).toBeTruthy());
+  });
+});
