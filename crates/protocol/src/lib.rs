@@ -8,6 +8,7 @@
 mod auth;
 mod brokered;
 mod content;
+mod draw;
 mod problem;
 mod programme;
 mod shares;
@@ -16,6 +17,7 @@ mod sync;
 pub use auth::*;
 pub use brokered::*;
 pub use content::*;
+pub use draw::*;
 pub use problem::*;
 pub use programme::*;
 pub use shares::*;
