@@ -57,6 +57,8 @@ pub struct Config {
     pub tombstone_max_age: chrono::Duration,
     /// How long after a programme month ends its share records are still taken.
     pub month_grace: chrono::Duration,
+    /// Where the prize draw's beacon rounds come from.
+    pub beacon: crate::programme::draw::BeaconConfig,
 }
 
 /// A month's records are taken until 72 hours after it ends (devices that were offline).

@@ -96,6 +96,13 @@ pub struct ServeArgs {
     /// Hours after a programme month ends during which its share records are still taken.
     #[arg(long, env = "RELAY_MONTH_GRACE_HOURS", default_value_t = crate::app::DEFAULT_MONTH_GRACE_HOURS)]
     pub month_grace_hours: i64,
+    /// drand's HTTP API, where the prize draw reads its beacon round (quicknet).
+    #[arg(long, env = "RELAY_DRAND_URL", default_value = "https://api.drand.sh")]
+    pub drand_url: String,
+    /// quicknet's genesis (Unix seconds), which maps times to rounds; only tests replaying
+    /// recorded rounds change it.
+    #[arg(long, env = "RELAY_DRAND_GENESIS", default_value_t = relay_draw::QUICKNET.genesis_unix, hide = true)]
+    pub drand_genesis: i64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -275,7 +282,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut attempts = crate::auth::AttemptQuota::default();
     let mut tombstone_max_age = chrono::Duration::days(crate::app::DEFAULT_TOMBSTONE_DAYS);
     let mut month_grace = chrono::Duration::hours(crate::app::DEFAULT_MONTH_GRACE_HOURS);
+    let mut beacon = crate::programme::draw::BeaconConfig::default();
     if let Command::Serve(args) = &cli.command {
+        beacon.url = args.drand_url.clone();
+        beacon.genesis_unix = args.drand_genesis;
         anyhow::ensure!(
             args.month_grace_hours >= 0,
             "--month-grace-hours must not be negative"
@@ -301,6 +311,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             attempts,
             tombstone_max_age,
             month_grace,
+            beacon,
         },
     );
     match cli.command {

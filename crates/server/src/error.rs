@@ -40,6 +40,9 @@ pub enum ApiError {
         month_name: String,
         closed_at: chrono::DateTime<chrono::Utc>,
     },
+    /// The randomness beacon cannot be read: an admin can paste its round instead.
+    #[error("{0}")]
+    BeaconUnavailable(String),
     #[error("too many attempts: try again in {retry_after_secs} s")]
     TooManyRequests { retry_after_secs: u64 },
     #[error("the database is unavailable")]
@@ -72,6 +75,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::HeadersTooLarge => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             ApiError::MonthClosed { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BeaconUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -90,6 +94,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => "method_not_allowed",
             ApiError::HeadersTooLarge => "headers_too_large",
             ApiError::MonthClosed { .. } => "month_closed",
+            ApiError::BeaconUnavailable(_) => "beacon_unavailable",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",

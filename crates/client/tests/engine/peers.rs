@@ -98,6 +98,7 @@ impl TestServer {
                     relay_server::app::DEFAULT_TOMBSTONE_DAYS,
                 ),
                 month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
+                beacon: Default::default(),
             },
         );
         let mut tries = 0;

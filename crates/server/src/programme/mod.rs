@@ -3,6 +3,7 @@
 
 pub mod board;
 pub mod calendar;
+pub mod draw;
 pub mod ledger;
 pub mod rules;
 pub mod summary;
@@ -37,4 +38,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(board::top_ten))
         .routes(routes!(board::me))
         .routes(routes!(summary::summary))
+        .routes(routes!(draw::get_draw, draw::put_setup))
+        .routes(routes!(draw::commit))
+        .routes(routes!(draw::participation))
+        .routes(routes!(draw::draw))
 }

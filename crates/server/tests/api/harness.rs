@@ -137,6 +137,8 @@ pub struct Options {
     pub oidc: Option<relay_server::auth::oidc::OidcConfig>,
     /// How long after a programme month ends its records are taken.
     pub month_grace: chrono::Duration,
+    /// Where the draw's beacon rounds come from.
+    pub beacon: relay_server::programme::draw::BeaconConfig,
 }
 
 impl Default for Options {
@@ -153,6 +155,7 @@ impl Default for Options {
             },
             oidc: None,
             month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
+            beacon: Default::default(),
         }
     }
 }
@@ -183,6 +186,7 @@ impl Server {
             attempts: options.attempts,
             tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
             month_grace: options.month_grace,
+            beacon: options.beacon.clone(),
         };
         let state = AppState::new(pool, config);
         let running =

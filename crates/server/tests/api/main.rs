@@ -10,6 +10,7 @@ mod boards;
 mod cli;
 mod concurrency;
 mod curation;
+mod draw;
 mod events;
 mod isolation;
 mod linkedin;
