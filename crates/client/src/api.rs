@@ -309,6 +309,31 @@ impl ServerApi {
         Ok(Some((decode(response).await?, etag)))
     }
 
+    /// A month's prize draw (`YYYY-MM`).
+    pub async fn draw(&self, month: &str) -> Result<relay_protocol::Draw, ClientError> {
+        self.call(
+            Method::GET,
+            &format!("/v1/programme/draws/{}", month_path(month)?),
+            None,
+        )
+        .await
+    }
+
+    /// Opts out of (or back into) a month's draw.
+    pub async fn draw_participation(
+        &self,
+        month: &str,
+        opted_out: bool,
+    ) -> Result<relay_protocol::Draw, ClientError> {
+        let body = relay_protocol::DrawParticipation { opted_out };
+        self.call(
+            Method::PUT,
+            &format!("/v1/programme/draws/{}/me", month_path(month)?),
+            Some(&body),
+        )
+        .await
+    }
+
     /// Joins the leaderboard (under a pseudonym, or the person's name).
     pub async fn join_board(
         &self,
@@ -387,6 +412,25 @@ impl ServerApi {
             },
         );
         Ok(stream.boxed())
+    }
+}
+
+/// A month as a path segment: `YYYY-MM`, nothing else.
+fn month_path(month: &str) -> Result<&str, ClientError> {
+    let ok = month.len() == 7
+        && month.bytes().enumerate().all(|(i, b)| {
+            if i == 4 {
+                b == b'-'
+            } else {
+                b.is_ascii_digit()
+            }
+        });
+    if ok {
+        Ok(month)
+    } else {
+        Err(ClientError::Invalid(format!(
+            "{month:?} is not a month (YYYY-MM)"
+        )))
     }
 }
 

@@ -110,3 +110,68 @@ impl Engine {
         self.check(api.tracked_link(item_id, network).await)
     }
 }
+
+/// A month's draw as the device last heard it, and what this device found checking it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DrawCheck {
+    pub draw: relay_protocol::Draw,
+    /// The winners' entry ids when the draw verified here; why not otherwise; none before the
+    /// draw is made.
+    pub verified: Option<Result<Vec<String>, String>>,
+    /// The server could not be reached: this is the cached draw.
+    pub offline: bool,
+}
+
+fn draw_key(month: &str) -> String {
+    format!("programme.draw.{month}")
+}
+
+impl Engine {
+    /// A month's draw, verified on this device: the commitment, the entry list's hash, the
+    /// beacon round's signature (quicknet's public key is built in) and the winners. Offline,
+    /// the cached draw is checked the same way.
+    pub async fn draw(&self, month: &str) -> Result<DrawCheck, ClientError> {
+        let asked = async {
+            let api = self.api()?;
+            self.check(api.draw(month).await)
+        };
+        let (draw, offline) = match asked.await {
+            Ok(draw) => {
+                self.store
+                    .set_setting(&draw_key(month), &serde_json::to_string(&draw)?)?;
+                (draw, false)
+            }
+            Err(e) if e.is_transient() => {
+                let cached = self
+                    .store
+                    .setting(&draw_key(month))?
+                    .and_then(|json| serde_json::from_str(&json).ok());
+                match cached {
+                    Some(draw) => (draw, true),
+                    None => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        let verified = draw
+            .result
+            .is_some()
+            .then(|| relay_draw::verify(&draw).map_err(|e| e.to_string()));
+        Ok(DrawCheck {
+            draw,
+            verified,
+            offline,
+        })
+    }
+
+    /// Opts out of (or back into) a month's draw.
+    pub async fn set_draw_opt_out(
+        &self,
+        month: &str,
+        opted_out: bool,
+    ) -> Result<DrawCheck, ClientError> {
+        let api = self.api()?;
+        self.check(api.draw_participation(month, opted_out).await)?;
+        self.draw(month).await
+    }
+}

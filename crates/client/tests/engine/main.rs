@@ -1,5 +1,6 @@
 //! Integration tests of the device engine against the real relay-server over HTTP.
 
+mod draws;
 mod harness;
 mod linkedin_stub;
 mod mastodon_stub;

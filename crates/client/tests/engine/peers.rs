@@ -27,6 +27,10 @@ pub struct TestServer {
     pub linkedin: Option<relay_server::linkedin::LinkedInConfig>,
     /// The company's OpenID provider, for company sign-in.
     pub oidc: Option<relay_server::auth::oidc::OidcConfig>,
+    /// How long after a programme month ends its records are taken (see `draws.rs`).
+    pub month_grace: chrono::Duration,
+    /// Where the prize draw's beacon rounds come from (see `draws.rs`).
+    pub beacon: relay_server::programme::draw::BeaconConfig,
 }
 
 impl TestServer {
@@ -53,6 +57,26 @@ impl TestServer {
         linkedin: Option<relay_server::linkedin::LinkedInConfig>,
         oidc: Option<relay_server::auth::oidc::OidcConfig>,
     ) -> TestServer {
+        TestServer::start_calendar(tokens, linkedin, oidc, None).await
+    }
+
+    /// The server with a programme calendar of its own: the grace after a month ends, and the
+    /// draw's beacon (see `draws.rs`).
+    pub async fn start_calendar(
+        tokens: TokenLifetimes,
+        linkedin: Option<relay_server::linkedin::LinkedInConfig>,
+        oidc: Option<relay_server::auth::oidc::OidcConfig>,
+        calendar: Option<(
+            chrono::Duration,
+            relay_server::programme::draw::BeaconConfig,
+        )>,
+    ) -> TestServer {
+        let (month_grace, beacon) = calendar.unwrap_or_else(|| {
+            (
+                chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
+                Default::default(),
+            )
+        });
         // A port of its own from the start, so that the public URL (in tracked links and
         // enrolment links) is where the server really listens, across restarts.
         let addr = std::net::TcpListener::bind("127.0.0.1:0")
@@ -65,6 +89,8 @@ impl TestServer {
             tokens,
             linkedin,
             oidc,
+            month_grace,
+            beacon,
         };
         server.up().await;
         server
@@ -97,8 +123,8 @@ impl TestServer {
                 tombstone_max_age: chrono::Duration::days(
                     relay_server::app::DEFAULT_TOMBSTONE_DAYS,
                 ),
-                month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
-                beacon: Default::default(),
+                month_grace: self.month_grace,
+                beacon: self.beacon.clone(),
             },
         );
         let mut tries = 0;

@@ -120,3 +120,58 @@ async fn shares_carry_tracked_links_and_earn_points() {
     engine.sign_out().unwrap();
     assert!(engine.cached_programme().unwrap().is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draw_verifies_on_the_device_and_a_tampered_one_does_not() {
+    let (mut server, closes) = crate::draws::server_for_a_draw().await;
+    let (org, code) = server.demo().await;
+    // The command line keeps its session in the keychain.
+    if !crate::harness::keychain_available() {
+        return;
+    }
+    let dir = crate::sweep::tempdir();
+    let (ok, out, err) = relay(dir.path(), &["enrol", &server.url(), &code], None);
+    assert!(ok, "{out}{err}");
+    let month = crate::draws::make_draw(&server, &org, closes).await;
+
+    let (ok, out, err) = relay(dir.path(), &["draw", "verify", &month], None);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Verified on this device."), "{out}");
+    assert!(out.contains("Tablet: Sharer "), "{out}");
+    assert!(
+        out.contains(&format!("quicknet round {}", crate::draws::ROUND)),
+        "{out}"
+    );
+    let (ok, out, _) = relay(dir.path(), &["--json", "draw", "verify", &month], None);
+    assert!(ok);
+    let check: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        check["verified"]["Ok"].as_array().map(Vec::len),
+        Some(2),
+        "{check}"
+    );
+
+    // Someone edits the device's copy of the draw (one entry), and the server is away: the
+    // check runs on the copy and fails.
+    let db = rusqlite::Connection::open(dir.path().join("relay.db")).unwrap();
+    let key = format!("programme.draw.{month}");
+    let json: String = db
+        .query_row("SELECT value FROM settings WHERE key = ?1", [&key], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let mut draw: serde_json::Value = serde_json::from_str(&json).unwrap();
+    draw["entries"]["entries"][0] = serde_json::Value::String("0".repeat(32));
+    db.execute(
+        "UPDATE settings SET value = ?1 WHERE key = ?2",
+        rusqlite::params![draw.to_string(), key],
+    )
+    .unwrap();
+    server.down().await;
+    let (ok, out, err) = relay(dir.path(), &["draw", "verify", &month], None);
+    assert!(!ok, "{out}{err}");
+    assert!(
+        out.contains("Offline") && out.contains("DOES NOT VERIFY"),
+        "{out}"
+    );
+}

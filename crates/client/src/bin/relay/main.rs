@@ -9,6 +9,7 @@
 
 mod accounts;
 mod content;
+mod programme;
 mod session;
 mod shares;
 
@@ -89,6 +90,11 @@ enum Command {
     /// Queue a share; it goes out now, or at --at, or when back online. It carries your
     /// tracked link (its clicks count for you) unless --original-link.
     Share(shares::ShareOrder),
+    /// The monthly prize draw.
+    Draw {
+        #[command(subcommand)]
+        action: programme::DrawAction,
+    },
     /// Your points this month, your rank, the leaderboard and the top ten.
     Programme {
         /// Join the leaderboard (under --pseudonym, or your name).
@@ -189,7 +195,14 @@ async fn run(cli: Cli) -> Result<(), ClientError> {
             join_board,
             pseudonym,
             leave_board,
-        } => shares::programme(&engine, json, join_board, pseudonym, leave_board).await,
+        } => programme::programme(&engine, json, join_board, pseudonym, leave_board).await,
+        Command::Draw { action } => {
+            if programme::draw(&engine, json, action).await? {
+                Ok(())
+            } else {
+                Err(ClientError::Invalid("the draw does not verify".into()))
+            }
+        }
         Command::Queue { action } => shares::queue(&engine, json, action),
         Command::Dispatch => shares::dispatch(&engine, json).await,
         Command::Account(action) => accounts::run(&engine, json, action).await,
