@@ -40,6 +40,8 @@ const COMMANDS: &[&str] = &[
     "programme",
     "set_on_board",
     "tracked_link",
+    "draw",
+    "set_draw_opt_out",
 ];
 
 fn main() {

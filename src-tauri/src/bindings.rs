@@ -51,6 +51,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             programme,
             set_on_board,
             tracked_link,
+            draw,
+            set_draw_opt_out,
         ])
         .events(collect_events![SyncProgress, Changed, Navigate])
         .dangerously_cast_bigints_to_number()

@@ -216,3 +216,116 @@ pub async fn tracked_link(
         .await?
         .url)
 }
+
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct PrizeLine {
+    pub name: String,
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct WinnerLine {
+    pub prize: String,
+    pub name: String,
+    pub entry_id: String,
+    pub you: bool,
+}
+
+/// A month's prize draw, and what this device found checking it.
+#[derive(Debug, Clone, Serialize, Type)]
+pub struct DrawScreen {
+    pub month: String,
+    /// The server could not be reached: this is the device's copy.
+    pub offline: bool,
+    pub prizes: Vec<PrizeLine>,
+    /// Who is eligible: the top N by points, or everyone with K verified shares.
+    pub top_points: Option<u32>,
+    pub min_verified_shares: Option<u32>,
+    /// The commitment: the seed's hash and the beacon round (and when it comes out, RFC 3339).
+    pub seed_hash: Option<String>,
+    pub beacon_round: Option<u64>,
+    pub beacon_round_at: Option<String>,
+    /// Entries once the list is frozen.
+    pub entries: Option<u32>,
+    pub my_entry_id: Option<String>,
+    pub opted_out: bool,
+    pub winners: Vec<WinnerLine>,
+    /// `true` when the draw verified on this device, `false` when it did not (see `problem`),
+    /// none before it is made.
+    pub verified: Option<bool>,
+    pub problem: Option<String>,
+}
+
+fn draw_screen(check: &relay_client::programme::DrawCheck) -> DrawScreen {
+    let d = &check.draw;
+    let setup = d.setup.as_ref();
+    DrawScreen {
+        month: d.month.clone(),
+        offline: check.offline,
+        prizes: setup
+            .map(|s| {
+                s.prizes
+                    .iter()
+                    .map(|p| PrizeLine {
+                        name: p.name.clone(),
+                        quantity: p.quantity,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        top_points: setup.and_then(|s| s.eligibility.top_points),
+        min_verified_shares: setup.and_then(|s| s.eligibility.min_verified_shares),
+        seed_hash: d.commitment.as_ref().map(|c| c.seed_hash.clone()),
+        beacon_round: d.commitment.as_ref().map(|c| c.beacon_round),
+        beacon_round_at: d
+            .commitment
+            .as_ref()
+            .map(|c| c.beacon_round_at.to_rfc3339()),
+        entries: d
+            .entries
+            .as_ref()
+            .map(|e| u32::try_from(e.entries.len()).unwrap_or(u32::MAX)),
+        my_entry_id: d.my_entry_id.clone(),
+        opted_out: d.opted_out,
+        winners: d
+            .result
+            .as_ref()
+            .map(|r| {
+                r.winners
+                    .iter()
+                    .map(|w| WinnerLine {
+                        prize: w.prize.clone(),
+                        name: w.name.clone(),
+                        entry_id: w.entry_id.clone(),
+                        you: d.my_entry_id.as_deref() == Some(w.entry_id.as_str()),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        verified: check.verified.as_ref().map(Result::is_ok),
+        problem: check
+            .verified
+            .as_ref()
+            .and_then(|v| v.as_ref().err().cloned()),
+    }
+}
+
+/// A month's prize draw (`YYYY-MM`), verified on this device.
+#[tauri::command]
+#[specta::specta]
+pub async fn draw(state: State<'_, AppState>, month: String) -> AppResult<DrawScreen> {
+    Ok(draw_screen(&state.engine.draw(&month).await?))
+}
+
+/// Opts out of (or back into) a month's draw.
+#[tauri::command]
+#[specta::specta]
+pub async fn set_draw_opt_out(
+    state: State<'_, AppState>,
+    month: String,
+    opted_out: bool,
+) -> AppResult<DrawScreen> {
+    Ok(draw_screen(
+        &state.engine.set_draw_opt_out(&month, opted_out).await?,
+    ))
+}

@@ -18,6 +18,10 @@ use engine as peers;
 mod pds;
 
 #[allow(dead_code)]
+#[path = "../../crates/client/tests/engine/draws.rs"]
+mod draws;
+
+#[allow(dead_code)]
 #[path = "../../crates/client/tests/engine/sweep.rs"]
 mod sweep;
 

@@ -1,12 +1,13 @@
 //! The programme in the real app: a share goes out through the composer with the person's
 //! tracked link (shown before sending), someone follows the link as a browser does, and My
 //! activity shows the points and the click; the person joins the leaderboard under a pseudonym
-//! and sees themselves on it.
+//! and sees themselves on it; last month's prize draw (made with a real recorded beacon round,
+//! see `draws.rs`) is shown verified on the device.
 
 use serde_json::json;
 
 use crate::desktop::{Desktop, Options};
-use crate::engine::{StubNetwork, TestServer};
+use crate::engine::StubNetwork;
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
 
@@ -15,8 +16,9 @@ async fn share_with_a_tracked_link_see_the_click_and_join_the_board() {
     if !crate::webview_available() {
         return;
     }
-    let server = TestServer::start().await;
-    let (_org, code) = server.demo().await;
+    let (server, closes) = crate::draws::server_for_a_draw().await;
+    let (org, code) = server.demo().await;
+    let month = crate::draws::make_draw(&server, &org, closes).await;
     let (network, network_url) = StubNetwork::start("programme-token").await;
     let desktop = Desktop::enrolled(&server.url(), &code, Options::default()).await;
     desktop.connect_test_account("bluesky", &network_url, "programme-token");
@@ -79,4 +81,20 @@ async fn share_with_a_tracked_link_see_the_click_and_join_the_board() {
         "{shown}"
     );
     d.screenshot("programme-board").await;
+
+    // Last month's draw, verified here.
+    d.wait_for(&format!("[data-testid=draw-month-{month}]"))
+        .await;
+    let verified = d.wait_for("[data-testid=draw-verified]").await;
+    assert!(d.text(&verified).await.contains("Verified on this device"));
+    let winners = d.wait_for("[data-testid=draw-winners]").await;
+    let shown = d.text(&winners).await;
+    assert!(shown.contains("Tablet: Sharer "), "{shown}");
+    d.wait_until(
+        "the draw is in view",
+        "document.querySelector('[data-testid=draw]').scrollIntoView(); return true",
+        json!([]),
+    )
+    .await;
+    d.screenshot("programme-draw").await;
 }

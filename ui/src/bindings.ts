@@ -96,6 +96,10 @@ export const commands = {
 	setOnBoard: (on: boolean, pseudonym: string | null) => typedError<ProgrammeScreen | null, AppError>(__TAURI_INVOKE("set_on_board", { on, pseudonym })),
 	/**  The tracked link a share of this item on this network will carry. */
 	trackedLink: (itemId: string, network: NetworkKind) => typedError<string, AppError>(__TAURI_INVOKE("tracked_link", { itemId, network })),
+	/**  A month's prize draw (`YYYY-MM`), verified on this device. */
+	draw: (month: string) => typedError<DrawScreen, AppError>(__TAURI_INVOKE("draw", { month })),
+	/**  Opts out of (or back into) a month's draw. */
+	setDrawOptOut: (month: string, optedOut: boolean) => typedError<DrawScreen, AppError>(__TAURI_INVOKE("set_draw_opt_out", { month, optedOut })),
 };
 
 /** Events */
@@ -197,6 +201,32 @@ export type ChannelView = {
 	followed: boolean,
 };
 
+/**  A month's prize draw, and what this device found checking it. */
+export type DrawScreen = {
+	month: string,
+	/**  The server could not be reached: this is the device's copy. */
+	offline: boolean,
+	prizes: PrizeLine[],
+	/**  Who is eligible: the top N by points, or everyone with K verified shares. */
+	top_points: number | null,
+	min_verified_shares: number | null,
+	/**  The commitment: the seed's hash and the beacon round (and when it comes out, RFC 3339). */
+	seed_hash: string | null,
+	beacon_round: number | null,
+	beacon_round_at: string | null,
+	/**  Entries once the list is frozen. */
+	entries: number | null,
+	my_entry_id: string | null,
+	opted_out: boolean,
+	winners: WinnerLine[],
+	/**
+	 *  `true` when the draw verified on this device, `false` when it did not (see `problem`),
+	 *  none before it is made.
+	 */
+	verified: boolean | null,
+	problem: string | null,
+};
+
 export type ErrorCode = "not_enrolled" | "signed_out" | "offline" | "invalid" | "not_found" | "conflict" | "keychain" | "internal";
 
 /**  Which part of the feed to show. */
@@ -234,6 +264,11 @@ export type NetworkKind = "linkedin" | "x" | "mastodon" | "bluesky" | "facebook"
 
 /**  How long to pause new-content notifications. */
 export type PausePeriod = "one_hour" | "until_tomorrow" | "off";
+
+export type PrizeLine = {
+	name: string,
+	quantity: number,
+};
 
 /**  Everything the programme screens show. */
 export type ProgrammeScreen = {
@@ -350,6 +385,13 @@ export type TopLine = {
 	title: string,
 	verified_shares: number,
 	clicks: number,
+};
+
+export type WinnerLine = {
+	prize: string,
+	name: string,
+	entry_id: string,
+	you: boolean,
 };
 
 /* Tauri Specta runtime */

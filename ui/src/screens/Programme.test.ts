@@ -55,6 +55,7 @@ describe("my activity", () => {
     let current = programme();
     mockIPC((cmd, args) => {
       if (cmd === "programme") return current;
+      if (cmd === "draw") return { month: "2026-11", offline: false, prizes: [], top_points: null, min_verified_shares: null, seed_hash: null, beacon_round: null, beacon_round_at: null, entries: null, my_entry_id: null, opted_out: false, winners: [], verified: null, problem: null };
       if (cmd === "set_on_board") {
         calls.push(args);
         current = programme({
@@ -79,7 +80,8 @@ describe("my activity", () => {
     expect(screen.getByTestId("programme-rank").textContent).toContain("You are 3rd of 14");
     const lines = screen.getAllByTestId("board-line");
     expect(lines).toHaveLength(1);
-    expect(lines[0].textContent).toContain("Blue Heron");
+    expect(lines[0].textContent).toContain("Blue Heron · you");
+    expect(screen.getByTestId("draw-none").textContent).toContain("No prize draw for November 2026");
   });
 
   it("reads the cache offline and says so, in French", async () => {

@@ -1,0 +1,81 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { cleanup, fireEvent, render, screen } from "@testing-library/svelte";
+import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import type { DrawScreen } from "../bindings";
+import Draw from "./Draw.svelte";
+import { setLang } from "../lib/i18n.svelte";
+
+function drawn(over: Partial<DrawScreen> = {}): DrawScreen {
+  return {
+    month: "2026-11",
+    offline: false,
+    prizes: [{ name: "Tablet", quantity: 1 }],
+    top_points: null,
+    min_verified_shares: 2,
+    seed_hash: "ab".repeat(32),
+    beacon_round: 657413,
+    beacon_round_at: "2026-12-04T00:00:03Z",
+    entries: 12,
+    my_entry_id: "0f".repeat(16),
+    opted_out: false,
+    winners: [{ prize: "Tablet", name: "Blue Heron", entry_id: "0f".repeat(16), you: true }],
+    verified: true,
+    problem: null,
+    ...over,
+  };
+}
+
+afterEach(() => {
+  cleanup();
+  clearMocks();
+  setLang("en");
+});
+
+describe("the prize draw", () => {
+  it("shows last month's draw verified on this device, with my entry", async () => {
+    setLang("en");
+    const asked: unknown[] = [];
+    mockIPC((cmd, args) => {
+      if (cmd === "draw") {
+        asked.push(args);
+        return drawn();
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Draw, { currentMonth: "2026-12" });
+    await screen.findByTestId("draw-verified");
+    expect(asked).toEqual([{ month: "2026-11" }]);
+    expect(screen.getByTestId("draw-my-entry").textContent).toContain("0f0f");
+    expect(screen.getByTestId("draw-winners").textContent).toContain("Tablet: Blue Heron · you");
+  });
+
+  it("says loudly when a draw does not verify", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "draw") return drawn({ verified: false, problem: "the entry list does not match its published hash" });
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Draw, { currentMonth: "2026-12" });
+    const alert = await screen.findByTestId("draw-not-verified");
+    expect(alert.textContent).toContain("does not match its published hash");
+  });
+
+  it("lets me leave this month's draw before it is frozen, in French", async () => {
+    setLang("fr");
+    const calls: unknown[] = [];
+    mockIPC((cmd, args) => {
+      const open = drawn({ month: "2026-12", entries: null, my_entry_id: null, winners: [], verified: null });
+      if (cmd === "draw") return open;
+      if (cmd === "set_draw_opt_out") {
+        calls.push(args);
+        return { ...open, opted_out: true };
+      }
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Draw, { currentMonth: "2026-12" });
+    await fireEvent.click(await screen.findByTestId("draw-month-2026-12"));
+    const box = (await screen.findByTestId("draw-opt-out")) as HTMLInputElement;
+    expect(screen.getByText(/au moins 2 partages vérifiés/)).toBeTruthy();
+    await fireEvent.click(box);
+    expect(calls).toEqual([{ month: "2026-12", optedOut: true }]);
+  });
+});
