@@ -309,6 +309,18 @@ impl ServerApi {
         Ok(Some((decode(response).await?, etag)))
     }
 
+    /// This device's verified records whose month has not closed, to re-check.
+    pub async fn to_recheck(&self) -> Result<Vec<relay_protocol::RecheckItem>, ClientError> {
+        self.call(Method::GET, "/v1/programme/recheck", None).await
+    }
+
+    /// Withdraws the record of a share whose post was deleted.
+    pub async fn withdraw_share(&self, share_id: &str) -> Result<ShareRecord, ClientError> {
+        let id: String = url::form_urlencoded::byte_serialize(share_id.as_bytes()).collect();
+        self.call(Method::POST, &format!("/v1/shares/{id}/withdraw"), None)
+            .await
+    }
+
     /// A month's prize draw (`YYYY-MM`).
     pub async fn draw(&self, month: &str) -> Result<relay_protocol::Draw, ClientError> {
         self.call(

@@ -163,6 +163,12 @@ impl Engine {
                 on_event(&LiveEvent::Synced(report));
                 self.dispatch().await?;
                 on_event(&LiveEvent::OutboxChanged);
+                // Deleted posts lose their points before the month closes.
+                match self.recheck_if_due().await {
+                    Ok(Some(report)) if report.withdrawn > 0 => on_event(&LiveEvent::OutboxChanged),
+                    Ok(_) => {}
+                    Err(e) => tracing::info!(error = %e, "re-checking posts failed; later"),
+                }
                 let mut events = self.api()?.events().await?;
                 let opened = std::time::Instant::now();
                 let mut known = i64::MIN;

@@ -251,3 +251,16 @@ pub struct ProgrammeSummary {
     pub teams_by_department: TeamBoard,
     pub top: TopTen,
 }
+
+/// One of the caller's verified records whose month has not closed: the device checks that
+/// its post still exists, and withdraws the record when it does not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RecheckItem {
+    pub share_id: String,
+    pub network: Network,
+    pub post_id: Option<String>,
+    pub post_url: Option<String>,
+    /// `YYYY-MM`.
+    pub month: String,
+}

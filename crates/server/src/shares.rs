@@ -264,6 +264,18 @@ async fn record(
     Ok((StatusCode::CREATED, Json(row.into_record()?)))
 }
 
+/// The record of a device's share, as the API shows it.
+pub async fn find_record(
+    conn: &mut sqlx::AnyConnection,
+    device_id: &str,
+    share_id: &str,
+) -> Result<Option<ShareRecord>, ApiError> {
+    find(conn, device_id, share_id)
+        .await?
+        .map(ShareRow::into_record)
+        .transpose()
+}
+
 async fn find(
     conn: &mut sqlx::AnyConnection,
     device_id: &str,

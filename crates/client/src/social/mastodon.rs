@@ -332,6 +332,28 @@ impl SocialNetwork for Mastodon {
     /// (made since the share, with its words). Not found: sent again with the same
     /// `Idempotency-Key`, which Mastodon honours for about an hour. Where the server keeps its
     /// statuses from anonymous readers and that hour may have passed, the person decides.
+    fn exists<'a>(
+        &'a self,
+        out: &'a Outgoing<'a>,
+        post_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<bool>, PostError>> {
+        Box::pin(async move {
+            if post_id.is_empty() || !post_id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                return Ok(None);
+            }
+            let secret = Self::secret(out.credentials)?;
+            // A public status: read without the token (its scopes need not include reading).
+            let response = self
+                .http
+                .get(format!("{}/api/v1/statuses/{post_id}", secret.instance))
+                .timeout(TIMEOUT)
+                .send()
+                .await
+                .map_err(transient)?;
+            super::existence(response).await
+        })
+    }
+
     fn find<'a>(
         &'a self,
         out: &'a Outgoing<'a>,

@@ -210,6 +210,16 @@ pub trait SocialNetwork: Send + Sync {
         out: &'a Outgoing<'a>,
     ) -> BoxFuture<'a, Result<Option<Posted>, PostError>>;
 
+    /// Whether a post this account made still exists: `Some(false)` when the network says it
+    /// is gone, `None` where the network does not let the device read posts (LinkedIn).
+    fn exists<'a>(
+        &'a self,
+        _out: &'a Outgoing<'a>,
+        _post_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<bool>, PostError>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// Revokes the account's tokens at the network where it allows that (best effort: the
     /// keychain entry is deleted either way).
     fn revoke<'a>(
@@ -295,6 +305,16 @@ pub(crate) async fn classify(
         400..=499 => PostError::Rejected(message),
         _ => PostError::Transient(format!("{status}: {message}")),
     })
+}
+
+/// A read of a post: found, gone (404, or a "not found" refusal), or a failure to report.
+pub(crate) async fn existence(response: reqwest::Response) -> Result<Option<bool>, PostError> {
+    if response.status() == reqwest::StatusCode::NOT_FOUND
+        || response.status() == reqwest::StatusCode::GONE
+    {
+        return Ok(Some(false));
+    }
+    classify(response, None).await.map(|_| Some(true))
 }
 
 /// A transport error, without its URL (which may carry query parameters).

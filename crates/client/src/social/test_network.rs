@@ -64,6 +64,26 @@ impl SocialNetwork for HttpTestNetwork {
         })
     }
 
+    fn exists<'a>(
+        &'a self,
+        out: &'a Outgoing<'a>,
+        _post_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<bool>, PostError>> {
+        Box::pin(async move {
+            let (base, share) = (Self::base(out.account)?, out.share);
+            let token = out.credentials.get()?;
+            let response = self
+                .http
+                .get(format!("{base}/posts/by-key/{}", share.id))
+                .bearer_auth(token.unwrap_or_default())
+                .timeout(Duration::from_secs(30))
+                .send()
+                .await
+                .map_err(transient)?;
+            super::existence(response).await
+        })
+    }
+
     fn find<'a>(
         &'a self,
         out: &'a Outgoing<'a>,

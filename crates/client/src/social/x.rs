@@ -268,6 +268,34 @@ impl SocialNetwork for X {
         })
     }
 
+    fn exists<'a>(
+        &'a self,
+        out: &'a Outgoing<'a>,
+        post_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<bool>, PostError>> {
+        Box::pin(async move {
+            if post_id.is_empty() || !post_id.bytes().all(|b| b.is_ascii_digit()) {
+                return Ok(None);
+            }
+            let (_, response) = self
+                .call(out.credentials, |_| {
+                    self.http
+                        .get(format!("{}/2/tweets/{post_id}", self.config.api))
+                })
+                .await?;
+            if response.status() == reqwest::StatusCode::NOT_FOUND {
+                return Ok(Some(false));
+            }
+            // A deleted post is answered 200 with an error and no data.
+            let answer: Value = classified(response)
+                .await?
+                .json()
+                .await
+                .map_err(transient)?;
+            Ok(Some(answer["data"]["id"].as_str() == Some(post_id)))
+        })
+    }
+
     fn revoke<'a>(
         &'a self,
         _account: &'a Account,

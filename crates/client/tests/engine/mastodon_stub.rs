@@ -52,6 +52,7 @@ impl MastodonStub {
             .route("/api/v1/accounts/verify_credentials", get(me))
             .route("/api/v2/instance", get(instance))
             .route("/api/v1/statuses", post(status))
+            .route("/api/v1/statuses/{id}", get(one_status))
             .route("/api/v1/accounts/{id}/statuses", get(account_statuses))
             .with_state(stub.clone());
         (stub, crate::peers::serve(app).await)
@@ -59,6 +60,15 @@ impl MastodonStub {
 
     pub fn statuses(&self) -> Vec<Value> {
         self.inner.lock().unwrap().statuses.clone()
+    }
+
+    /// The person deletes a status on the server's site.
+    pub fn delete_status(&self, id: &str) {
+        self.inner
+            .lock()
+            .unwrap()
+            .statuses
+            .retain(|s| s["id"].as_str() != Some(id));
     }
 
     /// Mastodon forgets idempotency keys after an hour: here, at once.
@@ -246,6 +256,19 @@ async fn status(
         inner.by_key.insert(k, status.clone());
     }
     Json(status).into_response()
+}
+
+/// `GET /api/v1/statuses/:id`: a public status, or 404 once deleted.
+async fn one_status(State(m): State<MastodonStub>, Path(id): Path<String>) -> Response {
+    let inner = m.inner.lock().unwrap();
+    match inner
+        .statuses
+        .iter()
+        .find(|s| s["id"].as_str() == Some(&id))
+    {
+        Some(status) => Json(status.clone()).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Record not found"),
+    }
 }
 
 async fn account_statuses(State(m): State<MastodonStub>, Path(id): Path<String>) -> Response {

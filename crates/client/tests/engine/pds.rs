@@ -153,6 +153,16 @@ impl Pds {
         .await;
     }
 
+    /// Deletes one of the account's posts (the person does it on Bluesky).
+    pub async fn delete_post(&self, account: &PdsAccount, rkey: &str) {
+        self.xrpc(
+            "com.atproto.repo.deleteRecord",
+            Some(&account.access_jwt),
+            json!({"repo": account.did, "collection": "app.bsky.feed.post", "rkey": rkey}),
+        )
+        .await;
+    }
+
     /// The account's posts, newest first (read back from the repository: no AppView here).
     pub async fn posts(&self, did: &str) -> Vec<Value> {
         let answer: Value = self

@@ -46,6 +46,7 @@ impl XStub {
             .route("/2/oauth2/revoke", post(revoke))
             .route("/2/users/me", get(me))
             .route("/2/tweets", post(tweet))
+            .route("/2/tweets/{id}", get(one_tweet))
             .route("/2/users/{id}/tweets", get(timeline))
             .with_state(stub.clone());
         (stub, crate::peers::serve(app).await)
@@ -54,6 +55,11 @@ impl XStub {
     pub fn tweets(&self) -> Vec<String> {
         let inner = self.inner.lock().unwrap();
         inner.tweets.iter().map(|(_, t)| t.clone()).collect()
+    }
+
+    /// The person deletes a post on X's site.
+    pub fn delete_tweet(&self, id: &str) {
+        self.inner.lock().unwrap().tweets.retain(|(t, _)| t != id);
     }
 
     /// Every token X issued so far (to search for them where they must not be).
@@ -203,6 +209,27 @@ async fn tweet(State(x): State<XStub>, headers: HeaderMap, Json(body): Json<Valu
         Json(json!({"data": {"id": id, "text": text, "edit_history_tweet_ids": [id]}})),
     )
         .into_response()
+}
+
+/// `GET /2/tweets/:id`: the post, or (as X answers for a deleted one) 200 with an error.
+async fn one_tweet(State(x): State<XStub>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if !x.authorised(&headers) {
+        return unauthorized();
+    }
+    let inner = x.inner.lock().unwrap();
+    match inner.tweets.iter().find(|(t, _)| *t == id) {
+        Some((id, text)) => Json(json!({"data": {"id": id, "text": text}})).into_response(),
+        None => Json(json!({"errors": [{
+            "value": id,
+            "detail": format!("Could not find tweet with id: [{id}]."),
+            "title": "Not Found Error",
+            "resource_type": "tweet",
+            "parameter": "id",
+            "resource_id": id,
+            "type": "https://api.twitter.com/2/problems/resource-not-found",
+        }]}))
+        .into_response(),
+    }
 }
 
 async fn timeline(State(x): State<XStub>, headers: HeaderMap, Path(_id): Path<String>) -> Response {

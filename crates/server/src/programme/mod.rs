@@ -5,6 +5,7 @@ pub mod board;
 pub mod calendar;
 pub mod draw;
 pub mod ledger;
+pub mod recheck;
 pub mod rules;
 pub mod summary;
 
@@ -42,4 +43,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(draw::commit))
         .routes(routes!(draw::participation))
         .routes(routes!(draw::draw))
+        .routes(routes!(recheck::to_recheck))
+        .routes(routes!(recheck::withdraw))
 }

@@ -284,6 +284,41 @@ impl SocialNetwork for Bluesky {
         })
     }
 
+    fn exists<'a>(
+        &'a self,
+        out: &'a Outgoing<'a>,
+        post_id: &'a str,
+    ) -> BoxFuture<'a, Result<Option<bool>, PostError>> {
+        Box::pin(async move {
+            // `at://<did>/app.bsky.feed.post/<rkey>`: the record, read from the account's PDS.
+            let Some(rkey) = post_id.rsplit('/').next().filter(|k| !k.is_empty()) else {
+                return Ok(None);
+            };
+            let result = self
+                .call(out.credentials, |s| {
+                    self.http
+                        .get(format!("{}/xrpc/com.atproto.repo.getRecord", s.pds))
+                        .query(&[
+                            ("repo", s.did.as_str()),
+                            ("collection", POST),
+                            ("rkey", rkey),
+                        ])
+                })
+                .await;
+            match result {
+                Ok(_) => Ok(Some(true)),
+                Err(PostError::Rejected(m))
+                    if m.contains("not found")
+                        || m.contains("RecordNotFound")
+                        || m.contains("Could not locate record") =>
+                {
+                    Ok(Some(false))
+                }
+                Err(e) => Err(e),
+            }
+        })
+    }
+
     fn revoke<'a>(
         &'a self,
         _account: &'a Account,

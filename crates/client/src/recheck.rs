@@ -1,0 +1,88 @@
+//! Share-then-delete does not pay: until a month closes, the device checks that each of its
+//! verified posts still exists, where the network lets it read posts (Bluesky, Mastodon, X),
+//! and withdraws the record of a deleted one (its points go with it). The account's tokens
+//! never leave the device for this.
+
+use serde::Serialize;
+
+use crate::engine::Engine;
+use crate::error::ClientError;
+use crate::social::{Credentials, Outgoing};
+
+/// How often a running app re-checks on its own.
+pub const RECHECK_EVERY: chrono::Duration = chrono::Duration::hours(12);
+const RECHECKED_KEY: &str = "programme.rechecked_at";
+
+/// What a re-check did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct RecheckReport {
+    pub checked: usize,
+    /// Records withdrawn: their posts were deleted.
+    pub withdrawn: usize,
+    /// Posts the network would not tell about (LinkedIn, a share made elsewhere, an error).
+    pub unknown: usize,
+}
+
+impl Engine {
+    /// Checks this device's verified posts of months not closed yet, and withdraws the
+    /// records of deleted ones.
+    pub async fn recheck_posts(&self) -> Result<RecheckReport, ClientError> {
+        let api = self.api()?;
+        let items = self.check(api.to_recheck().await)?;
+        let mut report = RecheckReport::default();
+        for item in items {
+            let Some(post_id) = item.post_id.as_deref() else {
+                report.unknown += 1;
+                continue;
+            };
+            let Some(share) = self.store.share(&item.share_id)? else {
+                report.unknown += 1;
+                continue;
+            };
+            let account = self.store.account(&share.account_id)?;
+            let network = account.as_ref().and_then(|a| self.networks.get(a.provider));
+            let (Some(account), Some(network)) = (account, network) else {
+                report.unknown += 1;
+                continue;
+            };
+            let credentials = Credentials::new(self.secrets.clone(), &account.id);
+            let out = Outgoing {
+                account: &account,
+                share: &share,
+                credentials: &credentials,
+                card: None,
+            };
+            report.checked += 1;
+            match network.exists(&out, post_id).await {
+                Ok(Some(false)) => {
+                    self.check(api.withdraw_share(&share.id).await)?;
+                    self.store
+                        .mark_refused(&share.id, "the post was deleted, so it no longer counts")?;
+                    report.withdrawn += 1;
+                }
+                Ok(Some(true)) => {}
+                Ok(None) => report.unknown += 1,
+                Err(e) => {
+                    tracing::info!(share = %share.id, error = %e, "cannot re-check a post");
+                    report.unknown += 1;
+                }
+            }
+        }
+        self.store
+            .set_setting(RECHECKED_KEY, &chrono::Utc::now().to_rfc3339())?;
+        Ok(report)
+    }
+
+    /// [`Engine::recheck_posts`] when the last one is older than [`RECHECK_EVERY`].
+    pub async fn recheck_if_due(&self) -> Result<Option<RecheckReport>, ClientError> {
+        let last = self
+            .store
+            .setting(RECHECKED_KEY)?
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok());
+        if last.is_some_and(|t| chrono::Utc::now() - t.with_timezone(&chrono::Utc) < RECHECK_EVERY)
+        {
+            return Ok(None);
+        }
+        self.recheck_posts().await.map(Some)
+    }
+}

@@ -1,0 +1,147 @@
+//! Share-then-delete does not pay: until a month closes, a device re-checks that each of its
+//! verified posts still exists (where the network lets it read posts; its tokens never leave
+//! it for this) and withdraws the record of a deleted one, whose points go with it.
+
+use axum::extract::{Path, State};
+use relay_protocol::{Problem, RecheckItem, ShareRecord};
+
+use super::calendar::Month;
+use super::ledger::{self, Movement};
+use crate::app::AppState;
+use crate::auth::Caller;
+use crate::db::now_ms;
+use crate::error::{ApiError, ApiResult, Json};
+
+#[derive(sqlx::FromRow)]
+struct RecheckRow {
+    share_id: String,
+    network: String,
+    post_id: Option<String>,
+    post_url: Option<String>,
+    month: String,
+}
+
+/// The caller's device's verified records of months not closed yet, to check.
+#[utoipa::path(get, path = "/v1/programme/recheck", tag = "programme",
+    responses((status = 200, body = Vec<RecheckItem>)), security(("bearer" = [])))]
+pub async fn to_recheck(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<RecheckItem>>> {
+    let mut conn = state.db.read.acquire().await?;
+    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let now = chrono::Utc::now();
+    let current = calendar.month_of(now);
+    // The current month, and the previous one while it is in its grace.
+    let previous = calendar.month_of(calendar.starts_at(current) - chrono::Duration::days(1));
+    let mut months = vec![current.to_string()];
+    if !calendar.is_closed(previous, now) {
+        months.push(previous.to_string());
+    }
+    let mut items = Vec::new();
+    for month in months {
+        let rows: Vec<RecheckRow> = sqlx::query_as(
+            "SELECT share_id, network, post_id, post_url, month FROM shares \
+             WHERE device_id = $1 AND month = $2 AND proof = 'verified' AND withdrawn_at IS NULL \
+             ORDER BY shared_at LIMIT 1000",
+        )
+        .bind(&caller.device_id)
+        .bind(&month)
+        .fetch_all(&mut *conn)
+        .await?;
+        for r in rows {
+            items.push(RecheckItem {
+                network: r
+                    .network
+                    .parse()
+                    .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?,
+                share_id: r.share_id,
+                post_id: r.post_id,
+                post_url: r.post_url,
+                month: r.month,
+            });
+        }
+    }
+    Ok(Json(items))
+}
+
+#[derive(sqlx::FromRow)]
+struct Withdrawn {
+    id: String,
+    person_id: String,
+    item_id: String,
+    proof: String,
+    month: String,
+    scored: i64,
+    points: i64,
+    clicks: i64,
+    withdrawn_at: Option<i64>,
+}
+
+/// Withdraws one of the device's records: its post was deleted. Its points (clicks included)
+/// leave the ledger. Until its month closes; again is the same answer.
+#[utoipa::path(post, path = "/v1/shares/{share_id}/withdraw", tag = "shares",
+    params(("share_id" = String, Path, description = "The device's share id")),
+    responses((status = 200, body = ShareRecord), (status = 404, body = Problem),
+              (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn withdraw(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(share_id): Path<String>,
+) -> ApiResult<Json<ShareRecord>> {
+    let mut tx = state.db.begin().await?;
+    ledger::lock_person(&mut tx, &caller.org_id, &caller.person_id).await?;
+    let share: Option<Withdrawn> = sqlx::query_as(
+        "SELECT id, person_id, item_id, proof, month, scored, points, clicks, withdrawn_at FROM shares \
+         WHERE device_id = $1 AND share_id = $2",
+    )
+    .bind(&caller.device_id)
+    .bind(&share_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let share = share.ok_or(ApiError::NotFound("share"))?;
+    if share.withdrawn_at.is_none() {
+        let calendar = super::calendar_of(&mut tx, &state, &caller.org_id).await?;
+        let month = Month::parse(&share.month)?;
+        if calendar.is_closed(month, chrono::Utc::now()) {
+            return Err(ApiError::MonthClosed {
+                month_name: month.name(),
+                closed_at: calendar.closes_at(month),
+            });
+        }
+        sqlx::query("UPDATE shares SET withdrawn_at = $1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(&share.id)
+            .execute(&mut *tx)
+            .await?;
+        if share.scored == 1 {
+            let proof = share
+                .proof
+                .parse()
+                .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
+            let gained = Movement::share(proof, share.points);
+            let entry = ledger::Entry {
+                org_id: &caller.org_id,
+                person_id: &share.person_id,
+                item_id: &share.item_id,
+                share_id: &share.id,
+                month,
+                reason: "withdrawn",
+            };
+            let reversed = Movement {
+                points: -gained.points,
+                verified: -gained.verified,
+                declared: -gained.declared,
+                clicks: -share.clicks,
+            };
+            ledger::write(&mut tx, entry, reversed).await?;
+        }
+    }
+    let record = crate::shares::find_record(&mut tx, &caller.device_id, &share_id)
+        .await?
+        .ok_or(ApiError::NotFound("share"))?;
+    tx.commit().await?;
+    state.events.programme_moved(&caller.org_id);
+    Ok(Json(record))
+}
