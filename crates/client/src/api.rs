@@ -321,6 +321,14 @@ impl ServerApi {
             .await
     }
 
+    /// Reports the items opened on a past day.
+    pub async fn report_reads(
+        &self,
+        report: &relay_protocol::ReadReport,
+    ) -> Result<relay_protocol::ReadsCounted, ClientError> {
+        self.call(Method::POST, "/v1/reads", Some(report)).await
+    }
+
     /// A month's prize draw (`YYYY-MM`).
     pub async fn draw(&self, month: &str) -> Result<relay_protocol::Draw, ClientError> {
         self.call(

@@ -21,7 +21,7 @@ pub mod images;
 pub mod notify;
 pub mod oauth;
 pub mod programme;
-pub mod recheck;
+pub mod reports;
 pub mod secrets;
 pub mod social;
 pub mod store;

@@ -169,6 +169,9 @@ impl Engine {
                     Ok(_) => {}
                     Err(e) => tracing::info!(error = %e, "re-checking posts failed; later"),
                 }
+                if let Err(e) = self.report_reads().await {
+                    tracing::info!(error = %e, "reporting reads failed; later");
+                }
                 let mut events = self.api()?.events().await?;
                 let opened = std::time::Instant::now();
                 let mut known = i64::MIN;

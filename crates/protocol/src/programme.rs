@@ -264,3 +264,26 @@ pub struct RecheckItem {
     /// `YYYY-MM`.
     pub month: String,
 }
+
+/// Body of `POST /v1/reads`: the items a device opened on one past day (UTC), reported once a
+/// day. Reading is never scored; the server keeps only counts (each item's reads a day, and
+/// whether a person consulted anything in a month), never who read what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ReadReport {
+    /// `YYYY-MM-DD` (UTC), before today.
+    pub day: String,
+    /// At most 1,000 item ids.
+    pub items: Vec<String>,
+}
+
+/// What the server counted of a read report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReadsCounted {
+    /// Items counted (unknown items and items not offered to the person are skipped).
+    pub counted: u32,
+    /// The same day's report from this device was counted already: nothing was counted again.
+    pub repeated: bool,
+}

@@ -185,6 +185,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::shares::router())
         .merge(crate::links::router())
         .merge(crate::programme::router())
+        .merge(crate::reads::router())
         .merge(crate::linkedin::router())
         .merge(crate::oauth_callback::router())
         .merge(crate::auth::oidc::router())

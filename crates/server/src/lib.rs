@@ -20,6 +20,7 @@ pub mod orgs;
 pub mod paging;
 pub mod people;
 pub mod programme;
+pub mod reads;
 pub mod serve;
 pub mod shares;
 pub mod shutdown;

@@ -276,7 +276,11 @@ impl Store {
     }
 
     pub fn mark_read(&self, id: &str, read: bool) -> Result<(), ClientError> {
-        self.mark(id, "read_at", read)
+        self.mark(id, "read_at", read)?;
+        if read {
+            self.note_read(id)?;
+        }
+        Ok(())
     }
 
     pub fn mark_saved(&self, id: &str, saved: bool) -> Result<(), ClientError> {

@@ -6,6 +6,7 @@ mod accounts;
 mod items;
 mod links;
 mod outbox;
+mod reads;
 mod search;
 
 use std::path::Path;
@@ -34,6 +35,8 @@ const MIGRATIONS: &[&str] = &[
     "ALTER TABLE outbox ADD COLUMN link_choice TEXT NOT NULL DEFAULT 'tracked'; \
      ALTER TABLE outbox ADD COLUMN link_code TEXT; ALTER TABLE outbox ADD COLUMN link_url TEXT; \
      ALTER TABLE outbox ADD COLUMN link_fallback INTEGER NOT NULL DEFAULT 0;",
+    // Items opened, by day, until the day is reported (store/reads.rs).
+    "CREATE TABLE reads_pending (day TEXT NOT NULL, item_id TEXT NOT NULL, PRIMARY KEY (day, item_id));",
 ];
 
 /// The device database. Cheap to clone; one connection behind a mutex (SQLite serialises

@@ -175,3 +175,28 @@ async fn a_draw_verifies_on_the_device_and_a_tampered_one_does_not() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_opened_are_reported_once_a_day_as_counts() {
+    let server = TestServer::start().await;
+    let (engine, dir, _secrets) = synced_device(&server).await;
+    let item = newest_item(&engine);
+    engine.store().mark_read(&item, true).unwrap();
+    // Today is not over: nothing goes.
+    assert_eq!(engine.report_reads().await.unwrap(), 0);
+    // The day is over (moved back a day here).
+    let db = rusqlite::Connection::open(dir.path().join("relay.db")).unwrap();
+    let yesterday = (chrono::Utc::now() - chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    db.execute("UPDATE reads_pending SET day = ?1", [&yesterday])
+        .unwrap();
+    assert_eq!(engine.report_reads().await.unwrap(), 1);
+    assert_eq!(engine.report_reads().await.unwrap(), 0, "reported once");
+    let reads: i64 = sqlx::query_scalar("SELECT reads FROM item_reads WHERE item_id = $1")
+        .bind(&item)
+        .fetch_one(&server.state().db.read)
+        .await
+        .unwrap();
+    assert_eq!(reads, 1);
+}

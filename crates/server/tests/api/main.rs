@@ -18,6 +18,7 @@ mod links;
 mod malformed;
 mod newsroom;
 mod programme;
+mod reads;
 mod sessions;
 mod shares;
 mod sync;

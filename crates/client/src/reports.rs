@@ -1,7 +1,8 @@
-//! Share-then-delete does not pay: until a month closes, the device checks that each of its
-//! verified posts still exists, where the network lets it read posts (Bluesky, Mastodon, X),
-//! and withdraws the record of a deleted one (its points go with it). The account's tokens
-//! never leave the device for this.
+//! What the device tells the programme besides its shares. Share-then-delete does not pay:
+//! until a month closes, the device checks that each of its verified posts still exists, where
+//! the network lets it read posts (Bluesky, Mastodon, X), and withdraws the record of a deleted
+//! one (its points go with it); the account's tokens never leave the device for this. And the
+//! items opened each day, reported once the day is over, as counts.
 
 use serde::Serialize;
 
@@ -84,5 +85,34 @@ impl Engine {
             return Ok(None);
         }
         self.recheck_posts().await.map(Some)
+    }
+}
+
+impl Engine {
+    /// Reports the items opened on each day that is over, once (a day the server cannot take
+    /// any more, too old, is dropped). Answers how many days were reported.
+    pub async fn report_reads(&self) -> Result<usize, ClientError> {
+        let pending = self.store.pending_reads()?;
+        if pending.is_empty() {
+            return Ok(0);
+        }
+        let api = self.api()?;
+        let mut reported = 0;
+        for (day, items) in pending {
+            let report = relay_protocol::ReadReport {
+                day: day.clone(),
+                items,
+            };
+            match self.check(api.report_reads(&report).await) {
+                Ok(_) => reported += 1,
+                Err(e) if e.is_transient() => return Err(e),
+                Err(ClientError::Server(p)) if p.status == 400 => {
+                    tracing::info!(%day, reason = ?p.detail, "a read report was refused; dropped");
+                }
+                Err(e) => return Err(e),
+            }
+            self.store.clear_reads(&day)?;
+        }
+        Ok(reported)
     }
 }
