@@ -6,4 +6,5 @@ source scripts/lib.sh
 ensure_packages nginx-light wrk
 ensure_postgres
 cargo bench --locked -p relay-server --bench sync -- "$@"
+cargo bench --locked -p relay-server --bench programme
 cargo bench --locked -p relay-client --bench engine

@@ -77,8 +77,8 @@ pub struct AppState {
     pub shutdown: crate::shutdown::Shutdown,
     /// The company provider's discovery document and keys, cached.
     pub provider: Arc<crate::auth::provider::ProviderCache>,
-    /// Today's salt for counting tracked links' visitors.
-    pub link_salt: crate::links::SaltCache,
+    /// Tracked links, today's salt and today's visitors, kept in memory.
+    pub link_cache: crate::links::LinkCache,
 }
 
 impl AppState {
@@ -91,7 +91,7 @@ impl AppState {
             config: Arc::new(config),
             shutdown: Default::default(),
             provider: Default::default(),
-            link_salt: Default::default(),
+            link_cache: Default::default(),
         }
     }
 }

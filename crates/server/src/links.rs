@@ -4,6 +4,7 @@
 //! is then deleted: no address, cookie or user agent is stored, and yesterday's hashes cannot
 //! be recomputed. Link-preview fetchers and HEAD requests get the redirect but are not counted.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Path, State};
@@ -23,9 +24,55 @@ use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, Json};
 use crate::programme::{self, ledger};
 
-/// Today's salt, kept in memory by each instance (the database holds the one truth).
+/// What each instance keeps in memory so that following a link rarely touches the database:
+/// today's salt, links already looked up (they never change), and the visitors already
+/// counted today. The database stays the one truth (a visitor is counted by a unique row), so
+/// several instances agree; the memory only saves work.
 #[derive(Clone, Default)]
-pub struct SaltCache(Arc<Mutex<Option<(String, String)>>>);
+pub struct LinkCache(Arc<CacheInner>);
+
+#[derive(Default)]
+pub struct CacheInner {
+    salt: Mutex<Option<(String, String)>>,
+    links: Mutex<HashMap<String, Arc<LinkRow>>>,
+    seen: Mutex<(String, HashSet<[u8; 32]>)>,
+}
+
+/// Entries kept before a map is emptied and starts again (bounded memory).
+const CACHE_LIMIT: usize = 200_000;
+
+impl LinkCache {
+    fn link(&self, code: &str) -> Option<Arc<LinkRow>> {
+        self.0
+            .links
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(code)
+            .cloned()
+    }
+
+    fn keep_link(&self, row: Arc<LinkRow>) {
+        let mut links = self.0.links.lock().unwrap_or_else(|e| e.into_inner());
+        if links.len() >= CACHE_LIMIT {
+            links.clear();
+        }
+        links.insert(row.code.clone(), row);
+    }
+
+    /// Whether this visitor was already counted today (by this instance).
+    fn seen(&self, day: &str, visitor: &[u8; 32]) -> bool {
+        let seen = self.0.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.0 == day && seen.1.contains(visitor)
+    }
+
+    fn keep_seen(&self, day: &str, visitor: [u8; 32]) {
+        let mut seen = self.0.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.0 != day || seen.1.len() >= CACHE_LIMIT {
+            *seen = (day.to_owned(), HashSet::new());
+        }
+        seen.1.insert(visitor);
+    }
+}
 
 /// User agents of link-preview fetchers and crawlers: they unfurl links, nobody clicked.
 const PREVIEW_AGENTS: &[&str] = &[
@@ -85,8 +132,8 @@ fn new_code() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-#[derive(sqlx::FromRow)]
-struct LinkRow {
+#[derive(Debug, sqlx::FromRow)]
+pub struct LinkRow {
     code: String,
     org_id: String,
     person_id: String,
@@ -176,12 +223,19 @@ async fn follow(
     if code.len() > 64 {
         return Err(ApiError::NotFound("link"));
     }
-    let row: Option<LinkRow> =
-        sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM links WHERE code = $1"))
-            .bind(&code)
-            .fetch_optional(&state.db.read)
-            .await?;
-    let row = row.ok_or(ApiError::NotFound("link"))?;
+    let row = match state.link_cache.link(&code) {
+        Some(row) => row,
+        None => {
+            let row: Option<LinkRow> =
+                sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM links WHERE code = $1"))
+                    .bind(&code)
+                    .fetch_optional(&state.db.read)
+                    .await?;
+            let row = Arc::new(row.ok_or(ApiError::NotFound("link"))?);
+            state.link_cache.keep_link(row.clone());
+            row
+        }
+    };
     let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
@@ -210,8 +264,9 @@ async fn follow(
 /// Today's salt, made (and older ones with their visitors deleted) at the first click of a day.
 async fn salt(state: &AppState, day: &str) -> Result<String, ApiError> {
     if let Some((cached_day, salt)) = state
-        .link_salt
+        .link_cache
         .0
+        .salt
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .clone()
@@ -247,8 +302,12 @@ async fn salt(state: &AppState, day: &str) -> Result<String, ApiError> {
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
-    *state.link_salt.0.lock().unwrap_or_else(|e| e.into_inner()) =
-        Some((day.to_owned(), salt.clone()));
+    *state
+        .link_cache
+        .0
+        .salt
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some((day.to_owned(), salt.clone()));
     Ok(salt)
 }
 
@@ -256,13 +315,17 @@ async fn salt(state: &AppState, day: &str) -> Result<String, ApiError> {
 async fn count(state: &AppState, link: &LinkRow, visitor: &str) -> Result<(), ApiError> {
     let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
     let salt = salt(state, &day).await?;
-    let hash = Sha256::new()
+    let hash: [u8; 32] = Sha256::new()
         .chain_update(salt.as_bytes())
         .chain_update(b"|")
         .chain_update(link.code.as_bytes())
         .chain_update(b"|")
         .chain_update(visitor.as_bytes())
-        .finalize();
+        .finalize()
+        .into();
+    if state.link_cache.seen(&day, &hash) {
+        return Ok(());
+    }
     let mut tx = state.db.begin().await?;
     let new_visitor = sqlx::query(
         "INSERT INTO link_visitors (code, day, visitor) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
@@ -275,6 +338,7 @@ async fn count(state: &AppState, link: &LinkRow, visitor: &str) -> Result<(), Ap
     .rows_affected()
         == 1;
     if !new_visitor {
+        state.link_cache.keep_seen(&day, hash);
         return Ok(());
     }
     sqlx::query("UPDATE links SET clicks = clicks + 1 WHERE code = $1")
@@ -289,6 +353,7 @@ async fn count(state: &AppState, link: &LinkRow, visitor: &str) -> Result<(), Ap
         ledger::credit_clicks(&mut tx, share, 1, &calendar).await?;
     }
     tx.commit().await?;
+    state.link_cache.keep_seen(&day, hash);
     if share.is_some() {
         state.events.programme_moved(&link.org_id);
     }
