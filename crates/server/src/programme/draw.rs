@@ -350,11 +350,13 @@ pub async fn participation(
     Path(month): Path<String>,
     Json(choice): Json<DrawParticipation>,
 ) -> ApiResult<Json<Draw>> {
-    let month = Month::parse(&month)?;
     let mut tx = state.db.begin().await?;
-    if row(&mut tx, &caller.org_id, month)
-        .await?
-        .is_some_and(|r| r.frozen_at.is_some())
+    let (calendar, month) = calendar_and_month(&mut tx, &state, &caller.org_id, &month).await?;
+    // Once the month closed, the entries are settled (the list is written at the draw).
+    if calendar.is_closed(month, Utc::now())
+        || row(&mut tx, &caller.org_id, month)
+            .await?
+            .is_some_and(|r| r.frozen_at.is_some())
     {
         return Err(conflict("the entry list is frozen"));
     }

@@ -183,6 +183,15 @@ async fn a_draw_is_committed_frozen_drawn_and_verifies(backend: Backend) {
         .to_std()
         .unwrap_or_default();
     tokio::time::sleep(wait).await;
+    // Closed: the entries are settled, nobody opts in or out any more.
+    let settled = people[4]
+        .send(
+            Method::PUT,
+            &format!("{path}/me"),
+            Some(&DrawParticipation { opted_out: false }),
+        )
+        .await;
+    assert_eq!(settled.status, StatusCode::CONFLICT);
     let forged = BeaconRound {
         round: ROUND,
         signature: recorded("quicknet-1000.json").signature,
