@@ -445,7 +445,7 @@ async fn run(
                     "network": NETWORKS[n % NETWORKS.len()],
                     "shared_at": chrono::Utc::now(),
                     "proof": "verified",
-                    "post_url": format!("https://bsky.app/profile/b{d}.test/post/{n}"),
+                    "post_id": format!("post-{d}-{n}"),
                 });
                 let answer = http
                     .post(format!("{base}/v1/shares"))
@@ -454,7 +454,13 @@ async fn run(
                     .send()
                     .await
                     .unwrap();
-                assert_eq!(answer.status(), reqwest::StatusCode::CREATED);
+                let status = answer.status();
+                assert_eq!(
+                    status,
+                    reqwest::StatusCode::CREATED,
+                    "{}",
+                    answer.text().await.unwrap_or_default()
+                );
             }
         }));
     }
