@@ -14,7 +14,7 @@
 //! round makes [`verify`] fail.
 
 mod beacon;
-mod hex;
+pub mod hex;
 mod pick;
 
 pub use beacon::{round_at, round_time, verify_round, BeaconError, QUICKNET};

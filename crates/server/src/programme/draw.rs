@@ -309,7 +309,7 @@ pub async fn commit(
     }
     let mut seed = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut seed);
-    let seed_hex: String = seed.iter().map(|b| format!("{b:02x}")).collect();
+    let seed_hex = relay_draw::hex::encode(&seed);
     let seed_hash = relay_draw::seed_hash(&seed);
     let round_at = relay_draw::round_time(round, genesis) * 1000;
     sqlx::query(
@@ -416,7 +416,7 @@ async fn freeze(
     for (person_id, _, _) in &people {
         let mut bytes = [0u8; 16];
         rand::thread_rng().fill_bytes(&mut bytes);
-        let entry_id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let entry_id = relay_draw::hex::encode(&bytes);
         sqlx::query(
             "INSERT INTO draw_entries (org_id, month, entry_id, person_id) VALUES ($1, $2, $3, $4)",
         )
@@ -514,7 +514,7 @@ pub async fn draw(
     }
     let randomness = relay_draw::verify_round(beacon.round, &beacon.signature)
         .map_err(|e| ApiError::bad(e.to_string()))?;
-    let randomness_hex: String = randomness.iter().map(|b| format!("{b:02x}")).collect();
+    let randomness_hex = relay_draw::hex::encode(&randomness);
     if beacon
         .randomness
         .as_ref()
@@ -551,11 +551,9 @@ pub async fn draw(
         .seed
         .clone()
         .ok_or_else(|| conflict("commit to the draw first"))?;
-    let seed: [u8; 32] = (0..32)
-        .map(|i| u8::from_str_radix(&seed_hex[i * 2..i * 2 + 2], 16).unwrap_or(0))
-        .collect::<Vec<u8>>()
-        .try_into()
-        .map_err(|_| ApiError::Internal(anyhow::anyhow!("a stored seed is not 32 bytes")))?;
+    let seed = relay_draw::hex::decode_32(&seed_hex).ok_or_else(|| {
+        ApiError::Internal(anyhow::anyhow!("a stored seed is not 32 bytes of hex"))
+    })?;
     let prizes: Vec<Prize> = serde_json::from_str(&r.prizes)?;
     let picked = relay_draw::pick(
         &seed,

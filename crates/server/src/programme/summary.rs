@@ -49,7 +49,7 @@ pub async fn summary(
     };
     let body = serde_json::to_vec(&summary)?;
     let digest = Sha256::digest(&body);
-    let etag = format!("\"{}\"", hex16(&digest[..16]));
+    let etag = format!("\"{}\"", relay_draw::hex::encode(&digest[..16]));
     let unchanged = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -68,8 +68,4 @@ pub async fn summary(
         body,
     )
         .into_response())
-}
-
-fn hex16(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
