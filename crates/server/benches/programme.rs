@@ -333,6 +333,12 @@ async fn seed(state: &AppState, opts: &Options) -> (String, Vec<String>, Vec<Str
         &items_rows,
     )
     .await;
+    // The team totals the ledger would have kept, computed once from the seeded totals.
+    let mut conn = db.write.acquire().await.unwrap();
+    relay_server::programme::teams::rebuild(&mut conn, &org.id)
+        .await
+        .unwrap();
+    drop(conn);
     // Fresh statistics, as a database that grew over a year has.
     sqlx::query("ANALYZE").execute(&db.write).await.unwrap();
     (org.id, people, items)

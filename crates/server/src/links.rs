@@ -346,11 +346,11 @@ async fn count(state: &AppState, link: &LinkRow, visitor: &str) -> Result<(), Ap
         .execute(&mut *tx)
         .await?;
     // Under the person's lock, so concurrent clicks cannot pass the cap together.
-    ledger::lock_person(&mut tx, &link.org_id, &link.person_id).await?;
+    let member = ledger::lock_person(&mut tx, &link.person_id).await?;
     let share = ledger::linked_share(&mut tx, &link.code).await?;
     if let Some(share) = &share {
         let calendar = programme::calendar_of(&mut tx, state, &link.org_id).await?;
-        ledger::credit_clicks(&mut tx, share, 1, &calendar).await?;
+        ledger::credit_clicks(&mut tx, share, &member, 1, &calendar).await?;
     }
     tx.commit().await?;
     state.link_cache.keep_seen(&day, hash);

@@ -12,6 +12,7 @@ use crate::content::sanitize;
 use crate::db::rows::PersonRow;
 use crate::db::{new_id, now_ms, Db};
 use crate::error::{ApiError, ApiResult, Json, Path};
+use crate::programme;
 
 fn email(value: &str) -> Result<String, ApiError> {
     let value = value.trim().to_lowercase();
@@ -123,8 +124,9 @@ pub async fn update(
 ) -> Result<Person, ApiError> {
     let mut tx = state.db.begin().await?;
     let row: Option<PersonRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM people WHERE id = $1 AND org_id = $2",
-        PersonRow::COLUMNS
+        "SELECT {} FROM people WHERE id = $1 AND org_id = $2{}",
+        PersonRow::COLUMNS,
+        programme::ledger::person_lock(&tx)
     ))
     .bind(person_id)
     .bind(org_id)
@@ -172,6 +174,20 @@ pub async fn update(
     .bind(i64::from(audience_changed))
     .bind(person_id)
     .execute(&mut *tx)
+    .await?;
+    // Their points follow them to their new teams, and leave the boards with them.
+    let member = |country: &str, department: &str, active: bool| programme::teams::Member {
+        country: country.to_owned(),
+        department: department.to_owned(),
+        active: i64::from(active),
+    };
+    programme::teams::move_person(
+        &mut tx,
+        org_id,
+        person_id,
+        &member(&row.country, &row.department, row.active != 0),
+        &member(&country, &department, active),
+    )
     .await?;
     if !active {
         sqlx::query(

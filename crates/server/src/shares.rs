@@ -142,17 +142,13 @@ async fn record(
     Json(new): Json<NewShareRecord>,
 ) -> ApiResult<(StatusCode, Json<ShareRecord>)> {
     let post_url = check_shape(&new)?;
-    let mut tx = state.db.begin().await?;
-    ledger::lock_person(&mut tx, &caller.org_id, &caller.person_id).await?;
-    if let Some(row) = find(&mut tx, &caller.device_id, &new.share_id).await? {
-        if row.item_id != new.item_id || row.network != new.network.as_str() {
-            return Err(ApiError::Conflict(
-                "this share_id was already used for another share".into(),
-            ));
-        }
-        return Ok((StatusCode::OK, Json(row.into_record()?)));
+    // What needs no lock is read from the read pool: on SQLite the single writer then spends
+    // its time on the writes alone.
+    let mut read = state.db.read.acquire().await?;
+    if let Some(row) = find(&mut read, &caller.device_id, &new.share_id).await? {
+        return repeat(row, &new);
     }
-    let item = crate::content::offered(&mut tx, &caller, &new.item_id).await?;
+    let item = crate::content::offered(&mut read, &caller, &new.item_id).await?;
     let now = now_ms();
     let shared_at = new.shared_at.timestamp_millis();
     if shared_at > now + CLOCK_SKEW_MS {
@@ -164,7 +160,7 @@ async fn record(
     {
         return Err(ApiError::bad("shared_at is before the item was published"));
     }
-    let calendar = programme::calendar_of(&mut tx, &state, &caller.org_id).await?;
+    let calendar = programme::calendar_of(&mut read, &state, &caller.org_id).await?;
     let month = calendar.month_of(new.shared_at);
     if calendar.is_closed(month, chrono::Utc::now()) {
         return Err(ApiError::MonthClosed {
@@ -172,33 +168,16 @@ async fn record(
             closed_at: calendar.closes_at(month),
         });
     }
+    // A month's rules are frozen once it has begun, so reading them outside the lock is safe.
+    let rules = programme::rules::rules_for(&mut read, &caller.org_id, month).await?;
+    drop(read);
+
+    let mut tx = state.db.begin().await?;
+    let member = ledger::lock_person(&mut tx, &caller.person_id).await?;
     let link = match &new.link_code {
         None => None,
-        Some(code) => {
-            let link: Option<LinkRow> = sqlx::query_as(
-                "SELECT person_id, item_id, network, clicks FROM links WHERE code = $1 AND org_id = $2",
-            )
-            .bind(code)
-            .bind(&caller.org_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-            match link {
-                Some(l)
-                    if l.person_id == caller.person_id
-                        && l.item_id == new.item_id
-                        && l.network == new.network.as_str() =>
-                {
-                    Some(l)
-                }
-                _ => {
-                    return Err(ApiError::bad(
-                        "link_code is not your tracked link for this item and network",
-                    ))
-                }
-            }
-        }
+        Some(code) => Some(own_link(&mut tx, &caller, &new, code).await?),
     };
-    let rules = programme::rules::rules_for(&mut tx, &caller.org_id, month).await?;
     let day = calendar.day_of(new.shared_at);
     let unscored = ledger::decide(
         &mut tx,
@@ -209,15 +188,16 @@ async fn record(
         &rules,
     )
     .await?;
-    let points = match unscored {
+    let mut points = match unscored {
         None => i64::from(rules.share_points(new.proof)),
         Some(_) => 0,
     };
     let id = new_id();
-    sqlx::query(
+    let written = sqlx::query(
         "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, network, shared_at, \
          post_url, recorded_at, proof, post_id, link_code, month, day, scored, unscored, points) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+         ON CONFLICT (device_id, share_id) DO NOTHING",
     )
     .bind(&id)
     .bind(&caller.org_id)
@@ -238,11 +218,20 @@ async fn record(
     .bind(unscored.map(ledger::Unscored::as_str))
     .bind(points)
     .execute(&mut *tx)
-    .await?;
+    .await?
+    .rows_affected();
+    if written == 0 {
+        // The same share, recorded by a concurrent request since the first look.
+        let row = find(&mut tx, &caller.device_id, &new.share_id)
+            .await?
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a share conflicts but is gone")))?;
+        return repeat(row, &new);
+    }
     if unscored.is_none() {
         let entry = ledger::Entry {
             org_id: &caller.org_id,
             person_id: &caller.person_id,
+            member: &member,
             item_id: &new.item_id,
             share_id: &id,
             month,
@@ -252,16 +241,70 @@ async fn record(
         // Clicks the link had before the record arrived count for it now.
         if let (Some(link), Some(code)) = (&link, &new.link_code) {
             if let Some(share) = ledger::linked_share(&mut tx, code).await? {
-                ledger::credit_clicks(&mut tx, &share, link.clicks, &calendar).await?;
+                points +=
+                    ledger::credit_clicks(&mut tx, &share, &member, link.clicks, &calendar).await?;
             }
         }
     }
-    let row = find(&mut tx, &caller.device_id, &new.share_id)
-        .await?
-        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("the share just written is gone")))?;
     tx.commit().await?;
     state.events.programme_moved(&caller.org_id);
-    Ok((StatusCode::CREATED, Json(row.into_record()?)))
+    // Built from what was written rather than read back: the writer's time is the bottleneck.
+    let record = ShareRecord {
+        id,
+        device_id: caller.device_id.clone(),
+        share_id: new.share_id,
+        person_id: caller.person_id.clone(),
+        item_id: new.item_id,
+        network: new.network,
+        shared_at: to_time(shared_at),
+        post_url,
+        recorded_at: to_time(now),
+        proof: new.proof,
+        month: month.to_string(),
+        points,
+        unscored: unscored.map(|u| u.as_str().to_owned()),
+        withdrawn_at: None,
+    };
+    Ok((StatusCode::CREATED, Json(record)))
+}
+
+/// The answer to a share id the device already used: the same record, unless it named another
+/// share.
+fn repeat(row: ShareRow, new: &NewShareRecord) -> ApiResult<(StatusCode, Json<ShareRecord>)> {
+    if row.item_id != new.item_id || row.network != new.network.as_str() {
+        return Err(ApiError::Conflict(
+            "this share_id was already used for another share".into(),
+        ));
+    }
+    Ok((StatusCode::OK, Json(row.into_record()?)))
+}
+
+/// The caller's tracked link `code` for this item and network, or a refusal.
+async fn own_link(
+    conn: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    new: &NewShareRecord,
+    code: &str,
+) -> Result<LinkRow, ApiError> {
+    let link: Option<LinkRow> = sqlx::query_as(
+        "SELECT person_id, item_id, network, clicks FROM links WHERE code = $1 AND org_id = $2",
+    )
+    .bind(code)
+    .bind(&caller.org_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match link {
+        Some(l)
+            if l.person_id == caller.person_id
+                && l.item_id == new.item_id
+                && l.network == new.network.as_str() =>
+        {
+            Ok(l)
+        }
+        _ => Err(ApiError::bad(
+            "link_code is not your tracked link for this item and network",
+        )),
+    }
 }
 
 /// The record of a device's share, as the API shows it.

@@ -124,35 +124,14 @@ pub async fn board(
     })
 }
 
-#[derive(sqlx::FromRow)]
-struct TeamRow {
-    team: String,
-    active: i64,
-    points: i64,
-}
-
 pub async fn team_board(
     conn: &mut AnyConnection,
     caller: &Caller,
     period: Period,
     by: TeamKind,
 ) -> Result<TeamBoard, ApiError> {
-    let column = match by {
-        TeamKind::Country => "p.country",
-        TeamKind::Department => "p.department",
-    };
-    let mut rows: Vec<TeamRow> = sqlx::query_as(&format!(
-        "SELECT {column} AS team, COUNT(*) AS active, CAST(SUM(t.points) AS BIGINT) AS points \
-         FROM points_totals t JOIN people p ON p.id = t.person_id \
-         WHERE t.org_id = $1 AND t.month = $2 AND t.points > 0 AND p.active = 1 \
-         GROUP BY {column} HAVING COUNT(*) >= $3"
-    ))
-    .bind(&caller.org_id)
-    .bind(period.key())
-    .bind(MIN_TEAM)
-    .fetch_all(&mut *conn)
-    .await?;
-    let average = |r: &TeamRow| r.points as f64 / r.active as f64;
+    let mut rows = super::teams::read(conn, &caller.org_id, &period.key(), by, MIN_TEAM).await?;
+    let average = |r: &super::teams::TeamTotals| r.points as f64 / r.active as f64;
     rows.sort_by(|a, b| average(b).total_cmp(&average(a)).then(a.team.cmp(&b.team)));
     let mine = match by {
         TeamKind::Country => &caller.country,

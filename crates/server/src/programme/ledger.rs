@@ -6,6 +6,7 @@ use relay_protocol::{PointsRules, ShareProof};
 use sqlx::AnyConnection;
 
 use super::calendar::Month;
+use super::teams::{self, Member};
 use crate::db::now_ms;
 use crate::error::ApiError;
 
@@ -30,29 +31,29 @@ impl Unscored {
     }
 }
 
-/// Takes the person's lock for the rest of the transaction: their all-time totals row, which
-/// every scoring write updates first. Concurrent records of one person are serialised, so two
-/// of them cannot both pass the daily cap (SQLite has one writer anyway).
-pub async fn lock_person(
-    conn: &mut AnyConnection,
-    org_id: &str,
-    person_id: &str,
-) -> Result<(), ApiError> {
-    sqlx::query(
-        "INSERT INTO points_totals (org_id, person_id, month) VALUES ($1, $2, $3) \
-         ON CONFLICT (person_id, month) DO NOTHING",
-    )
-    .bind(org_id)
+/// Takes the person's lock for the rest of the transaction and reads the teams they count in.
+/// Concurrent records of one person are serialised, so two of them cannot both pass the daily
+/// cap, and a move between teams cannot interleave with a record. On PostgreSQL it is the row
+/// lock of the person; SQLite has one writer (the write pool's single connection) anyway.
+pub async fn lock_person(conn: &mut AnyConnection, person_id: &str) -> Result<Member, ApiError> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT country, department, active FROM people WHERE id = $1{}",
+        person_lock(conn)
+    ))
     .bind(person_id)
-    .bind(ALL_TIME)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE points_totals SET points = points WHERE person_id = $1 AND month = $2")
-        .bind(person_id)
-        .bind(ALL_TIME)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// The clause that locks a person's row for the transaction: on PostgreSQL the row lock an
+/// update of the person takes too (it does not block rows referencing the person); nothing on
+/// SQLite, whose single writer serialises every write transaction.
+pub fn person_lock(conn: &AnyConnection) -> &'static str {
+    if conn.backend_name() == "PostgreSQL" {
+        " FOR NO KEY UPDATE"
+    } else {
+        ""
+    }
 }
 
 /// Whether a new share earns share points, under the person's lock.
@@ -64,26 +65,23 @@ pub async fn decide(
     day: &str,
     rules: &PointsRules,
 ) -> Result<Option<Unscored>, ApiError> {
-    let already: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM shares WHERE person_id = $1 AND item_id = $2 AND network = $3 \
-         AND scored = 1 AND withdrawn_at IS NULL",
+    // One round trip for both counts: this runs on the single writer.
+    let (already, today): (i64, i64) = sqlx::query_as(
+        "SELECT \
+         (SELECT COUNT(*) FROM shares WHERE person_id = $1 AND item_id = $2 AND network = $3 \
+          AND scored = 1 AND withdrawn_at IS NULL), \
+         (SELECT COUNT(*) FROM shares WHERE person_id = $1 AND day = $4 AND scored = 1 \
+          AND withdrawn_at IS NULL)",
     )
     .bind(person_id)
     .bind(item_id)
     .bind(network)
+    .bind(day)
     .fetch_one(&mut *conn)
     .await?;
     if already > 0 {
         return Ok(Some(Unscored::AlreadyScored));
     }
-    let today: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM shares WHERE person_id = $1 AND day = $2 AND scored = 1 \
-         AND withdrawn_at IS NULL",
-    )
-    .bind(person_id)
-    .bind(day)
-    .fetch_one(&mut *conn)
-    .await?;
     if today >= i64::from(rules.daily_cap) {
         return Ok(Some(Unscored::DailyCap));
     }
@@ -110,12 +108,14 @@ impl Movement {
     }
 }
 
-/// One scoring event of a share: the ledger line, the person's month and all-time totals, and
-/// the item's month totals.
+/// One scoring event of a share: the ledger line, the person's month and all-time totals, their
+/// teams' totals, and the item's month totals.
 #[derive(Debug, Clone, Copy)]
 pub struct Entry<'a> {
     pub org_id: &'a str,
     pub person_id: &'a str,
+    /// The person's teams, as `lock_person` read them.
+    pub member: &'a Member,
     pub item_id: &'a str,
     pub share_id: &'a str,
     pub month: Month,
@@ -143,25 +143,31 @@ pub async fn write(
         .execute(&mut *conn)
         .await?;
     }
-    for period in [month.as_str(), ALL_TIME] {
-        sqlx::query(
-            "INSERT INTO points_totals (org_id, person_id, month, points, verified, declared, clicks) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (person_id, month) DO UPDATE SET \
-             points = points_totals.points + excluded.points, \
-             verified = points_totals.verified + excluded.verified, \
-             declared = points_totals.declared + excluded.declared, \
-             clicks = points_totals.clicks + excluded.clicks",
-        )
-        .bind(entry.org_id)
-        .bind(entry.person_id)
-        .bind(period)
-        .bind(moved.points)
-        .bind(moved.verified)
-        .bind(moved.declared)
-        .bind(moved.clicks)
-        .execute(&mut *conn)
-        .await?;
-    }
+    let after: Vec<(String, i64)> = sqlx::query_as(
+        "INSERT INTO points_totals (org_id, person_id, month, points, verified, declared, clicks) \
+         VALUES ($1, $2, $3, $5, $6, $7, $8), ($1, $2, $4, $5, $6, $7, $8) \
+         ON CONFLICT (person_id, month) DO UPDATE SET \
+         points = points_totals.points + excluded.points, \
+         verified = points_totals.verified + excluded.verified, \
+         declared = points_totals.declared + excluded.declared, \
+         clicks = points_totals.clicks + excluded.clicks \
+         RETURNING month, points",
+    )
+    .bind(entry.org_id)
+    .bind(entry.person_id)
+    .bind(&month)
+    .bind(ALL_TIME)
+    .bind(moved.points)
+    .bind(moved.verified)
+    .bind(moved.declared)
+    .bind(moved.clicks)
+    .fetch_all(&mut *conn)
+    .await?;
+    let changes: Vec<teams::Change> = after
+        .iter()
+        .map(|(period, points)| teams::Change::of(period, points - moved.points, *points))
+        .collect();
+    teams::apply(conn, entry.org_id, entry.member, &changes).await?;
     sqlx::query(
         "INSERT INTO item_totals (org_id, item_id, month, verified, declared, clicks) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (item_id, month) DO UPDATE SET \
@@ -209,6 +215,7 @@ pub async fn linked_share(
 pub async fn credit_clicks(
     conn: &mut AnyConnection,
     share: &LinkedShare,
+    member: &Member,
     clicks: i64,
     calendar: &super::calendar::Calendar,
 ) -> Result<i64, ApiError> {
@@ -232,6 +239,7 @@ pub async fn credit_clicks(
     let entry = Entry {
         org_id: &share.org_id,
         person_id: &share.person_id,
+        member,
         item_id: &share.item_id,
         share_id: &share.id,
         month,

@@ -8,6 +8,7 @@ pub mod ledger;
 pub mod recheck;
 pub mod rules;
 pub mod summary;
+pub mod teams;
 
 use sqlx::AnyConnection;
 use utoipa_axum::router::OpenApiRouter;

@@ -91,7 +91,7 @@ pub async fn withdraw(
     Path(share_id): Path<String>,
 ) -> ApiResult<Json<ShareRecord>> {
     let mut tx = state.db.begin().await?;
-    ledger::lock_person(&mut tx, &caller.org_id, &caller.person_id).await?;
+    let member = ledger::lock_person(&mut tx, &caller.person_id).await?;
     let share: Option<Withdrawn> = sqlx::query_as(
         "SELECT id, person_id, item_id, proof, month, scored, points, clicks, withdrawn_at FROM shares \
          WHERE device_id = $1 AND share_id = $2",
@@ -124,6 +124,7 @@ pub async fn withdraw(
             let entry = ledger::Entry {
                 org_id: &caller.org_id,
                 person_id: &share.person_id,
+                member: &member,
                 item_id: &share.item_id,
                 share_id: &share.id,
                 month,

@@ -9,7 +9,8 @@ use crate::newsroom::*;
 
 crate::both_backends!(
     the_leaderboard_is_opt_in_and_teams_need_five,
-    the_top_ten_counts_verified_shares_and_clicks_break_ties
+    the_top_ten_counts_verified_shares_and_clicks_break_ties,
+    team_totals_follow_records_withdrawals_moves_and_departures
 );
 
 async fn the_leaderboard_is_opt_in_and_teams_need_five(backend: Backend) {
@@ -215,4 +216,145 @@ async fn the_top_ten_counts_verified_shares_and_clicks_break_ties(backend: Backe
         .send::<()>(Method::GET, "/v1/programme/top?month=2026-13", None)
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+/// The running team totals equal what grouping every person's totals gives, for both kinds and
+/// both periods, after records (some at once), a withdrawal that empties a month, a move to
+/// another country and department, a departure and a return.
+async fn team_totals_follow_records_withdrawals_moves_and_departures(backend: Backend) {
+    use relay_server::programme::teams;
+    let room = Newsroom::new(backend).await;
+    let items = [
+        room.item("One").await,
+        room.item("Two").await,
+        room.item("Three").await,
+    ];
+    let org_id = room.org.id.clone();
+    let month = chrono::Utc::now().format("%Y-%m").to_string();
+    let check = |what: &'static str| {
+        let (org_id, month) = (org_id.clone(), month.clone());
+        let db = room.server.db().clone();
+        async move {
+            let mut conn = db.read.acquire().await.unwrap();
+            for period in [month.as_str(), "*"] {
+                for kind in [TeamKind::Country, TeamKind::Department] {
+                    let mut kept = teams::read(&mut conn, &org_id, period, kind, 1)
+                        .await
+                        .unwrap();
+                    kept.sort_by(|a, b| a.team.cmp(&b.team));
+                    let scanned = teams::scan(&mut conn, &org_id, period, kind).await.unwrap();
+                    assert_eq!(kept, scanned, "{what}: {kind:?} in {period}");
+                }
+            }
+        }
+    };
+
+    let mut people = Vec::new();
+    for i in 0..6 {
+        let (country, department) = if i < 4 {
+            ("FR", "Sales")
+        } else {
+            ("DE", "Support")
+        };
+        people.push(room.employee(&format!("P{i}"), country, department).await);
+    }
+    // Everyone records at once, several shares each.
+    let mut tasks = Vec::new();
+    for (p, person) in people.iter().enumerate() {
+        for (n, item) in items.iter().enumerate() {
+            let (person, item) = (person.clone(), item.clone());
+            tasks.push(tokio::spawn(async move {
+                record(&person, &verified(&item, Network::Bluesky, p * 10 + n)).await
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    check("after concurrent records").await;
+    let board: TeamBoard = people[0].get("/v1/programme/teams?by=country").await;
+    let fr: Vec<(&str, u32)> = board
+        .teams
+        .iter()
+        .map(|t| (t.team.as_str(), t.active_members))
+        .collect();
+    assert_eq!(fr, vec![], "four French and two Germans: no team of five");
+
+    // A fifth French sharer, then one who withdraws her only share: the team is back to four.
+    let fifth = room.employee("P6", "FR", "Sales").await;
+    let only = record(&fifth, &declared(&items[0], Network::X, 60)).await;
+    let board: TeamBoard = fifth.get("/v1/programme/teams?by=country").await;
+    assert_eq!(board.teams.len(), 1);
+    assert_eq!(
+        (board.teams[0].team.as_str(), board.teams[0].active_members),
+        ("FR", 5)
+    );
+    assert!((board.teams[0].average_points - (4.0 * 30.0 + 3.0) / 5.0).abs() < 0.06);
+    let withdrawn = fifth
+        .send::<()>(
+            Method::POST,
+            &format!("/v1/shares/{}/withdraw", only.share_id),
+            None,
+        )
+        .await;
+    assert_eq!(withdrawn.status, StatusCode::OK);
+    check("after a withdrawal").await;
+    let board: TeamBoard = fifth.get("/v1/programme/teams?by=country").await;
+    assert!(board.teams.is_empty(), "{board:?}");
+
+    // A German moves to France and to Sales: France has five active members again.
+    let moved = people[4].person().id.clone();
+    room.admin
+        .send_ok::<_, Person>(
+            Method::PATCH,
+            &format!("/v1/people/{moved}"),
+            Some(&PersonUpdate {
+                country: Some("FR".into()),
+                department: Some("Sales".into()),
+                ..PersonUpdate::default()
+            }),
+        )
+        .await;
+    check("after a move").await;
+    let board: TeamBoard = fifth.get("/v1/programme/teams?by=department").await;
+    assert_eq!(board.teams.len(), 1);
+    assert_eq!(
+        (board.teams[0].team.as_str(), board.teams[0].active_members),
+        ("Sales", 5)
+    );
+
+    // One of them leaves the company: their points leave the teams; a return brings them back.
+    let leaver = people[0].person().id.clone();
+    for active in [false, true, false] {
+        room.admin
+            .send_ok::<_, Person>(
+                Method::PATCH,
+                &format!("/v1/people/{leaver}"),
+                Some(&PersonUpdate {
+                    active: Some(active),
+                    ..PersonUpdate::default()
+                }),
+            )
+            .await;
+        check(if active {
+            "after a return"
+        } else {
+            "after a departure"
+        })
+        .await;
+    }
+    let board: TeamBoard = fifth.get("/v1/programme/teams?by=country").await;
+    assert!(board.teams.is_empty(), "{board:?}");
+    // An edit that changes no team moves nothing.
+    room.admin
+        .send_ok::<_, Person>(
+            Method::PATCH,
+            &format!("/v1/people/{moved}"),
+            Some(&PersonUpdate {
+                name: Some("P4 renamed".into()),
+                ..PersonUpdate::default()
+            }),
+        )
+        .await;
+    check("after a rename").await;
 }

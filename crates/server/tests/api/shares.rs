@@ -49,8 +49,35 @@ async fn a_repeated_share_record_is_the_same_record(backend: Backend) {
     for retry in retries {
         assert_eq!(retry.status, StatusCode::OK, "{retry:?}");
         let again: ShareRecord = serde_json::from_value(retry.body).unwrap();
-        assert_eq!(again.id, created.id);
+        assert_eq!(again, created, "a repeat answers the very record");
     }
+    // A first record sent several times at once (a retry racing the original): one is
+    // created, every other answer is that same record.
+    let raced = NewShareRecord {
+        share_id: "raced-1".into(),
+        ..record.clone()
+    };
+    let answers = futures::future::join_all(
+        (0..6).map(|_| phone.send(Method::POST, "/v1/shares", Some(&raced))),
+    )
+    .await;
+    let statuses: Vec<StatusCode> = answers.iter().map(|a| a.status).collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(statuses
+        .iter()
+        .all(|s| *s == StatusCode::CREATED || *s == StatusCode::OK));
+    let records: Vec<ShareRecord> = answers
+        .into_iter()
+        .map(|a| serde_json::from_value(a.body).unwrap())
+        .collect();
+    assert!(records.iter().all(|r| *r == records[0]), "{records:?}");
     // The same share id from another device is another share.
     let other_device = phone.send(Method::POST, "/v1/shares", Some(&record)).await;
     assert_eq!(other_device.status, StatusCode::CREATED);
@@ -61,12 +88,16 @@ async fn a_repeated_share_record_is_the_same_record(backend: Backend) {
     assert_eq!(clash.status, StatusCode::CONFLICT);
 
     let mine: Vec<ShareRecord> = laptop.get("/v1/shares").await;
-    assert_eq!(mine.len(), 2);
+    assert_eq!(mine.len(), 3);
+    assert!(
+        mine.contains(&created),
+        "the list shows what the record answered"
+    );
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM shares")
         .fetch_one(&server.db().read)
         .await
         .unwrap();
-    assert_eq!(count, 2);
+    assert_eq!(count, 3);
 
     // A share made just before a retraction is still recorded when it arrives late.
     curator
