@@ -182,6 +182,7 @@ fn main() {
             tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
             month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
             beacon: Default::default(),
+            sources: Default::default(),
         };
         let state = relay_server::AppState::new(db, config);
         let org = relay_server::demo::bulk_org(&state, "bench", ITEMS)

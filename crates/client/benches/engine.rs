@@ -170,6 +170,7 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
             tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
             month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
             beacon: Default::default(),
+            sources: Default::default(),
         },
     );
     let started = Instant::now();

@@ -12,6 +12,7 @@ mod draw;
 mod problem;
 mod programme;
 mod shares;
+mod sources;
 mod sync;
 
 pub use auth::*;
@@ -21,6 +22,7 @@ pub use draw::*;
 pub use problem::*;
 pub use programme::*;
 pub use shares::*;
+pub use sources::*;
 pub use sync::*;
 
 /// Path prefix of every versioned endpoint.

@@ -131,6 +131,7 @@ fn config() -> Config {
         tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
         month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
         beacon: Default::default(),
+        sources: Default::default(),
     }
 }
 

@@ -162,6 +162,7 @@ async fn prepare(url: &str, opts: &Options) -> (Vec<String>, i64) {
             tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
             month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
             beacon: Default::default(),
+            sources: Default::default(),
         },
     );
     let started = Instant::now();

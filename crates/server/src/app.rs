@@ -59,6 +59,8 @@ pub struct Config {
     pub month_grace: chrono::Duration,
     /// Where the prize draw's beacon rounds come from.
     pub beacon: crate::programme::draw::BeaconConfig,
+    /// What sources may reach, and how often they are looked at.
+    pub sources: crate::sources::SourcesConfig,
 }
 
 /// A month's records are taken until 72 hours after it ends (devices that were offline).
@@ -79,10 +81,13 @@ pub struct AppState {
     pub provider: Arc<crate::auth::provider::ProviderCache>,
     /// Tracked links, today's salt and today's visitors, kept in memory.
     pub link_cache: crate::links::LinkCache,
+    /// The HTTP client of sources (SSRF-safe, bounded).
+    pub fetcher: crate::sources::fetch::Fetcher,
 }
 
 impl AppState {
     pub fn new(db: Db, config: Config) -> AppState {
+        let config_fetch = config.sources.fetch.clone();
         AppState {
             db,
             events: Events::default(),
@@ -92,6 +97,7 @@ impl AppState {
             shutdown: Default::default(),
             provider: Default::default(),
             link_cache: Default::default(),
+            fetcher: crate::sources::fetch::Fetcher::new(config_fetch),
         }
     }
 }
@@ -186,6 +192,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::links::router())
         .merge(crate::programme::router())
         .merge(crate::reads::router())
+        .merge(crate::sources::router())
         .merge(crate::linkedin::router())
         .merge(crate::oauth_callback::router())
         .merge(crate::auth::oidc::router())

@@ -103,6 +103,10 @@ pub struct ServeArgs {
     /// recorded rounds change it.
     #[arg(long, env = "RELAY_DRAND_GENESIS", default_value_t = relay_draw::QUICKNET.genesis_unix, hide = true)]
     pub drand_genesis: i64,
+    /// Let sources reach loopback, private and link-local addresses (feeds on an intranet).
+    /// Off by default: a curator's URL must not reach the server's own network.
+    #[arg(long, env = "RELAY_SOURCES_ALLOW_PRIVATE")]
+    pub sources_allow_private: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -283,7 +287,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut tombstone_max_age = chrono::Duration::days(crate::app::DEFAULT_TOMBSTONE_DAYS);
     let mut month_grace = chrono::Duration::hours(crate::app::DEFAULT_MONTH_GRACE_HOURS);
     let mut beacon = crate::programme::draw::BeaconConfig::default();
+    let mut sources = crate::sources::SourcesConfig::default();
     if let Command::Serve(args) = &cli.command {
+        sources.fetch.allow_private = args.sources_allow_private;
         beacon.url = args.drand_url.clone();
         beacon.genesis_unix = args.drand_genesis;
         anyhow::ensure!(
@@ -312,6 +318,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tombstone_max_age,
             month_grace,
             beacon,
+            sources,
         },
     );
     match cli.command {

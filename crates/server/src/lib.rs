@@ -24,6 +24,7 @@ pub mod reads;
 pub mod serve;
 pub mod shares;
 pub mod shutdown;
+pub mod sources;
 pub mod sync;
 
 pub use app::{app, AppState, Config};

@@ -139,6 +139,9 @@ pub async fn start(
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
     let mut background = vec![crate::content::clock::spawn(state.clone(), clock_interval)];
+    if let Some(every) = state.config.sources.poll_every {
+        background.push(crate::sources::poller::spawn(state.clone(), every));
+    }
     if state.db.backend == Backend::Postgres {
         background.push(state.events.listen_postgres(
             state.db.url().to_owned(),

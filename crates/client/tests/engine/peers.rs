@@ -125,6 +125,7 @@ impl TestServer {
                 ),
                 month_grace: self.month_grace,
                 beacon: self.beacon.clone(),
+                sources: Default::default(),
             },
         );
         let mut tries = 0;

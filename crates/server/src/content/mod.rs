@@ -39,13 +39,15 @@ pub struct ItemRow {
     pub approved_at: Option<i64>,
     pub retracted_reason: Option<String>,
     pub live: i64,
+    /// Whether devices ever received it (once live, always 1).
+    pub ever_live: i64,
     pub version: i64,
 }
 
 impl ItemRow {
     pub const COLUMNS: &'static str = "id, org_id, kind, channel_id, title, summary, body_html, url, \
         image_url, language, suggested_texts, audience, state, publish_at, expires_at, published_at, \
-        created_by, created_at, updated_at, approved_by, approved_at, retracted_reason, live, version";
+        created_by, created_at, updated_at, approved_by, approved_at, retracted_reason, live, ever_live, version";
 
     pub fn audience(&self) -> Result<Audience, ApiError> {
         Ok(serde_json::from_str(&self.audience)?)

@@ -134,18 +134,34 @@ pub async fn create(
     actor: Option<&str>,
     new: NewContent,
 ) -> Result<CuratedContent, ApiError> {
-    let mut ftx = FeedTx::begin(&state.db, org_id).await?;
-    let c = validate(&mut ftx.tx, org_id, new).await?;
+    // A draft never reaches devices: the feed does not move and nothing wakes them.
+    let mut ftx = FeedTx::begin_quiet(&state.db, org_id).await?;
+    let id = insert_draft(&mut ftx, actor, new, None).await?;
+    let row = fetch(&mut ftx.tx, org_id, &id).await?;
+    ftx.commit(&state.events).await?;
+    row.to_curated()
+}
+
+/// Checks and writes a new draft in `ftx`, gathered from `source_id` when given; returns its
+/// id.
+pub async fn insert_draft(
+    ftx: &mut FeedTx,
+    actor: Option<&str>,
+    new: NewContent,
+    source_id: Option<&str>,
+) -> Result<String, ApiError> {
+    let org_id = ftx.org_id.clone();
+    let c = validate(&mut ftx.tx, &org_id, new).await?;
     let id = new_id();
     let now = now_ms();
     sqlx::query(
         "INSERT INTO items (id, org_id, kind, channel_id, title, summary, body_html, url, image_url, \
          language, suggested_texts, audience, state, publish_at, expires_at, created_by, created_at, \
-         updated_at, version) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18)",
+         updated_at, version, canonical_url, source_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $17, $18, $19, $20)",
     )
     .bind(&id)
-    .bind(org_id)
+    .bind(&org_id)
     .bind(c.kind.as_str())
     .bind(&c.channel_id)
     .bind(&c.title)
@@ -162,20 +178,39 @@ pub async fn create(
     .bind(actor.unwrap_or("cli"))
     .bind(now)
     .bind(ftx.version)
+    .bind(canonical_url(&c.url))
+    .bind(source_id)
     .execute(&mut *ftx.tx)
     .await?;
     crate::audit::record(
         &mut ftx.tx,
-        org_id,
+        &org_id,
         actor,
         "content.create",
         &id,
-        serde_json::json!({ "title": c.title }),
+        serde_json::json!({ "title": c.title, "source_id": source_id }),
     )
     .await?;
-    let row = fetch(&mut ftx.tx, org_id, &id).await?;
-    ftx.commit(&state.events).await?;
-    row.to_curated()
+    Ok(id)
+}
+
+/// An address as duplicates are found by: scheme and host in lower case, no fragment, no
+/// `utm_*` parameters. The same article reached through two sources (or pasted by hand) has
+/// one canonical address.
+pub fn canonical_url(url: &str) -> Option<String> {
+    let mut u = url::Url::parse(url).ok()?;
+    u.set_fragment(None);
+    let kept: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| !k.to_ascii_lowercase().starts_with("utm_"))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if kept.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    Some(u.to_string())
 }
 
 /// Edits a draft or approved item. Approved items stay approved; devices receive the edit.
@@ -186,7 +221,7 @@ pub async fn update(
     id: &str,
     patch: ContentUpdate,
 ) -> Result<CuratedContent, ApiError> {
-    let mut ftx = FeedTx::begin(&state.db, org_id).await?;
+    let mut ftx = FeedTx::begin_quiet(&state.db, org_id).await?;
     let row = fetch(&mut ftx.tx, org_id, id).await?;
     let current_state = row.state()?;
     if current_state == ContentState::Retracted {
@@ -220,11 +255,15 @@ pub async fn update(
     };
     let expires_at = c.expires_at.map(|t| t.timestamp_millis());
     let live = is_live(current_state, published_at, expires_at, now);
+    // Devices see the edit of what they have or now get; a draft's edit stays here.
+    if live || row.ever_live != 0 {
+        ftx.move_feed().await?;
+    }
     sqlx::query(
         "UPDATE items SET kind = $1, channel_id = $2, title = $3, summary = $4, body_html = $5, url = $6, \
          image_url = $7, language = $8, suggested_texts = $9, audience = $10, publish_at = $11, \
          expires_at = $12, published_at = $13, live = $14, ever_live = CASE WHEN $14 = 1 THEN 1 ELSE ever_live END, \
-         updated_at = $15, version = $16 WHERE id = $17",
+         updated_at = $15, version = $16, canonical_url = $18 WHERE id = $17",
     )
     .bind(c.kind.as_str())
     .bind(&c.channel_id)
@@ -243,6 +282,7 @@ pub async fn update(
     .bind(now)
     .bind(ftx.version)
     .bind(id)
+    .bind(canonical_url(&c.url))
     .execute(&mut *ftx.tx)
     .await?;
     crate::audit::record(
@@ -266,7 +306,7 @@ pub async fn approve(
     actor: Option<&str>,
     id: &str,
 ) -> Result<CuratedContent, ApiError> {
-    let mut ftx = FeedTx::begin(&state.db, org_id).await?;
+    let mut ftx = FeedTx::begin_quiet(&state.db, org_id).await?;
     let row = fetch(&mut ftx.tx, org_id, id).await?;
     match row.state()? {
         ContentState::Draft => {}
@@ -287,6 +327,10 @@ pub async fn approve(
         row.expires_at,
         now,
     );
+    // A scheduled item reaches devices at its time (the clock moves the feed then).
+    if live {
+        ftx.move_feed().await?;
+    }
     sqlx::query(
         "UPDATE items SET state = $1, approved_by = $2, approved_at = $3, published_at = $4, live = $5, \
          ever_live = $5, updated_at = $3, version = $6 WHERE id = $7",
@@ -324,10 +368,14 @@ pub async fn retract(
     reason: &str,
 ) -> Result<CuratedContent, ApiError> {
     let reason = sanitize::text("reason", reason, 0, 500)?;
-    let mut ftx = FeedTx::begin(&state.db, org_id).await?;
+    let mut ftx = FeedTx::begin_quiet(&state.db, org_id).await?;
     let row = fetch(&mut ftx.tx, org_id, id).await?;
     if row.state()? == ContentState::Retracted {
         return Err(ApiError::Conflict("this item is already retracted".into()));
+    }
+    // Devices drop what they received; a draft never left the server.
+    if row.ever_live != 0 {
+        ftx.move_feed().await?;
     }
     sqlx::query(
         "UPDATE items SET state = $1, retracted_reason = $2, live = 0, updated_at = $3, version = $4 WHERE id = $5",
@@ -351,4 +399,23 @@ pub async fn retract(
     let row = fetch(&mut ftx.tx, org_id, id).await?;
     ftx.commit(&state.events).await?;
     row.to_curated()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_url;
+
+    #[test]
+    fn canonical_addresses_drop_tracking_fragments_and_case() {
+        assert_eq!(
+            canonical_url("HTTPS://Example.COM/News/a?utm_source=x&id=3&UTM_Medium=y#top")
+                .as_deref(),
+            Some("https://example.com/News/a?id=3")
+        );
+        assert_eq!(
+            canonical_url("https://example.com/a?utm_campaign=z").as_deref(),
+            Some("https://example.com/a")
+        );
+        assert_eq!(canonical_url("not a url"), None);
+    }
 }

@@ -5,12 +5,14 @@ use std::time::Duration;
 use futures::StreamExt;
 use relay_protocol::*;
 use relay_server::db::Backend;
+use reqwest::Method;
 
 use crate::harness::*;
 use crate::replica::*;
 
 crate::both_backends!(
     an_approval_is_announced_to_connected_devices,
+    drafts_move_no_feed_and_wake_no_device,
     a_stream_ends_with_its_session,
     stopping_the_server_ends_streams_and_background_tasks,
 );
@@ -36,6 +38,91 @@ async fn stopping_the_server_ends_streams_and_background_tasks(backend: Backend)
     assert!(
         clean,
         "the listener, the clock and the PostgreSQL listener ended by themselves"
+    );
+}
+
+/// Drafts never reach devices: creating, editing, scheduling or discarding one moves no feed
+/// version, so no device is woken; the next publication is the very next version.
+async fn drafts_move_no_feed_and_wake_no_device(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let server = Server::start(&db).await;
+    let org = server.org("acme").await;
+    let news = server.channel(&org, "news").await;
+    let curator = server
+        .person(&org, "Cora Curator", Role::Curator, "FR", "fr", "Comms")
+        .await;
+    let employee = server
+        .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let mut stream = EventStream::open(&employee).await;
+    let head = stream
+        .next_version(Duration::from_secs(5))
+        .await
+        .expect("the current version at once");
+    let sync_head = |client: Client| async move {
+        let page: SyncPage = client.get("/v1/sync?limit=10").await;
+        page.cursor
+    };
+    let cursor = sync_head(employee.clone()).await;
+
+    let draft = curator.create_content(&article(&news, "Draft")).await;
+    for title in ["Draft, edited", "Draft, edited again"] {
+        curator
+            .send_ok::<_, CuratedContent>(
+                Method::PATCH,
+                &format!("/v1/content/{}", draft.item.id),
+                Some(&serde_json::json!({ "title": title })),
+            )
+            .await;
+    }
+    let mut later = article(&news, "Scheduled");
+    later.publish_at = Some(chrono::Utc::now() + chrono::Duration::days(2));
+    let scheduled = curator.create_content(&later).await;
+    curator.approve(&scheduled.item.id).await;
+    curator
+        .send_ok::<_, CuratedContent>(
+            Method::PATCH,
+            &format!("/v1/content/{}", scheduled.item.id),
+            Some(&serde_json::json!({ "title": "Scheduled, retitled" })),
+        )
+        .await;
+    let discarded = curator.create_content(&article(&news, "Discarded")).await;
+    curator
+        .send_ok::<_, CuratedContent>(
+            Method::POST,
+            &format!("/v1/content/{}/retract", discarded.item.id),
+            Some(&RetractRequest::default()),
+        )
+        .await;
+    assert_eq!(
+        stream.next_version(Duration::from_millis(1500)).await,
+        None,
+        "no device is woken by drafts"
+    );
+    assert_eq!(
+        sync_head(employee.clone()).await,
+        cursor,
+        "the feed did not move"
+    );
+
+    // The draft approved: now devices hear of it, at the very next version.
+    let approved = curator.approve(&draft.item.id).await;
+    assert_eq!(approved.item.version, head + 1);
+    assert_eq!(
+        stream.next_version(Duration::from_secs(10)).await,
+        Some(head + 1)
+    );
+    // An edit of what devices have moves the feed again.
+    curator
+        .send_ok::<_, CuratedContent>(
+            Method::PATCH,
+            &format!("/v1/content/{}", draft.item.id),
+            Some(&serde_json::json!({ "title": "Live, corrected" })),
+        )
+        .await;
+    assert_eq!(
+        stream.next_version(Duration::from_secs(10)).await,
+        Some(head + 2)
     );
 }
 

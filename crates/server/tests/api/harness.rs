@@ -139,6 +139,8 @@ pub struct Options {
     pub month_grace: chrono::Duration,
     /// Where the draw's beacon rounds come from.
     pub beacon: relay_server::programme::draw::BeaconConfig,
+    /// Sources reach the tests' local servers; no poller unless a test asks for one.
+    pub sources: relay_server::sources::SourcesConfig,
 }
 
 impl Default for Options {
@@ -156,6 +158,15 @@ impl Default for Options {
             oidc: None,
             month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
             beacon: Default::default(),
+            sources: relay_server::sources::SourcesConfig {
+                fetch: relay_server::sources::fetch::FetchPolicy {
+                    allow_private: true,
+                    allowed: Vec::new(),
+                    timeout: Duration::from_secs(2),
+                },
+                poll_every: None,
+                ..Default::default()
+            },
         }
     }
 }
@@ -187,6 +198,7 @@ impl Server {
             tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
             month_grace: options.month_grace,
             beacon: options.beacon.clone(),
+            sources: options.sources.clone(),
         };
         let state = AppState::new(pool, config);
         let running =
