@@ -13,6 +13,8 @@ crate::wire_enum! {
         Youtube = "youtube",
         /// A Mastodon account (`@name@instance`), from its RSS.
         Mastodon = "mastodon",
+        /// A Bluesky account (a handle), its posts read from its PDS.
+        Bluesky = "bluesky",
         /// A web page, read from its OpenGraph tags.
         Page = "page",
     }
@@ -24,7 +26,8 @@ crate::wire_enum! {
 #[serde(deny_unknown_fields)]
 pub struct NewSource {
     pub kind: SourceKind,
-    /// A feed or page URL, a YouTube channel URL or id (`UC...`), or `@name@instance`.
+    /// A feed or page URL, a YouTube channel URL or id (`UC...`), `@name@instance`, or a
+    /// Bluesky handle.
     pub address: String,
     /// Where its entries arrive as drafts.
     pub channel_id: String,

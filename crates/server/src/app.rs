@@ -83,6 +83,8 @@ pub struct AppState {
     pub link_cache: crate::links::LinkCache,
     /// The HTTP client of sources (SSRF-safe, bounded).
     pub fetcher: crate::sources::fetch::Fetcher,
+    /// Share records arriving together, written in one transaction.
+    pub recorder: crate::shares::recorder::Recorder,
 }
 
 impl AppState {
@@ -98,6 +100,7 @@ impl AppState {
             provider: Default::default(),
             link_cache: Default::default(),
             fetcher: crate::sources::fetch::Fetcher::new(config_fetch),
+            recorder: Default::default(),
         }
     }
 }

@@ -13,6 +13,9 @@ use serde_json::{json, Value};
 pub struct Pds {
     child: Child,
     pub url: String,
+    /// Its PLC directory, where the accounts' DID documents are (the server's source tests).
+    #[allow(dead_code)]
+    pub plc: String,
     _tmp: tempfile::TempDir,
     http: reqwest::Client,
 }
@@ -86,6 +89,7 @@ impl Pds {
         Some(Pds {
             child,
             url: ready["pds"].as_str().unwrap().to_owned(),
+            plc: ready["plc"].as_str().unwrap().to_owned(),
             _tmp: tmp,
             http: reqwest::Client::new(),
         })
@@ -132,6 +136,17 @@ impl Pds {
         let password = a["password"].as_str().unwrap().to_owned();
         crate::sweep::note(&password);
         password
+    }
+
+    /// Writes a post record of the account as given (the server's source tests).
+    #[allow(dead_code)]
+    pub async fn create_record(&self, account: &PdsAccount, record: Value) -> Value {
+        self.xrpc(
+            "com.atproto.repo.createRecord",
+            Some(&account.access_jwt),
+            json!({"repo": account.did, "collection": "app.bsky.feed.post", "record": record}),
+        )
+        .await
     }
 
     /// Posts `text` as the account under a chosen record key (another app's post, say).

@@ -2,7 +2,7 @@
 //! with running totals per person (month and all time) and per item. Nothing here scans shares
 //! to recompute points.
 
-use relay_protocol::{PointsRules, ShareProof};
+use relay_protocol::ShareProof;
 use sqlx::AnyConnection;
 
 use super::calendar::Month;
@@ -54,38 +54,6 @@ pub fn person_lock(conn: &AnyConnection) -> &'static str {
     } else {
         ""
     }
-}
-
-/// Whether a new share earns share points, under the person's lock.
-pub async fn decide(
-    conn: &mut AnyConnection,
-    person_id: &str,
-    item_id: &str,
-    network: &str,
-    day: &str,
-    rules: &PointsRules,
-) -> Result<Option<Unscored>, ApiError> {
-    // One round trip for both counts: this runs on the single writer.
-    let (already, today): (i64, i64) = sqlx::query_as(
-        "SELECT \
-         (SELECT COUNT(*) FROM shares WHERE person_id = $1 AND item_id = $2 AND network = $3 \
-          AND scored = 1 AND withdrawn_at IS NULL), \
-         (SELECT COUNT(*) FROM shares WHERE person_id = $1 AND day = $4 AND scored = 1 \
-          AND withdrawn_at IS NULL)",
-    )
-    .bind(person_id)
-    .bind(item_id)
-    .bind(network)
-    .bind(day)
-    .fetch_one(&mut *conn)
-    .await?;
-    if already > 0 {
-        return Ok(Some(Unscored::AlreadyScored));
-    }
-    if today >= i64::from(rules.daily_cap) {
-        return Ok(Some(Unscored::DailyCap));
-    }
-    Ok(None)
 }
 
 /// What a ledger line moves in the totals.

@@ -3,6 +3,8 @@
 //! people. The ledger's writes keep them, and so does a person moving team or leaving, so a
 //! team board reads a few rows instead of grouping 20,000 people's totals on every request.
 
+use std::collections::BTreeMap;
+
 use relay_protocol::TeamKind;
 use sqlx::AnyConnection;
 
@@ -56,22 +58,46 @@ pub async fn apply(
     member: &Member,
     changes: &[Change],
 ) -> Result<(), ApiError> {
-    if member.active == 0 {
-        return Ok(());
-    }
-    let rows: Vec<(&Change, TeamKind)> = changes
+    let changes: Vec<(String, Member, Change)> = changes
         .iter()
-        .filter(|c| !c.is_empty())
-        .flat_map(|c| [(c, TeamKind::Country), (c, TeamKind::Department)])
+        .map(|c| (org_id.to_owned(), member.clone(), c.clone()))
         .collect();
-    if rows.is_empty() {
+    apply_many(conn, &changes).await
+}
+
+/// Adds several people's changes to their teams, summed per team first, in one statement (rows
+/// in key order, so concurrent writers lock them in the same order).
+pub async fn apply_many(
+    conn: &mut AnyConnection,
+    changes: &[(String, Member, Change)],
+) -> Result<(), ApiError> {
+    let mut sums: BTreeMap<(String, String, &'static str, String), (i64, i64)> = BTreeMap::new();
+    for (org_id, member, change) in changes {
+        if member.active == 0 || change.is_empty() {
+            continue;
+        }
+        for kind in [TeamKind::Country, TeamKind::Department] {
+            let key = (
+                org_id.clone(),
+                change.period.clone(),
+                kind.as_str(),
+                member.team(kind).to_owned(),
+            );
+            let sum = sums.entry(key).or_default();
+            sum.0 += change.points;
+            sum.1 += change.active;
+        }
+    }
+    sums.retain(|_, (points, active)| *points != 0 || *active != 0);
+    if sums.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..rows.len())
+    let values: Vec<String> = (0..sums.len())
         .map(|i| {
-            let b = i * 5;
+            let b = i * 6;
             format!(
-                "($1, ${}, ${}, ${}, ${}, ${})",
+                "(${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
                 b + 2,
                 b + 3,
                 b + 4,
@@ -87,14 +113,15 @@ pub async fn apply(
          active = team_totals.active + excluded.active",
         values.join(", ")
     );
-    let mut query = sqlx::query(&sql).bind(org_id);
-    for (change, kind) in rows {
+    let mut query = sqlx::query(&sql);
+    for ((org_id, period, kind, team), (points, active)) in sums {
         query = query
-            .bind(change.period.clone())
-            .bind(kind.as_str())
-            .bind(member.team(kind).to_owned())
-            .bind(change.points)
-            .bind(change.active);
+            .bind(org_id)
+            .bind(period)
+            .bind(kind)
+            .bind(team)
+            .bind(points)
+            .bind(active);
     }
     query.execute(&mut *conn).await?;
     Ok(())

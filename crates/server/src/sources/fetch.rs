@@ -119,7 +119,7 @@ impl Expect {
                     || essence == "application/feed+json"
             }
             Expect::Page => essence == "text/html" || essence == "application/xhtml+xml",
-            Expect::Json => essence == "application/json",
+            Expect::Json => essence == "application/json" || essence.ends_with("+json"),
         }
     }
 }

@@ -105,7 +105,7 @@ pub async fn ingest(
 fn draft_of(source: &SourceRow, entry: &Entry, url: &str) -> NewContent {
     let kind = match source.kind.parse() {
         Ok(SourceKind::Youtube) => ContentKind::Video,
-        Ok(SourceKind::Mastodon) => ContentKind::SocialPost,
+        Ok(SourceKind::Mastodon | SourceKind::Bluesky) => ContentKind::SocialPost,
         _ => ContentKind::Article,
     };
     let body_html = if entry.body_html.len() > MAX_BODY_BYTES {

@@ -2,6 +2,7 @@
 //! the poller fetches each on its interval (conditionally, with backoff on errors) and their new
 //! entries become drafts in the inbox, or published items for a source set to publish directly.
 
+pub mod bluesky;
 pub mod fetch;
 pub mod ingest;
 pub mod parse;
@@ -36,6 +37,10 @@ pub struct SourcesConfig {
     pub youtube_base: String,
     /// How Mastodon instances are reached: `https`, or `http` for a test's local instance.
     pub instance_scheme: String,
+    /// Where Bluesky handles are resolved (`com.atproto.identity.resolveHandle`).
+    pub bluesky_resolver: String,
+    /// The PLC directory, where `did:plc` documents are read.
+    pub plc_directory: String,
 }
 
 impl Default for SourcesConfig {
@@ -45,6 +50,8 @@ impl Default for SourcesConfig {
             poll_every: Some(std::time::Duration::from_secs(5)),
             youtube_base: "https://www.youtube.com".into(),
             instance_scheme: "https".into(),
+            bluesky_resolver: "https://bsky.social".into(),
+            plc_directory: "https://plc.directory".into(),
         }
     }
 }
@@ -175,6 +182,21 @@ pub fn resolve_address(
             }
             Ok((format!("@{name}@{host}"), url))
         }
+        SourceKind::Bluesky => Err(ApiError::bad(
+            "a Bluesky handle is resolved over the network: use resolve",
+        )),
+    }
+}
+
+/// What a curator typed, resolved: over the network for a Bluesky handle.
+async fn resolve(
+    state: &AppState,
+    kind: SourceKind,
+    address: &str,
+) -> Result<(String, String), ApiError> {
+    match kind {
+        SourceKind::Bluesky => bluesky::resolve(state, address).await,
+        _ => resolve_address(&state.config.sources, kind, address),
     }
 }
 
@@ -234,7 +256,7 @@ pub async fn create(
     actor: Option<&str>,
     new: NewSource,
 ) -> Result<Source, ApiError> {
-    let (address, fetch_url) = resolve_address(&state.config.sources, new.kind, &new.address)?;
+    let (address, fetch_url) = resolve(state, new.kind, &new.address).await?;
     let interval = interval_secs(new.interval_minutes)?;
     let mut tx = state.db.begin().await?;
     check_channel(&mut tx, org_id, &new.channel_id).await?;
@@ -342,6 +364,7 @@ pub async fn poll(state: &AppState, source: &SourceRow) -> Result<PollReport, Ap
     let kind = source.kind()?;
     let expect = match kind {
         SourceKind::Page => Expect::Page,
+        SourceKind::Bluesky => Expect::Json,
         _ => Expect::Feed,
     };
     let fetched = state
@@ -369,6 +392,7 @@ pub async fn poll(state: &AppState, source: &SourceRow) -> Result<PollReport, Ap
         Ok(Fetched::Body(body)) => {
             let parsed = match kind {
                 SourceKind::Page => parse::page(&body.bytes, &body.url),
+                SourceKind::Bluesky => bluesky::posts(&body.bytes, &source.address),
                 _ => parse::feed(&body.bytes, &body.url),
             };
             match parsed {

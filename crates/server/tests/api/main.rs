@@ -1,10 +1,24 @@
 //! Integration tests of relay-server over real HTTP, each on SQLite and on PostgreSQL.
 
 mod harness;
+#[allow(dead_code)]
+#[path = "../../../client/tests/engine/pds.rs"]
+mod pds;
 mod replica;
 #[allow(dead_code)]
 #[path = "../../../client/tests/engine/sweep.rs"]
 mod sweep;
+
+/// What the shared `pds.rs` needs of the engine tests' peers.
+#[allow(dead_code)]
+mod peers {
+    pub async fn serve(app: axum::Router) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+}
 
 mod boards;
 mod cli;

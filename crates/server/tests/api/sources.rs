@@ -17,6 +17,7 @@ crate::both_backends!(
     bad_sources_fail_alone_and_change_nothing,
     private_addresses_are_refused_unless_allowed,
     the_poller_polls_due_sources_by_itself,
+    a_bluesky_account_is_read_from_its_pds,
 );
 
 fn options_for(feeds: &FeedServer) -> Options {
@@ -334,4 +335,102 @@ async fn the_poller_polls_due_sources_by_itself(backend: Backend) {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(feeds.requests(), requests);
     assert_eq!(drafts(&room).await.len(), 1);
+}
+
+/// A Bluesky account on a real PDS: its handle resolved to its DID and PDS (through the PLC
+/// directory), its posts read with `listRecords`.
+async fn a_bluesky_account_is_read_from_its_pds(backend: Backend) {
+    let Some(pds) = crate::pds::Pds::start() else {
+        return;
+    };
+    let account = pds
+        .create_account("comms-team.test", "comms-password-1")
+        .await;
+    pds.create_record(
+        &account,
+        serde_json::json!({
+            "$type": "app.bsky.feed.post",
+            "text": "Our results are out",
+            "langs": ["en"],
+            "createdAt": chrono::Utc::now().to_rfc3339(),
+            "embed": {
+                "$type": "app.bsky.embed.external",
+                "external": {
+                    "uri": "https://company.example/news/results",
+                    "title": "Quarterly results",
+                    "description": "Growth in every region.",
+                },
+            },
+        }),
+    )
+    .await;
+    pds.create_record(
+        &account,
+        serde_json::json!({
+            "$type": "app.bsky.feed.post",
+            "text": "Bonjour à toutes et à tous, l'équipe communication vous souhaite une excellente semaine.",
+            "createdAt": (chrono::Utc::now() - chrono::Duration::hours(1)).to_rfc3339(),
+        }),
+    )
+    .await;
+    let mut options = Options::default();
+    options.sources.bluesky_resolver = pds.url.clone();
+    options.sources.plc_directory = pds.plc.clone();
+    let room = Newsroom::with(backend, options).await;
+
+    let source = add(&room, SourceKind::Bluesky, "@comms-team.test", false).await;
+    assert_eq!(source.address, "@comms-team.test");
+    assert!(
+        source.fetch_url.contains(&account.did),
+        "{}",
+        source.fetch_url
+    );
+    let report = poll(&room, &source).await;
+    assert_eq!(
+        (report.created, report.error.clone()),
+        (2, None),
+        "{report:?}"
+    );
+    let inbox = drafts(&room).await;
+    let card = inbox
+        .iter()
+        .find(|c| c.item.title == "Quarterly results")
+        .expect("the link card's post");
+    assert_eq!(card.item.url, "https://company.example/news/results");
+    assert_eq!(card.item.summary, "Growth in every region.");
+    assert_eq!(card.item.kind, ContentKind::SocialPost);
+    let plain = inbox
+        .iter()
+        .find(|c| c.item.title.starts_with("Bonjour"))
+        .expect("the plain post");
+    assert!(plain
+        .item
+        .url
+        .starts_with("https://bsky.app/profile/comms-team.test/post/"));
+    assert_eq!(plain.item.language, "fr", "detected");
+    assert_eq!(poll(&room, &source).await.created, 0, "read once");
+
+    let unknown = room
+        .admin
+        .send(
+            Method::POST,
+            "/v1/sources",
+            Some(&NewSource {
+                kind: SourceKind::Bluesky,
+                address: "@nobody.test".into(),
+                channel_id: room.news.id.clone(),
+                auto_publish: false,
+                interval_minutes: None,
+            }),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+    assert!(
+        unknown
+            .problem()
+            .detail
+            .unwrap_or_default()
+            .contains("nobody.test"),
+        "{unknown:?}"
+    );
 }

@@ -11,9 +11,11 @@ use utoipa_axum::routes;
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::content::sanitize;
-use crate::db::{new_id, now_ms, to_time};
+use crate::db::{now_ms, to_time};
 use crate::error::{ApiError, ApiResult, Json};
-use crate::programme::{self, ledger};
+use crate::programme;
+
+pub mod recorder;
 
 #[derive(sqlx::FromRow)]
 struct ShareRow {
@@ -125,7 +127,6 @@ struct LinkRow {
     person_id: String,
     item_id: String,
     network: String,
-    clicks: i64,
 }
 
 /// Records a share and scores it in the same transaction. `201` the first time, `200` with the
@@ -145,8 +146,8 @@ async fn record(
     // What needs no lock is read from the read pool: on SQLite the single writer then spends
     // its time on the writes alone.
     let mut read = state.db.read.acquire().await?;
-    if let Some(row) = find(&mut read, &caller.device_id, &new.share_id).await? {
-        return repeat(row, &new);
+    if let Some(existing) = find_record(&mut read, &caller.device_id, &new.share_id).await? {
+        return repeat(existing, &new);
     }
     let item = crate::content::offered(&mut read, &caller, &new.item_id).await?;
     let now = now_ms();
@@ -170,113 +171,45 @@ async fn record(
     }
     // A month's rules are frozen once it has begun, so reading them outside the lock is safe.
     let rules = programme::rules::rules_for(&mut read, &caller.org_id, month).await?;
+    if let Some(code) = &new.link_code {
+        own_link(&mut read, &caller, &new, code).await?;
+    }
     drop(read);
-
-    let mut tx = state.db.begin().await?;
-    let member = ledger::lock_person(&mut tx, &caller.person_id).await?;
-    let link = match &new.link_code {
-        None => None,
-        Some(code) => Some(own_link(&mut tx, &caller, &new, code).await?),
-    };
-    let day = calendar.day_of(new.shared_at);
-    let unscored = ledger::decide(
-        &mut tx,
-        &caller.person_id,
-        &new.item_id,
-        new.network.as_str(),
-        &day,
-        &rules,
-    )
-    .await?;
-    let mut points = match unscored {
-        None => i64::from(rules.share_points(new.proof)),
-        Some(_) => 0,
-    };
-    let id = new_id();
-    let written = sqlx::query(
-        "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, network, shared_at, \
-         post_url, recorded_at, proof, post_id, link_code, month, day, scored, unscored, points) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
-         ON CONFLICT (device_id, share_id) DO NOTHING",
-    )
-    .bind(&id)
-    .bind(&caller.org_id)
-    .bind(&caller.device_id)
-    .bind(&new.share_id)
-    .bind(&caller.person_id)
-    .bind(&new.item_id)
-    .bind(new.network.as_str())
-    .bind(shared_at)
-    .bind(&post_url)
-    .bind(now)
-    .bind(new.proof.as_str())
-    .bind(&new.post_id)
-    .bind(&new.link_code)
-    .bind(month.to_string())
-    .bind(&day)
-    .bind(i64::from(unscored.is_none()))
-    .bind(unscored.map(ledger::Unscored::as_str))
-    .bind(points)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
-    if written == 0 {
-        // The same share, recorded by a concurrent request since the first look.
-        let row = find(&mut tx, &caller.device_id, &new.share_id)
-            .await?
-            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a share conflicts but is gone")))?;
-        return repeat(row, &new);
-    }
-    if unscored.is_none() {
-        let entry = ledger::Entry {
-            org_id: &caller.org_id,
-            person_id: &caller.person_id,
-            member: &member,
-            item_id: &new.item_id,
-            share_id: &id,
-            month,
-            reason: "share",
-        };
-        ledger::write(&mut tx, entry, ledger::Movement::share(new.proof, points)).await?;
-        // Clicks the link had before the record arrived count for it now.
-        if let (Some(link), Some(code)) = (&link, &new.link_code) {
-            if let Some(share) = ledger::linked_share(&mut tx, code).await? {
-                points +=
-                    ledger::credit_clicks(&mut tx, &share, &member, link.clicks, &calendar).await?;
-            }
-        }
-    }
-    tx.commit().await?;
-    state.events.programme_moved(&caller.org_id);
-    // Built from what was written rather than read back: the writer's time is the bottleneck.
-    let record = ShareRecord {
-        id,
-        device_id: caller.device_id.clone(),
-        share_id: new.share_id,
+    let prepared = recorder::Prepared {
+        org_id: caller.org_id.clone(),
         person_id: caller.person_id.clone(),
-        item_id: new.item_id,
-        network: new.network,
-        shared_at: to_time(shared_at),
+        device_id: caller.device_id.clone(),
         post_url,
-        recorded_at: to_time(now),
-        proof: new.proof,
-        month: month.to_string(),
-        points,
-        unscored: unscored.map(|u| u.as_str().to_owned()),
-        withdrawn_at: None,
+        shared_at,
+        now,
+        month,
+        day: calendar.day_of(new.shared_at),
+        rules,
+        calendar,
+        new,
     };
-    Ok((StatusCode::CREATED, Json(record)))
+    let new_ref = prepared.new.clone();
+    match state.recorder.record(&state, prepared).await? {
+        recorder::Outcome::Created(record) => {
+            state.events.programme_moved(&caller.org_id);
+            Ok((StatusCode::CREATED, Json(record)))
+        }
+        recorder::Outcome::Exists(row) => repeat(row, &new_ref),
+    }
 }
 
 /// The answer to a share id the device already used: the same record, unless it named another
 /// share.
-fn repeat(row: ShareRow, new: &NewShareRecord) -> ApiResult<(StatusCode, Json<ShareRecord>)> {
-    if row.item_id != new.item_id || row.network != new.network.as_str() {
+fn repeat(
+    existing: ShareRecord,
+    new: &NewShareRecord,
+) -> ApiResult<(StatusCode, Json<ShareRecord>)> {
+    if existing.item_id != new.item_id || existing.network != new.network {
         return Err(ApiError::Conflict(
             "this share_id was already used for another share".into(),
         ));
     }
-    Ok((StatusCode::OK, Json(row.into_record()?)))
+    Ok((StatusCode::OK, Json(existing)))
 }
 
 /// The caller's tracked link `code` for this item and network, or a refusal.
@@ -285,9 +218,9 @@ async fn own_link(
     caller: &Caller,
     new: &NewShareRecord,
     code: &str,
-) -> Result<LinkRow, ApiError> {
+) -> Result<(), ApiError> {
     let link: Option<LinkRow> = sqlx::query_as(
-        "SELECT person_id, item_id, network, clicks FROM links WHERE code = $1 AND org_id = $2",
+        "SELECT person_id, item_id, network FROM links WHERE code = $1 AND org_id = $2",
     )
     .bind(code)
     .bind(&caller.org_id)
@@ -299,7 +232,7 @@ async fn own_link(
                 && l.item_id == new.item_id
                 && l.network == new.network.as_str() =>
         {
-            Ok(l)
+            Ok(())
         }
         _ => Err(ApiError::bad(
             "link_code is not your tracked link for this item and network",
