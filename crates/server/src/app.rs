@@ -85,6 +85,8 @@ pub struct AppState {
     pub fetcher: crate::sources::fetch::Fetcher,
     /// Share records arriving together, written in one transaction.
     pub recorder: crate::shares::recorder::Recorder,
+    /// The points rules of months that have begun (frozen).
+    pub rules_cache: crate::programme::rules::RulesCache,
 }
 
 impl AppState {
@@ -101,6 +103,7 @@ impl AppState {
             link_cache: Default::default(),
             fetcher: crate::sources::fetch::Fetcher::new(config_fetch),
             recorder: Default::default(),
+            rules_cache: Default::default(),
         }
     }
 }

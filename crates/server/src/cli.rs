@@ -29,6 +29,11 @@ pub struct Cli {
     #[arg(long, env = "RELAY_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// Let sources reach loopback, private and link-local addresses (feeds on an intranet).
+    /// Off by default: a curator's URL must not reach the server's own network.
+    #[arg(long, env = "RELAY_SOURCES_ALLOW_PRIVATE", global = true)]
+    pub sources_allow_private: bool,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -62,6 +67,9 @@ pub enum Command {
     /// Curated content.
     #[command(subcommand)]
     Content(ContentCommand),
+    /// Sources: the company's official accounts and feeds, gathered as drafts.
+    #[command(subcommand)]
+    Source(crate::sources::cli::SourceCommand),
     /// The monthly programme: points rules.
     #[command(subcommand)]
     Programme(ProgrammeCommand),
@@ -103,10 +111,6 @@ pub struct ServeArgs {
     /// recorded rounds change it.
     #[arg(long, env = "RELAY_DRAND_GENESIS", default_value_t = relay_draw::QUICKNET.genesis_unix, hide = true)]
     pub drand_genesis: i64,
-    /// Let sources reach loopback, private and link-local addresses (feeds on an intranet).
-    /// Off by default: a curator's URL must not reach the server's own network.
-    #[arg(long, env = "RELAY_SOURCES_ALLOW_PRIVATE")]
-    pub sources_allow_private: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -288,8 +292,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut month_grace = chrono::Duration::hours(crate::app::DEFAULT_MONTH_GRACE_HOURS);
     let mut beacon = crate::programme::draw::BeaconConfig::default();
     let mut sources = crate::sources::SourcesConfig::default();
+    sources.fetch.allow_private = cli.sources_allow_private;
     if let Command::Serve(args) = &cli.command {
-        sources.fetch.allow_private = args.sources_allow_private;
         beacon.url = args.drand_url.clone();
         beacon.genesis_unix = args.drand_genesis;
         anyhow::ensure!(
@@ -378,6 +382,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 person.name, person.email, person.role, person.id
             );
         }
+        Command::Source(command) => crate::sources::cli::run(&state, command).await?,
         Command::Channel(ChannelCommand::Add { org, slug, names }) => {
             let org = crate::orgs::by_slug(&db, &org).await?;
             let names: BTreeMap<_, _> = names.into_iter().collect();

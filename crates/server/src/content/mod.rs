@@ -125,6 +125,8 @@ pub struct Offered {
     pub channel_slug: String,
     pub audience: String,
     pub published_at: Option<i64>,
+    /// The organisation's time zone (the programme's calendar), read in the same lookup.
+    pub time_zone: String,
 }
 
 /// The item `item_id` as offered to `caller`, or a refusal saying why it cannot be shared.
@@ -135,8 +137,8 @@ pub async fn offered(
     item_id: &str,
 ) -> Result<Offered, ApiError> {
     let item: Option<Offered> = sqlx::query_as(
-        "SELECT i.id, i.url, c.slug AS channel_slug, i.audience, i.published_at FROM items i \
-         JOIN channels c ON c.id = i.channel_id \
+        "SELECT i.id, i.url, c.slug AS channel_slug, i.audience, i.published_at, o.time_zone \
+         FROM items i JOIN channels c ON c.id = i.channel_id JOIN orgs o ON o.id = i.org_id \
          WHERE i.id = $1 AND i.org_id = $2 AND i.ever_live = 1",
     )
     .bind(item_id)

@@ -32,6 +32,37 @@ pub async fn rules_for(
     })
 }
 
+/// The rules of months that have begun, per organisation: frozen, so kept once read (a share
+/// record then reads none).
+#[derive(Default, Clone)]
+pub struct RulesCache(
+    std::sync::Arc<std::sync::Mutex<std::collections::BTreeMap<(String, Month), PointsRules>>>,
+);
+
+impl RulesCache {
+    pub async fn rules_for(
+        &self,
+        conn: &mut AnyConnection,
+        org_id: &str,
+        calendar: &super::calendar::Calendar,
+        month: Month,
+    ) -> Result<PointsRules, ApiError> {
+        let key = (org_id.to_owned(), month);
+        if let Some(rules) = self.0.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+            return Ok(*rules);
+        }
+        let rules = rules_for(conn, org_id, month).await?;
+        // A month not begun may still get new rules: only a begun one is kept.
+        if calendar.starts_at(month) <= chrono::Utc::now() {
+            self.0
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key, rules);
+        }
+        Ok(rules)
+    }
+}
+
 /// Sets rules from a month that has not begun. `actor` is `None` for the command line.
 pub async fn set(
     state: &AppState,

@@ -4,7 +4,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use relay_protocol::{Network, NewShareRecord, Problem, ShareProof, ShareRecord};
+use relay_protocol::{Network, NewShareRecord, PointsRules, Problem, ShareProof, ShareRecord};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -146,35 +146,21 @@ async fn record(
     // What needs no lock is read from the read pool: on SQLite the single writer then spends
     // its time on the writes alone.
     let mut read = state.db.read.acquire().await?;
-    if let Some(existing) = find_record(&mut read, &caller.device_id, &new.share_id).await? {
-        return repeat(existing, &new);
-    }
-    let item = crate::content::offered(&mut read, &caller, &new.item_id).await?;
+    let checked = check_truth(&state, &mut read, &caller, &new).await;
+    let (calendar, month, rules) = match checked {
+        Ok(checked) => checked,
+        // A record repeated after its month closed (or its item changed) is still the record
+        // the device made: the same answer, not a refusal.
+        Err(refused) => {
+            return match find_record(&mut read, &caller.device_id, &new.share_id).await? {
+                Some(existing) => repeat(existing, &new),
+                None => Err(refused),
+            }
+        }
+    };
+    drop(read);
     let now = now_ms();
     let shared_at = new.shared_at.timestamp_millis();
-    if shared_at > now + CLOCK_SKEW_MS {
-        return Err(ApiError::bad("shared_at is in the future"));
-    }
-    if item
-        .published_at
-        .is_some_and(|p| shared_at < p - CLOCK_SKEW_MS)
-    {
-        return Err(ApiError::bad("shared_at is before the item was published"));
-    }
-    let calendar = programme::calendar_of(&mut read, &state, &caller.org_id).await?;
-    let month = calendar.month_of(new.shared_at);
-    if calendar.is_closed(month, chrono::Utc::now()) {
-        return Err(ApiError::MonthClosed {
-            month_name: month.name(),
-            closed_at: calendar.closes_at(month),
-        });
-    }
-    // A month's rules are frozen once it has begun, so reading them outside the lock is safe.
-    let rules = programme::rules::rules_for(&mut read, &caller.org_id, month).await?;
-    if let Some(code) = &new.link_code {
-        own_link(&mut read, &caller, &new, code).await?;
-    }
-    drop(read);
     let prepared = recorder::Prepared {
         org_id: caller.org_id.clone(),
         person_id: caller.person_id.clone(),
@@ -196,6 +182,51 @@ async fn record(
         }
         recorder::Outcome::Exists(row) => repeat(row, &new_ref),
     }
+}
+
+/// The checks that need the database but no lock: the item was offered to the caller, the time
+/// is possible, the month is open, the link is the caller's. Gives the calendar, the month and
+/// its rules.
+async fn check_truth(
+    state: &AppState,
+    read: &mut sqlx::AnyConnection,
+    caller: &Caller,
+    new: &NewShareRecord,
+) -> Result<
+    (
+        programme::calendar::Calendar,
+        programme::calendar::Month,
+        PointsRules,
+    ),
+    ApiError,
+> {
+    let item = crate::content::offered(read, caller, &new.item_id).await?;
+    let shared_at = new.shared_at.timestamp_millis();
+    if shared_at > now_ms() + CLOCK_SKEW_MS {
+        return Err(ApiError::bad("shared_at is in the future"));
+    }
+    if item
+        .published_at
+        .is_some_and(|p| shared_at < p - CLOCK_SKEW_MS)
+    {
+        return Err(ApiError::bad("shared_at is before the item was published"));
+    }
+    let calendar = programme::calendar::Calendar::new(&item.time_zone, state.config.month_grace);
+    let month = calendar.month_of(new.shared_at);
+    if calendar.is_closed(month, chrono::Utc::now()) {
+        return Err(ApiError::MonthClosed {
+            month_name: month.name(),
+            closed_at: calendar.closes_at(month),
+        });
+    }
+    let rules = state
+        .rules_cache
+        .rules_for(read, &caller.org_id, &calendar, month)
+        .await?;
+    if let Some(code) = &new.link_code {
+        own_link(read, caller, new, code).await?;
+    }
+    Ok((calendar, month, rules))
 }
 
 /// The answer to a share id the device already used: the same record, unless it named another

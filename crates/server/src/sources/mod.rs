@@ -3,6 +3,7 @@
 //! entries become drafts in the inbox, or published items for a source set to publish directly.
 
 pub mod bluesky;
+pub mod cli;
 pub mod fetch;
 pub mod ingest;
 pub mod parse;

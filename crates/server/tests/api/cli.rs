@@ -203,3 +203,61 @@ async fn sigterm_ends_live_streams_and_stops_cleanly() {
         "nothing listens any more"
     );
 }
+
+/// Sources from the command line: added, refused on a private address until the operator
+/// allows it, polled, listed with their health. (Multi-threaded: the feed server answers while
+/// the test waits for the command.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sources_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("relay.db").display());
+    let bin = env!("CARGO_BIN_EXE_relay-server");
+    let run = |args: &[&str]| {
+        let out = Command::new(bin)
+            .args(["--database-url", &url])
+            .args(args)
+            .env_remove("RELAY_SOURCES_ALLOW_PRIVATE")
+            .output()
+            .unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    assert!(run(&["demo"]).0);
+    let feeds = crate::feeds::FeedServer::start().await;
+    let feed = feeds.url("blog.rss");
+    let (ok, out, err) = run(&[
+        "source",
+        "add",
+        "--kind",
+        "feed",
+        "--address",
+        &feed,
+        "--channel",
+        "products",
+    ]);
+    assert!(ok, "{err}");
+    let id = out
+        .split_whitespace()
+        .last()
+        .unwrap()
+        .trim_matches(|c| c == '(' || c == ')')
+        .to_owned();
+    let (ok, _, err) = run(&["source", "poll", &id]);
+    assert!(!ok && err.contains("refused"), "{err}");
+    let (ok, out, err) = run(&["--sources-allow-private", "source", "poll", &id]);
+    assert!(ok, "{err}");
+    assert!(out.contains("1 new"), "{out}");
+    let (ok, out, _) = run(&["source", "list"]);
+    assert!(
+        ok && out.contains("entries 1") && out.contains(&feed),
+        "{out}"
+    );
+    let (_, drafts, _) = run(&["content", "list", "--state", "draft"]);
+    assert!(
+        drafts.contains("Privacy-Preserving Compromised Credential Checking"),
+        "{drafts}"
+    );
+}
