@@ -113,15 +113,20 @@ pub async fn list(
     limit: u32,
     offset: u32,
 ) -> Result<Vec<CuratedContent>, ApiError> {
+    // Two statements rather than `($2 IS NULL OR state = $2)`, which no index serves.
+    let (condition, state_value) = match filter {
+        Some(s) => ("AND state = $4", s.as_str()),
+        None => ("AND $4 = $4", ""),
+    };
     let rows: Vec<ItemRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM items WHERE org_id = $1 AND ($2 IS NULL OR state = $2) \
-         ORDER BY updated_at DESC, id DESC LIMIT $3 OFFSET $4",
+        "SELECT {} FROM items WHERE org_id = $1 {condition} \
+         ORDER BY updated_at DESC, id DESC LIMIT $2 OFFSET $3",
         ItemRow::COLUMNS
     ))
     .bind(org_id)
-    .bind(filter.map(|s| s.as_str()))
     .bind(i64::from(limit))
     .bind(i64::from(offset))
+    .bind(state_value)
     .fetch_all(&state.db.read)
     .await?;
     rows.iter().map(ItemRow::to_curated).collect()

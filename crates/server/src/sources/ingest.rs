@@ -3,6 +3,8 @@
 //! at most [`MAX_NEW_PER_POLL`] per poll (a first poll of a 10,000-entry archive gathers the
 //! newest and remembers the rest as seen).
 
+use std::collections::HashSet;
+
 use relay_protocol::{ContentKind, NewContent, SourceKind};
 
 use super::parse::{first_words, Entry};
@@ -34,26 +36,39 @@ pub async fn ingest(
 ) -> Result<Counts, ApiError> {
     let mut counts = Counts::default();
     let actor = format!("source:{}", source.id);
+    // What the source showed before, in one read: a poll of a big unchanged feed writes nothing.
+    let mut known: HashSet<String> =
+        sqlx::query_scalar("SELECT entry_id FROM source_entries WHERE source_id = $1")
+            .bind(&source.id)
+            .fetch_all(&state.db.read)
+            .await?
+            .into_iter()
+            .collect();
+    // Entries remembered as seen without a draft, written together at the end.
+    let mut passed_over: Vec<String> = Vec::new();
     for entry in entries.into_iter().take(MAX_ENTRIES_READ) {
         counts.seen += 1;
         let entry_id: String = entry.id.chars().take(1000).collect();
-        let mut ftx = FeedTx::begin_quiet(&state.db, &source.org_id).await?;
-        let known: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM source_entries WHERE source_id = $1 AND entry_id = $2",
-        )
-        .bind(&source.id)
-        .bind(&entry_id)
-        .fetch_optional(&mut *ftx.tx)
-        .await?;
-        if known.is_some() {
+        // Known, or repeated within this answer (a hostile feed repeats its ids).
+        if !known.insert(entry_id.clone()) {
             continue;
         }
         let url = entry
             .url
             .as_deref()
             .and_then(|u| sanitize::web_url("url", u).ok());
-        let canonical = url.as_deref().and_then(store::canonical_url);
-        let existing: Option<String> = match &canonical {
+        let Some(url) = url else {
+            counts.skipped += 1;
+            passed_over.push(entry_id);
+            continue;
+        };
+        if counts.created as usize >= MAX_NEW_PER_POLL {
+            counts.skipped += 1;
+            passed_over.push(entry_id);
+            continue;
+        }
+        let mut ftx = FeedTx::begin_quiet(&state.db, &source.org_id).await?;
+        let existing: Option<String> = match store::canonical_url(&url) {
             Some(c) => {
                 sqlx::query_scalar(
                     "SELECT id FROM items WHERE org_id = $1 AND canonical_url = $2 LIMIT 1",
@@ -66,26 +81,24 @@ pub async fn ingest(
             None => None,
         };
         let mut created = None;
-        match (&url, &existing) {
-            (None, _) => counts.skipped += 1,
-            (Some(_), Some(_)) => counts.duplicates += 1,
-            (Some(_), None) if counts.created as usize >= MAX_NEW_PER_POLL => counts.skipped += 1,
-            (Some(url), None) => {
-                let draft = draft_of(source, &entry, url);
-                match store::insert_draft(&mut ftx, Some(&actor), draft, Some(&source.id)).await {
-                    Ok(id) => {
-                        counts.created += 1;
-                        created = Some(id);
-                    }
-                    // An entry no draft can be made of (a title of only spaces, say) is
-                    // skipped, not the whole poll.
-                    Err(ApiError::BadRequest(_)) => counts.skipped += 1,
-                    Err(e) => return Err(e),
+        if existing.is_some() {
+            counts.duplicates += 1;
+        } else {
+            let draft = draft_of(source, &entry, &url);
+            match store::insert_draft(&mut ftx, Some(&actor), draft, Some(&source.id)).await {
+                Ok(id) => {
+                    counts.created += 1;
+                    created = Some(id);
                 }
+                // An entry no draft can be made of (a title of only spaces, say) is skipped,
+                // not the whole poll. (Refused before any statement: the transaction is fine.)
+                Err(ApiError::BadRequest(_)) => counts.skipped += 1,
+                Err(e) => return Err(e),
             }
         }
         sqlx::query(
-            "INSERT INTO source_entries (source_id, entry_id, item_id, seen_at) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO source_entries (source_id, entry_id, item_id, seen_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (source_id, entry_id) DO NOTHING",
         )
         .bind(&source.id)
         .bind(&entry_id)
@@ -98,7 +111,34 @@ pub async fn ingest(
             store::approve(state, &source.org_id, Some(&actor), id).await?;
         }
     }
+    remember(state, &source.id, &passed_over).await?;
     Ok(counts)
+}
+
+/// Remembers entries as seen without a draft, in one transaction.
+async fn remember(state: &AppState, source_id: &str, entry_ids: &[String]) -> Result<(), ApiError> {
+    if entry_ids.is_empty() {
+        return Ok(());
+    }
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    for chunk in entry_ids.chunks(300) {
+        let values: Vec<String> = (0..chunk.len())
+            .map(|i| format!("($1, ${}, NULL, $2)", i + 3))
+            .collect();
+        let sql = format!(
+            "INSERT INTO source_entries (source_id, entry_id, item_id, seen_at) VALUES {} \
+             ON CONFLICT (source_id, entry_id) DO NOTHING",
+            values.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(source_id).bind(now);
+        for id in chunk {
+            query = query.bind(id.clone());
+        }
+        query.execute(&mut *tx).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The draft an entry makes, every field within the limits the content API enforces.

@@ -165,6 +165,11 @@ async fn serve(
                 )
             })),
         ),
+        // The same entry three times (a hostile or broken feed).
+        "repeats.rss" => typed(
+            "application/rss+xml",
+            rss((0..3).map(|_| item(7, "https://example.com/repeats/7", None))),
+        ),
         "dates.rss" => typed(
             "application/rss+xml",
             rss([

@@ -255,6 +255,15 @@ async fn bad_sources_fail_alone_and_change_nothing(backend: Backend) {
     let again = poll(&room, &many).await;
     assert_eq!((again.created, again.skipped), (0, 0));
 
+    // An entry repeated within one answer is gathered once.
+    let repeats = add(&room, SourceKind::Feed, &feeds.url("repeats.rss"), false).await;
+    let report = poll(&room, &repeats).await;
+    assert_eq!(
+        (report.seen, report.created, report.error.clone()),
+        (3, 1, None),
+        "{report:?}"
+    );
+
     // Missing, future and garbled dates are no reason to fail; an entry without a link is.
     let dates = add(&room, SourceKind::Feed, &feeds.url("dates.rss"), false).await;
     let report = poll(&room, &dates).await;
