@@ -7,5 +7,5 @@ ensure_packages nginx-light wrk
 ensure_postgres
 cargo bench --locked -p relay-server --bench sync -- "$@"
 cargo bench --locked -p relay-server --bench programme
-cargo bench --locked -p relay-server --bench sources
+cargo bench --locked -p relay-server --bench curation
 cargo bench --locked -p relay-client --bench engine

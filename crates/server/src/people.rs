@@ -224,15 +224,59 @@ pub async fn update(
     })
 }
 
-/// The organisation's people. Admins.
-#[utoipa::path(get, path = "/v1/people", tag = "people",
-    responses((status = 200, body = Vec<Person>), (status = 403, body = Problem)), security(("bearer" = [])))]
-async fn list(State(state): State<AppState>, Admin(caller): Admin) -> ApiResult<Json<Vec<Person>>> {
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct PeopleQuery {
+    /// Only people whose name or e-mail address contains this, in any case.
+    #[param(max_length = 200)]
+    q: Option<String>,
+    /// Page size (default 100, at most 1,000).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<u32>,
+    /// Entries to skip (at most 100,000).
+    #[param(minimum = 0, maximum = 100000)]
+    offset: Option<u32>,
+}
+
+/// The organisation's people by name, a page at a time, optionally searched. Admins.
+#[utoipa::path(get, path = "/v1/people", tag = "people", params(PeopleQuery),
+    responses((status = 200, body = Vec<Person>), (status = 400, body = Problem),
+              (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+async fn list(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    crate::error::Query(q): crate::error::Query<PeopleQuery>,
+) -> ApiResult<Json<Vec<Person>>> {
+    let limit = crate::paging::limit(q.limit, 100, 1000)?;
+    let offset = crate::paging::offset(q.offset, 100_000)?;
+    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    if search.is_some_and(|s| s.chars().count() > 200) {
+        return Err(ApiError::bad("q must be at most 200 characters"));
+    }
+    // `%` and `_` in the search are themselves, not wildcards.
+    let pattern = search.map(|s| {
+        let escaped = s
+            .to_lowercase()
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
+    let condition = if pattern.is_some() {
+        "AND (LOWER(name) LIKE $4 ESCAPE '\\' OR LOWER(email) LIKE $4 ESCAPE '\\')"
+    } else {
+        "AND $4 = $4"
+    };
     let rows: Vec<PersonRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM people WHERE org_id = $1 ORDER BY name, id",
+        "SELECT {} FROM people WHERE org_id = $1 {condition} ORDER BY name, id LIMIT $2 OFFSET $3",
         PersonRow::COLUMNS
     ))
     .bind(&caller.org_id)
+    .bind(i64::from(limit))
+    .bind(i64::from(offset))
+    .bind(pattern.unwrap_or_default())
     .fetch_all(&state.db.read)
     .await?;
     Ok(Json(

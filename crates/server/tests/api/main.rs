@@ -32,6 +32,7 @@ mod linkedin;
 mod links;
 mod malformed;
 mod newsroom;
+mod people;
 mod programme;
 mod reads;
 mod sessions;
