@@ -8,7 +8,10 @@
 //!   list (`GET /v1/people`, a page of 100, and a search) with 20,000 people: p50 / p99 of 200
 //!   requests each (goal: p99 < 100 ms).
 //!
-//! On embedded SQLite; the release server runs in this process, requests go over HTTP.
+//! On embedded SQLite and on PostgreSQL (when `DATABASE_URL` or the default local server
+//! answers); the release server runs in this process, requests go over HTTP.
+
+mod common;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,9 +29,24 @@ const PEOPLE: usize = 20_000;
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let scratch = tempfile::tempdir().unwrap();
-    let lines = rt.block_on(run(scratch.path()));
-    println!("\nCuration benchmark (SQLite)");
-    for line in lines {
+    let mut urls = vec![(
+        "SQLite",
+        format!("sqlite:{}", scratch.path().join("bench.db").display()),
+    )];
+    let admin = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    match rt.block_on(common::fresh_pg_database(&admin, "relay_curation_bench")) {
+        Some(url) => urls.push(("PostgreSQL", url)),
+        None => eprintln!("!!! PostgreSQL unreachable at {admin}: its rows are SKIPPED"),
+    }
+    let mut report = Vec::new();
+    for (name, url) in urls {
+        for line in rt.block_on(run(scratch.path(), &url)) {
+            report.push(format!("{name}: {line}"));
+        }
+    }
+    println!("\nCuration benchmark");
+    for line in report {
         println!("  {line}");
     }
 }
@@ -93,28 +111,16 @@ fn serve_feeds(dir: &std::path::Path) -> (FeedProcess, String) {
     (FeedProcess(child), base)
 }
 
-async fn run(dir: &std::path::Path) -> Vec<String> {
+async fn run(dir: &std::path::Path, url: &str) -> Vec<String> {
     let mut lines = Vec::new();
-    let db = relay_server::db::Db::connect(&format!("sqlite:{}", dir.join("bench.db").display()))
-        .await
-        .unwrap();
+    let db = relay_server::db::Db::connect(url).await.unwrap();
     let mut sources = relay_server::sources::SourcesConfig::default();
     sources.fetch.allow_private = true;
     // The poller is driven by hand below.
     sources.poll_every = None;
     let config = Config {
-        public_url: "http://bench".into(),
-        tokens: TokenLifetimes::default(),
-        linkedin: None,
-        oidc: None,
-        attempts: relay_server::auth::AttemptQuota {
-            per_address: u32::MAX,
-            per_org: u32::MAX,
-        },
-        tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
-        month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
-        beacon: Default::default(),
         sources,
+        ..common::config()
     };
     let state = AppState::new(db.clone(), config);
     let started = Instant::now();

@@ -14,13 +14,15 @@
 //!
 //! Options (after `--`): `--people N` (20000), `--shares N` (720000), `--seconds N` (5).
 
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rand::{Rng, SeedableRng};
 use relay_server::auth::store::{redeem, TokenLifetimes};
 use relay_server::db::Db;
-use relay_server::{AppState, Config};
+use relay_server::AppState;
 
 const COUNTRIES: &[&str] = &["FR", "DE", "US", "GB", "ES", "IT", "NL", "BE", "PL", "SE"];
 const DEPARTMENTS: &[&str] = &[
@@ -71,7 +73,7 @@ fn main() {
     )];
     let admin = std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match rt.block_on(fresh_pg_database(&admin)) {
+    match rt.block_on(common::fresh_pg_database(&admin, "relay_programme_bench")) {
         Some(url) => urls.push(("PostgreSQL", url)),
         None => eprintln!("!!! PostgreSQL unreachable at {admin}: its rows are SKIPPED"),
     }
@@ -96,43 +98,6 @@ fn main() {
     );
     for line in report {
         println!("  {line}");
-    }
-}
-
-async fn fresh_pg_database(admin: &str) -> Option<String> {
-    use sqlx::{Connection, Executor};
-    sqlx::any::install_default_drivers();
-    let mut conn =
-        tokio::time::timeout(Duration::from_secs(5), sqlx::AnyConnection::connect(admin))
-            .await
-            .ok()?
-            .ok()?;
-    let name = format!("relay_programme_bench_{}", std::process::id());
-    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .ok()?;
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .ok()?;
-    let mut url = url::Url::parse(admin).ok()?;
-    url.set_path(&name);
-    Some(url.into())
-}
-
-fn config() -> Config {
-    Config {
-        public_url: "http://bench".into(),
-        tokens: TokenLifetimes::default(),
-        linkedin: None,
-        oidc: None,
-        attempts: relay_server::auth::AttemptQuota {
-            per_address: u32::MAX,
-            per_org: u32::MAX,
-        },
-        tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
-        month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
-        beacon: Default::default(),
-        sources: Default::default(),
     }
 }
 
@@ -390,7 +355,7 @@ async fn run(
     dir: &std::path::Path,
 ) -> Vec<String> {
     let db = Db::connect(url).await.unwrap();
-    let state = AppState::new(db.clone(), config());
+    let state = AppState::new(db.clone(), common::config());
     let started = Instant::now();
     let (org_id, _people, items) = seed(&state, opts).await;
     eprintln!(

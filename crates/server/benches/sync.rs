@@ -10,6 +10,8 @@
 //!
 //! Options (after `--`): `--items N` (10000), `--devices N` (64), `--seconds N` (5).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -17,7 +19,7 @@ use std::time::{Duration, Instant};
 use relay_protocol::{EnrolResponse, SyncPage};
 use relay_server::auth::store::{redeem, TokenLifetimes};
 use relay_server::db::Db;
-use relay_server::{AppState, Config};
+use relay_server::AppState;
 
 struct Options {
     items: usize,
@@ -69,7 +71,7 @@ fn main() {
     ];
     for (name, url) in backends {
         let url = if name == "PostgreSQL" {
-            match rt.block_on(fresh_pg_database(&url)) {
+            match rt.block_on(common::fresh_pg_database(&url, "relay_bench")) {
                 Some(u) => u,
                 None => {
                     eprintln!("PostgreSQL not reachable at {url}: skipped");
@@ -123,47 +125,13 @@ fn main() {
     }
 }
 
-async fn fresh_pg_database(admin: &str) -> Option<String> {
-    use sqlx::{Connection, Executor};
-    sqlx::any::install_default_drivers();
-    let mut conn =
-        tokio::time::timeout(Duration::from_secs(5), sqlx::AnyConnection::connect(admin))
-            .await
-            .ok()?
-            .ok()?;
-    let name = format!("relay_bench_{}", std::process::id());
-    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
-        .await
-        .ok()?;
-    conn.execute(format!("CREATE DATABASE {name}").as_str())
-        .await
-        .ok()?;
-    let mut url = url::Url::parse(admin).ok()?;
-    url.set_path(&name);
-    Some(url.into())
-}
-
 /// An organisation with `items` live items and `devices` enrolled devices. Returns the devices'
 /// access tokens and the feed head.
 async fn prepare(url: &str, opts: &Options) -> (Vec<String>, i64) {
     let db = Db::connect(url).await.unwrap();
     let state = AppState::new(
         db.clone(),
-        Config {
-            public_url: "http://bench".into(),
-            tokens: TokenLifetimes::default(),
-            linkedin: None,
-            oidc: None,
-            // Tests and benchmarks enrol many devices from one address.
-            attempts: relay_server::auth::AttemptQuota {
-                per_address: u32::MAX,
-                per_org: u32::MAX,
-            },
-            tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
-            month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
-            beacon: Default::default(),
-            sources: Default::default(),
-        },
+        common::config(),
     );
     let started = Instant::now();
     let org = relay_server::demo::bulk_org(&state, "bench", opts.items)

@@ -1,0 +1,48 @@
+//! What the server's benchmarks share: a fresh PostgreSQL database, and the server's
+//! configuration for a benchmark.
+
+use std::time::Duration;
+
+use relay_server::auth::store::TokenLifetimes;
+use relay_server::Config;
+
+/// A new, empty database on the PostgreSQL server at `admin` (dropped first if a previous run
+/// left it), or `None` when no PostgreSQL answers within 5 s.
+pub async fn fresh_pg_database(admin: &str, prefix: &str) -> Option<String> {
+    use sqlx::{Connection, Executor};
+    sqlx::any::install_default_drivers();
+    let mut conn =
+        tokio::time::timeout(Duration::from_secs(5), sqlx::AnyConnection::connect(admin))
+            .await
+            .ok()?
+            .ok()?;
+    let name = format!("{prefix}_{}", std::process::id());
+    conn.execute(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)").as_str())
+        .await
+        .ok()?;
+    conn.execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .ok()?;
+    let mut url = url::Url::parse(admin).ok()?;
+    url.set_path(&name);
+    Some(url.into())
+}
+
+/// The server's configuration in a benchmark: defaults, and no attempt limits (benchmarks
+/// enrol many devices from one address).
+pub fn config() -> Config {
+    Config {
+        public_url: "http://bench".into(),
+        tokens: TokenLifetimes::default(),
+        linkedin: None,
+        oidc: None,
+        attempts: relay_server::auth::AttemptQuota {
+            per_address: u32::MAX,
+            per_org: u32::MAX,
+        },
+        tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
+        month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
+        beacon: Default::default(),
+        sources: Default::default(),
+    }
+}
