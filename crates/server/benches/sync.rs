@@ -129,10 +129,7 @@ fn main() {
 /// access tokens and the feed head.
 async fn prepare(url: &str, opts: &Options) -> (Vec<String>, i64) {
     let db = Db::connect(url).await.unwrap();
-    let state = AppState::new(
-        db.clone(),
-        common::config(),
-    );
+    let state = AppState::new(db.clone(), common::config());
     let started = Instant::now();
     let org = relay_server::demo::bulk_org(&state, "bench", opts.items)
         .await
