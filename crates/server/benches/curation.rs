@@ -29,16 +29,7 @@ const PEOPLE: usize = 20_000;
 fn main() {
     let rt = tokio::runtime::Runtime::new().unwrap();
     let scratch = tempfile::tempdir().unwrap();
-    let mut urls = vec![(
-        "SQLite",
-        format!("sqlite:{}", scratch.path().join("bench.db").display()),
-    )];
-    let admin = std::env::var("DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-    match rt.block_on(common::fresh_pg_database(&admin, "relay_curation_bench")) {
-        Some(url) => urls.push(("PostgreSQL", url)),
-        None => eprintln!("!!! PostgreSQL unreachable at {admin}: its rows are SKIPPED"),
-    }
+    let urls = common::backends(&rt, scratch.path(), "relay_curation_bench");
     let mut report = Vec::new();
     for (name, url) in urls {
         for line in rt.block_on(run(scratch.path(), &url)) {

@@ -1,5 +1,7 @@
 //! What the server's benchmarks share: a fresh PostgreSQL database, and the server's
 //! configuration for a benchmark.
+// Each benchmark uses part of this.
+#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -26,6 +28,26 @@ pub async fn fresh_pg_database(admin: &str, prefix: &str) -> Option<String> {
     let mut url = url::Url::parse(admin).ok()?;
     url.set_path(&name);
     Some(url.into())
+}
+
+/// The databases a benchmark runs on: a SQLite file in `dir`, and a fresh PostgreSQL database
+/// when `DATABASE_URL` (or the local default) answers; said loudly when it does not.
+pub fn backends(
+    rt: &tokio::runtime::Runtime,
+    dir: &std::path::Path,
+    prefix: &str,
+) -> Vec<(&'static str, String)> {
+    let mut urls = vec![(
+        "SQLite",
+        format!("sqlite:{}", dir.join("bench.db").display()),
+    )];
+    let admin = std::env::var("DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    match rt.block_on(fresh_pg_database(&admin, prefix)) {
+        Some(url) => urls.push(("PostgreSQL", url)),
+        None => eprintln!("!!! PostgreSQL unreachable at {admin}: its rows are SKIPPED"),
+    }
+    urls
 }
 
 /// The server's configuration in a benchmark: defaults, and no attempt limits (benchmarks

@@ -129,6 +129,20 @@ async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Erro
     Ok(())
 }
 
+/// The `VALUES` list of a multi-row statement: `rows` tuples of `width` placeholders each,
+/// numbered from `$1`: `($1, $2), ($3, $4)`.
+pub fn values(rows: usize, width: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let cols: Vec<String> = (1..=width)
+                .map(|col| format!("${}", row * width + col))
+                .collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Milliseconds since the Unix epoch, the unit of every stored time.
 pub fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -140,4 +154,13 @@ pub fn to_time(ms: i64) -> chrono::DateTime<chrono::Utc> {
 
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_number_placeholders_row_by_row() {
+        assert_eq!(super::values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::values(1, 1), "($1)");
+    }
 }

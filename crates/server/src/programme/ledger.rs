@@ -2,6 +2,8 @@
 //! with running totals per person (month and all time) and per item. Nothing here scans shares
 //! to recompute points.
 
+use std::collections::BTreeMap;
+
 use relay_protocol::ShareProof;
 use sqlx::AnyConnection;
 
@@ -66,6 +68,13 @@ pub struct Movement {
 }
 
 impl Movement {
+    fn add(&mut self, moved: Movement) {
+        self.points += moved.points;
+        self.verified += moved.verified;
+        self.declared += moved.declared;
+        self.clicks += moved.clicks;
+    }
+
     pub fn share(proof: ShareProof, points: i64) -> Movement {
         Movement {
             points,
@@ -90,68 +99,133 @@ pub struct Entry<'a> {
     pub reason: &'a str,
 }
 
+/// Writes one scoring event: its ledger line and the totals it moves.
 pub async fn write(
     conn: &mut AnyConnection,
     entry: Entry<'_>,
     moved: Movement,
 ) -> Result<(), ApiError> {
-    let month = entry.month.to_string();
-    if moved.points != 0 {
-        sqlx::query(
-            "INSERT INTO points_ledger (org_id, person_id, month, share_id, reason, points, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(entry.org_id)
-        .bind(entry.person_id)
-        .bind(&month)
-        .bind(entry.share_id)
-        .bind(entry.reason)
-        .bind(moved.points)
-        .bind(now_ms())
-        .execute(&mut *conn)
-        .await?;
+    line(conn, &entry, moved).await?;
+    let mut totals = Totals::default();
+    totals.add(&entry, moved);
+    totals.write(conn).await
+}
+
+/// The ledger line of a scoring event (none when it moves no points).
+pub async fn line(
+    conn: &mut AnyConnection,
+    entry: &Entry<'_>,
+    moved: Movement,
+) -> Result<(), ApiError> {
+    if moved.points == 0 {
+        return Ok(());
     }
-    let after: Vec<(String, i64)> = sqlx::query_as(
-        "INSERT INTO points_totals (org_id, person_id, month, points, verified, declared, clicks) \
-         VALUES ($1, $2, $3, $5, $6, $7, $8), ($1, $2, $4, $5, $6, $7, $8) \
-         ON CONFLICT (person_id, month) DO UPDATE SET \
-         points = points_totals.points + excluded.points, \
-         verified = points_totals.verified + excluded.verified, \
-         declared = points_totals.declared + excluded.declared, \
-         clicks = points_totals.clicks + excluded.clicks \
-         RETURNING month, points",
+    sqlx::query(
+        "INSERT INTO points_ledger (org_id, person_id, month, share_id, reason, points, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind(entry.org_id)
     .bind(entry.person_id)
-    .bind(&month)
-    .bind(ALL_TIME)
+    .bind(entry.month.to_string())
+    .bind(entry.share_id)
+    .bind(entry.reason)
     .bind(moved.points)
-    .bind(moved.verified)
-    .bind(moved.declared)
-    .bind(moved.clicks)
-    .fetch_all(&mut *conn)
-    .await?;
-    let changes: Vec<teams::Change> = after
-        .iter()
-        .map(|(period, points)| teams::Change::of(period, points - moved.points, *points))
-        .collect();
-    teams::apply(conn, entry.org_id, entry.member, &changes).await?;
-    sqlx::query(
-        "INSERT INTO item_totals (org_id, item_id, month, verified, declared, clicks) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (item_id, month) DO UPDATE SET \
-         verified = item_totals.verified + excluded.verified, \
-         declared = item_totals.declared + excluded.declared, \
-         clicks = item_totals.clicks + excluded.clicks",
-    )
-    .bind(entry.org_id)
-    .bind(entry.item_id)
-    .bind(&month)
-    .bind(moved.verified)
-    .bind(moved.declared)
-    .bind(moved.clicks)
+    .bind(now_ms())
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// The totals scoring events move (per person and period, per item and month, and the
+/// persons' teams), summed in memory and written with one upsert per table, rows in key order
+/// so concurrent writers lock them in the same order.
+#[derive(Default)]
+pub struct Totals {
+    people: BTreeMap<(String, String, String), Movement>,
+    items: BTreeMap<(String, String, String), Movement>,
+    members: BTreeMap<String, Member>,
+}
+
+impl Totals {
+    pub fn add(&mut self, entry: &Entry<'_>, moved: Movement) {
+        let month = entry.month.to_string();
+        for period in [month.clone(), ALL_TIME.to_owned()] {
+            self.people
+                .entry((entry.org_id.to_owned(), entry.person_id.to_owned(), period))
+                .or_default()
+                .add(moved);
+        }
+        self.items
+            .entry((entry.org_id.to_owned(), entry.item_id.to_owned(), month))
+            .or_default()
+            .add(moved);
+        self.members
+            .insert(entry.person_id.to_owned(), entry.member.clone());
+    }
+
+    pub async fn write(&self, conn: &mut AnyConnection) -> Result<(), ApiError> {
+        if self.people.is_empty() {
+            return Ok(());
+        }
+        let sql = format!(
+            "INSERT INTO points_totals (org_id, person_id, month, points, verified, declared, clicks) \
+             VALUES {} ON CONFLICT (person_id, month) DO UPDATE SET \
+             points = points_totals.points + excluded.points, \
+             verified = points_totals.verified + excluded.verified, \
+             declared = points_totals.declared + excluded.declared, \
+             clicks = points_totals.clicks + excluded.clicks \
+             RETURNING org_id, person_id, month, points",
+            crate::db::values(self.people.len(), 7)
+        );
+        let mut query = sqlx::query_as::<_, (String, String, String, i64)>(&sql);
+        for ((org, person, period), m) in &self.people {
+            query = query
+                .bind(org.clone())
+                .bind(person.clone())
+                .bind(period.clone())
+                .bind(m.points)
+                .bind(m.verified)
+                .bind(m.declared)
+                .bind(m.clicks);
+        }
+        let after = query.fetch_all(&mut *conn).await?;
+        // Team changes from each person's totals before and after.
+        let mut changes: Vec<(String, Member, teams::Change)> = Vec::new();
+        for (org, person, period, points) in after {
+            let moved = self
+                .people
+                .get(&(org.clone(), person.clone(), period.clone()))
+                .map_or(0, |m| m.points);
+            if let Some(member) = self.members.get(&person) {
+                changes.push((
+                    org,
+                    member.clone(),
+                    teams::Change::of(&period, points - moved, points),
+                ));
+            }
+        }
+        teams::apply_many(conn, &changes).await?;
+        let sql = format!(
+            "INSERT INTO item_totals (org_id, item_id, month, verified, declared, clicks) \
+             VALUES {} ON CONFLICT (item_id, month) DO UPDATE SET \
+             verified = item_totals.verified + excluded.verified, \
+             declared = item_totals.declared + excluded.declared, \
+             clicks = item_totals.clicks + excluded.clicks",
+            crate::db::values(self.items.len(), 6)
+        );
+        let mut query = sqlx::query(&sql);
+        for ((org, item, month), m) in &self.items {
+            query = query
+                .bind(org.clone())
+                .bind(item.clone())
+                .bind(month.clone())
+                .bind(m.verified)
+                .bind(m.declared)
+                .bind(m.clicks);
+        }
+        query.execute(&mut *conn).await?;
+        Ok(())
+    }
 }
 
 /// The scored, standing share a tracked link was shared with, if any.

@@ -92,26 +92,12 @@ pub async fn apply_many(
     if sums.is_empty() {
         return Ok(());
     }
-    let values: Vec<String> = (0..sums.len())
-        .map(|i| {
-            let b = i * 6;
-            format!(
-                "(${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6
-            )
-        })
-        .collect();
     let sql = format!(
         "INSERT INTO team_totals (org_id, month, kind, team, points, active) VALUES {} \
          ON CONFLICT (org_id, month, kind, team) DO UPDATE SET \
          points = team_totals.points + excluded.points, \
          active = team_totals.active + excluded.active",
-        values.join(", ")
+        crate::db::values(sums.len(), 6)
     );
     let mut query = sqlx::query(&sql);
     for ((org_id, period, kind, team), (points, active)) in sums {

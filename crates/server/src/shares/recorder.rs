@@ -2,7 +2,7 @@
 //!
 //! Each record still gets its own checks, lock, row and ledger line in that transaction; what
 //! the batch shares is the transaction itself and the running totals (per person, team and
-//! item), summed in memory and written with one statement per table. On SQLite, where one
+//! item: [`ledger::Totals`]), summed in memory and written with one statement per table. On SQLite, where one
 //! connection does every write, a record then costs a few statements instead of a dozen; on
 //! PostgreSQL the hot rows (a team's totals) are locked once per batch instead of once per
 //! record. A single device's record is a batch of one.
@@ -11,7 +11,6 @@
 //! spawns the writer, which drains what is queued and ends. People are locked in id order and
 //! totals rows in key order, so two server instances' batches cannot deadlock.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -23,8 +22,8 @@ use crate::app::AppState;
 use crate::db::{new_id, to_time};
 use crate::error::ApiError;
 use crate::programme::calendar::{Calendar, Month};
-use crate::programme::ledger::{self, Movement, Unscored, ALL_TIME};
-use crate::programme::teams::{self, Member};
+use crate::programme::ledger::{self, Movement, Unscored};
+use crate::programme::teams::Member;
 
 /// Records written in one transaction at most.
 const MAX_BATCH: usize = 64;
@@ -178,10 +177,7 @@ struct LinkClicks {
 async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, ApiError> {
     let mut tx = state.db.begin().await?;
     let mut outcomes = Vec::with_capacity(records.len());
-    // Summed per (org, person, period) and (org, item, month); members per person.
-    let mut people: BTreeMap<(String, String, String), Movement> = BTreeMap::new();
-    let mut items: BTreeMap<(String, String, String), Movement> = BTreeMap::new();
-    let mut members: BTreeMap<String, Member> = BTreeMap::new();
+    let mut totals = ledger::Totals::default();
     for r in records {
         let (member, unscored) = lock_and_count(&mut tx, r).await?;
         let points = match unscored {
@@ -228,34 +224,17 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
         let mut total_points = points;
         if unscored.is_none() {
             let moved = Movement::share(r.new.proof, points);
-            let month = r.month.to_string();
-            sqlx::query(
-                "INSERT INTO points_ledger (org_id, person_id, month, share_id, reason, points, at) \
-                 VALUES ($1, $2, $3, $4, 'share', $5, $6)",
-            )
-            .bind(&r.org_id)
-            .bind(&r.person_id)
-            .bind(&month)
-            .bind(&id)
-            .bind(points)
-            .bind(r.now)
-            .execute(&mut *tx)
-            .await?;
-            for period in [month.clone(), ALL_TIME.to_owned()] {
-                add(
-                    people
-                        .entry((r.org_id.clone(), r.person_id.clone(), period))
-                        .or_default(),
-                    moved,
-                );
-            }
-            add(
-                items
-                    .entry((r.org_id.clone(), r.new.item_id.clone(), month))
-                    .or_default(),
-                moved,
-            );
-            members.insert(r.person_id.clone(), member.clone());
+            let entry = ledger::Entry {
+                org_id: &r.org_id,
+                person_id: &r.person_id,
+                member: &member,
+                item_id: &r.new.item_id,
+                share_id: &id,
+                month: r.month,
+                reason: "share",
+            };
+            ledger::line(&mut tx, &entry, moved).await?;
+            totals.add(&entry, moved);
             // Clicks the link had before the record arrived count for it now.
             if let Some(code) = &r.new.link_code {
                 let link: Option<LinkClicks> =
@@ -294,93 +273,7 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
             withdrawn_at: None,
         }));
     }
-    write_totals(&mut tx, &people, &items, &members).await?;
+    totals.write(&mut tx).await?;
     tx.commit().await?;
     Ok(outcomes)
-}
-
-fn add(sum: &mut Movement, moved: Movement) {
-    sum.points += moved.points;
-    sum.verified += moved.verified;
-    sum.declared += moved.declared;
-    sum.clicks += moved.clicks;
-}
-
-/// The batch's totals: one upsert per table, rows in key order.
-async fn write_totals(
-    conn: &mut AnyConnection,
-    people: &BTreeMap<(String, String, String), Movement>,
-    items: &BTreeMap<(String, String, String), Movement>,
-    members: &BTreeMap<String, Member>,
-) -> Result<(), ApiError> {
-    if people.is_empty() {
-        return Ok(());
-    }
-    let values = |n: usize, width: usize| -> String {
-        (0..n)
-            .map(|i| {
-                let cols: Vec<String> =
-                    (1..=width).map(|c| format!("${}", i * width + c)).collect();
-                format!("({})", cols.join(", "))
-            })
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let sql = format!(
-        "INSERT INTO points_totals (org_id, person_id, month, points, verified, declared, clicks) \
-         VALUES {} ON CONFLICT (person_id, month) DO UPDATE SET \
-         points = points_totals.points + excluded.points, \
-         verified = points_totals.verified + excluded.verified, \
-         declared = points_totals.declared + excluded.declared, \
-         clicks = points_totals.clicks + excluded.clicks \
-         RETURNING org_id, person_id, month, points",
-        values(people.len(), 7)
-    );
-    let mut query = sqlx::query_as::<_, (String, String, String, i64)>(&sql);
-    for ((org, person, period), m) in people {
-        query = query
-            .bind(org.clone())
-            .bind(person.clone())
-            .bind(period.clone())
-            .bind(m.points)
-            .bind(m.verified)
-            .bind(m.declared)
-            .bind(m.clicks);
-    }
-    let after = query.fetch_all(&mut *conn).await?;
-    // Team changes from each person's totals before and after the batch.
-    let mut changes: Vec<(String, Member, teams::Change)> = Vec::new();
-    for (org, person, period, points) in after {
-        let moved = people
-            .get(&(org.clone(), person.clone(), period.clone()))
-            .map_or(0, |m| m.points);
-        if let Some(member) = members.get(&person) {
-            changes.push((
-                org,
-                member.clone(),
-                teams::Change::of(&period, points - moved, points),
-            ));
-        }
-    }
-    teams::apply_many(conn, &changes).await?;
-    let sql = format!(
-        "INSERT INTO item_totals (org_id, item_id, month, verified, declared, clicks) \
-         VALUES {} ON CONFLICT (item_id, month) DO UPDATE SET \
-         verified = item_totals.verified + excluded.verified, \
-         declared = item_totals.declared + excluded.declared, \
-         clicks = item_totals.clicks + excluded.clicks",
-        values(items.len(), 6)
-    );
-    let mut query = sqlx::query(&sql);
-    for ((org, item, month), m) in items {
-        query = query
-            .bind(org.clone())
-            .bind(item.clone())
-            .bind(month.clone())
-            .bind(m.verified)
-            .bind(m.declared)
-            .bind(m.clicks);
-    }
-    query.execute(&mut *conn).await?;
-    Ok(())
 }
