@@ -37,6 +37,8 @@ APP_BUILD_PACKAGES=(pkg-config build-essential file libwebkit2gtk-4.1-dev libaya
 # and WebKit's WebDriver.
 E2E_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-daemon dbus-x11 gnome-keyring libsecret-tools
     dunst libnotify-bin haskell-gtk-sni-tray-utils desktop-file-utils
+    # The console's browser tests: Debian's Chromium and its WebDriver.
+    chromium chromium-driver
     # schemathesis (PyPI) checks the API against its OpenAPI document from a virtualenv.
     python3-venv curl)
 
@@ -45,6 +47,22 @@ E2E_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-daemon dbus-x11 gnome-keyri
 build_ui() {
     (
         cd ui
+        if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+            npm ci --no-audit --no-fund
+        fi
+        if [ "${1:-}" != --quick ]; then
+            npm run --silent check
+            npm test --silent
+        fi
+        npm run --silent build
+    )
+}
+
+# Builds the curators' console (console/dist, embedded into relay-server by cargo) from its
+# committed lockfile, after its type check and unit tests. Pass --quick to skip them.
+build_console() {
+    (
+        cd console
         if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
             npm ci --no-audit --no-fund
         fi

@@ -8,6 +8,7 @@ source scripts/lib.sh
 
 ensure_packages "${APP_BUILD_PACKAGES[@]}"
 build_ui --quick
+build_console --quick
 cargo build --locked -p relay-server -p relay-app
 mkdir -p relay-data
 

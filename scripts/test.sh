@@ -10,6 +10,7 @@ ensure_packages "${APP_BUILD_PACKAGES[@]}" "${E2E_PACKAGES[@]}"
 ensure_postgres
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}"
 build_ui
+build_console
 install_peers
 # Tests keep what they wrote under target/secret-sweep and note every secret they handled; after
 # the whole suite, no kept file (databases, logs) may hold any of them.

@@ -183,6 +183,7 @@ fn main() {
             month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
             beacon: Default::default(),
             sources: Default::default(),
+            console: Default::default(),
         };
         let state = relay_server::AppState::new(db, config);
         let org = relay_server::demo::bulk_org(&state, "bench", ITEMS)

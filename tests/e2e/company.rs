@@ -20,6 +20,7 @@ async fn an_employee_signs_in_with_the_company_account() {
         client_id: "relay-desktop".into(),
         org_slug: "contoso".into(),
         create_people: true,
+        console_client_id: None,
         default_country: "US".into(),
         default_language: "en".into(),
     })

@@ -44,6 +44,7 @@ mod linkedin_stub;
 mod app;
 mod bluesky;
 mod company;
+mod console;
 mod linkedin;
 mod mastodon;
 mod notifications;

@@ -1,4 +1,5 @@
-//! A small W3C WebDriver client over HTTP, for WebKitWebDriver.
+//! A small W3C WebDriver client over HTTP, for WebKitWebDriver (the app) and chromedriver (the
+//! console).
 
 use std::time::{Duration, Instant};
 
@@ -32,7 +33,10 @@ impl WebDriver {
                     break;
                 }
             }
-            assert!(Instant::now() < deadline, "WebKitWebDriver did not start");
+            assert!(
+                Instant::now() < deadline,
+                "the WebDriver server did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let mut last = String::new();
@@ -217,5 +221,37 @@ impl WebDriver {
 
     pub async fn close(&self) {
         let _ = self.http.delete(&self.base).send().await;
+    }
+
+    /// Runs an asynchronous script; it calls `done(value)` when finished.
+    pub async fn post_async_script(&self, body: &str) -> Value {
+        self.post(
+            "/execute/async",
+            json!({"script": format!("const done = arguments[0]; {body}"), "args": []}),
+        )
+        .await
+    }
+
+    /// Opens `url` in the current window (browsers, not the app).
+    pub async fn navigate(&self, url: &str) {
+        self.post("/url", json!({ "url": url })).await;
+    }
+
+    /// The page's address.
+    pub async fn current_url(&self) -> String {
+        self.call(reqwest::Method::GET, "/url", None)
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Every cookie the browser holds for the page, with its attributes.
+    pub async fn cookies(&self) -> Vec<Value> {
+        self.call(reqwest::Method::GET, "/cookie", None)
+            .await
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
     }
 }

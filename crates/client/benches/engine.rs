@@ -171,6 +171,7 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
             month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
             beacon: Default::default(),
             sources: Default::default(),
+            console: Default::default(),
         },
     );
     let started = Instant::now();

@@ -198,6 +198,9 @@ pub struct CuratedContent {
     pub retracted_reason: Option<String>,
     /// Whether employees in its audience receive it right now.
     pub live: bool,
+    /// The source it was gathered from (`GET /v1/sources/{id}`); none when written by hand.
+    #[serde(default)]
+    pub source_id: Option<String>,
 }
 
 /// One line of the curation audit log.

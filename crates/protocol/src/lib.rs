@@ -7,6 +7,7 @@
 
 mod auth;
 mod brokered;
+mod console;
 mod content;
 mod draw;
 mod problem;
@@ -17,6 +18,7 @@ mod sync;
 
 pub use auth::*;
 pub use brokered::*;
+pub use console::*;
 pub use content::*;
 pub use draw::*;
 pub use problem::*;

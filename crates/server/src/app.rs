@@ -61,6 +61,8 @@ pub struct Config {
     pub beacon: crate::programme::draw::BeaconConfig,
     /// What sources may reach, and how often they are looked at.
     pub sources: crate::sources::SourcesConfig,
+    /// How long console sessions and sign-in links last.
+    pub console: crate::console::ConsoleConfig,
 }
 
 /// A month's records are taken until 72 hours after it ends (devices that were offline).
@@ -120,6 +122,7 @@ impl AppState {
         (name = "people", description = "People and enrolment codes"),
         (name = "shares", description = "Share records"),
         (name = "programme", description = "Points, tracked links, the leaderboard and the top ten"),
+        (name = "console", description = "The curators' web console: browser sessions"),
     )
 )]
 struct ApiDoc;
@@ -203,6 +206,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::oauth_callback::router())
         .merge(crate::auth::oidc::router())
         .merge(crate::audit::router())
+        .merge(crate::console::router())
         .split_for_parts();
     // After the routes are in: it applies to their operations.
     utoipa::Modify::modify(&ProblemResponses, &mut doc);
@@ -245,6 +249,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/healthz", get(|| async { "ok" }))
         .route("/demo-media/{file}", get(demo_media))
+        .merge(crate::console::pages())
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

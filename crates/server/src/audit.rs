@@ -43,6 +43,10 @@ pub async fn record(
 pub struct AuditQuery {
     /// Only entries about this subject (a content item, a person...).
     pub subject_id: Option<String>,
+    /// Only entries whose action starts with this (`content.`, `person.add`...).
+    pub action: Option<String>,
+    /// Only entries by this person.
+    pub actor_id: Option<String>,
     /// At most this many entries, newest first (default 100, at most 1000).
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
@@ -68,10 +72,14 @@ pub async fn list(
     let limit = i64::from(crate::paging::limit(q.limit, 100, 1000)?);
     let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT at, actor_id, action, subject_id, detail FROM audit_log \
-         WHERE org_id = $1 AND ($2 IS NULL OR subject_id = $2) ORDER BY id DESC LIMIT $3",
+         WHERE org_id = $1 AND ($2 IS NULL OR subject_id = $2) \
+         AND ($3 IS NULL OR action LIKE $3 ESCAPE '\\') AND ($4 IS NULL OR actor_id = $4) \
+         ORDER BY id DESC LIMIT $5",
     )
     .bind(&caller.org_id)
     .bind(q.subject_id)
+    .bind(q.action.as_deref().map(crate::db::like_prefix))
+    .bind(q.actor_id)
     .bind(limit)
     .fetch_all(&state.db.read)
     .await?;

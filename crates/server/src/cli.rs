@@ -64,6 +64,15 @@ pub enum Command {
         #[arg(long)]
         hours: Option<u32>,
     },
+    /// Print a one-time sign-in link to the web console for a curator or an admin (valid 15
+    /// minutes).
+    ConsoleLink {
+        #[arg(long, default_value = crate::demo::DEMO_ORG)]
+        org: String,
+        /// The person's email address.
+        #[arg(long)]
+        email: String,
+    },
     /// Curated content.
     #[command(subcommand)]
     Content(ContentCommand),
@@ -323,6 +332,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             month_grace,
             beacon,
             sources,
+            console: crate::console::ConsoleConfig::from_env(),
         },
     );
     match cli.command {
@@ -404,6 +414,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?;
             tx.commit().await?;
             crate::demo::print_enrolment(&enrolment);
+        }
+        Command::ConsoleLink { org, email } => {
+            let org = crate::orgs::by_slug(&db, &org).await?;
+            let person = crate::people::find_by_email(&db, &org.id, &email).await?;
+            let link = crate::console::links::create(
+                &db,
+                &org.id,
+                &person,
+                &state.config.public_url,
+                state.config.console.link_valid,
+            )
+            .await?;
+            println!(
+                "Console sign-in link for {} (valid 15 minutes, once):",
+                person.name
+            );
+            println!("{link}");
         }
         Command::Content(command) => content(&state, command).await?,
         Command::Demo => {

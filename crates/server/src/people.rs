@@ -28,29 +28,69 @@ fn email(value: &str) -> Result<String, ApiError> {
     }
 }
 
+/// A new person's fields, checked and normalised.
+pub struct Checked {
+    pub name: String,
+    pub email: String,
+    pub country: String,
+    pub language: String,
+    pub department: String,
+    pub role: Role,
+}
+
+/// Checks a new person's fields (names, address, country and language codes).
+pub fn check(new: NewPerson) -> Result<Checked, ApiError> {
+    Ok(Checked {
+        name: sanitize::text("name", &new.name, 1, 200)?,
+        email: email(&new.email)?,
+        country: sanitize::country("country", &new.country)?,
+        language: sanitize::language("language", &new.language)?,
+        department: sanitize::text("department", &new.department, 0, 100)?,
+        role: new.role,
+    })
+}
+
 pub async fn add(
     db: &Db,
     org_id: &str,
     actor: Option<&str>,
     new: NewPerson,
 ) -> Result<Person, ApiError> {
-    let name = sanitize::text("name", &new.name, 1, 200)?;
-    let email = email(&new.email)?;
-    let country = sanitize::country("country", &new.country)?;
-    let language = sanitize::language("language", &new.language)?;
-    let department = sanitize::text("department", &new.department, 0, 100)?;
+    let checked = check(new)?;
     let mut tx = db.begin().await?;
+    if email_taken(&mut tx, org_id, &checked.email).await? {
+        return Err(ApiError::Conflict(format!(
+            "{} is already a person of this organisation",
+            checked.email
+        )));
+    }
+    let person = insert(&mut tx, org_id, actor, checked).await?;
+    tx.commit().await?;
+    Ok(person)
+}
+
+/// Whether the organisation has a person with this (normalised) address.
+pub async fn email_taken(
+    conn: &mut sqlx::AnyConnection,
+    org_id: &str,
+    email: &str,
+) -> Result<bool, ApiError> {
     let taken: Option<String> =
         sqlx::query_scalar("SELECT id FROM people WHERE org_id = $1 AND email = $2")
             .bind(org_id)
-            .bind(&email)
-            .fetch_optional(&mut *tx)
+            .bind(email)
+            .fetch_optional(&mut *conn)
             .await?;
-    if taken.is_some() {
-        return Err(ApiError::Conflict(format!(
-            "{email} is already a person of this organisation"
-        )));
-    }
+    Ok(taken.is_some())
+}
+
+/// Adds a checked person, with its audit line, in the caller's transaction.
+pub async fn insert(
+    conn: &mut sqlx::AnyConnection,
+    org_id: &str,
+    actor: Option<&str>,
+    checked: Checked,
+) -> Result<Person, ApiError> {
     let id = new_id();
     sqlx::query(
         "INSERT INTO people (id, org_id, name, email, country, language, department, role, created_at) \
@@ -58,33 +98,32 @@ pub async fn add(
     )
     .bind(&id)
     .bind(org_id)
-    .bind(&name)
-    .bind(&email)
-    .bind(&country)
-    .bind(&language)
-    .bind(&department)
-    .bind(new.role.as_str())
+    .bind(&checked.name)
+    .bind(&checked.email)
+    .bind(&checked.country)
+    .bind(&checked.language)
+    .bind(&checked.department)
+    .bind(checked.role.as_str())
     .bind(now_ms())
-    .execute(&mut *tx)
+    .execute(&mut *conn)
     .await?;
     crate::audit::record(
-        &mut tx,
+        conn,
         org_id,
         actor,
         "person.add",
         &id,
-        serde_json::json!({ "role": new.role }),
+        serde_json::json!({ "role": checked.role }),
     )
     .await?;
-    tx.commit().await?;
     Ok(Person {
         id,
-        name,
-        email,
-        country,
-        language,
-        department,
-        role: new.role,
+        name: checked.name,
+        email: checked.email,
+        country: checked.country,
+        language: checked.language,
+        department: checked.department,
+        role: checked.role,
         active: true,
     })
 }
@@ -357,4 +396,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(show, patch))
         .routes(routes!(enrolment))
+        .merge(crate::people_import::router())
 }

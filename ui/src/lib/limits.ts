@@ -1,6 +1,9 @@
 // How long a share is, as each network counts it, against its limit. The device checks again
-// before sending; this is the live count in the composer.
-import type { AccountView, NetworkKind } from "../bindings";
+// before sending; this is the live count in the composer, and in the console's editor (which
+// imports this file: one set of counting rules for both).
+
+// The app's `NetworkKind` (bindings.ts), spelt out so the console needs no Tauri bindings.
+export type NetworkKind = "linkedin" | "x" | "mastodon" | "bluesky" | "facebook";
 
 export const LIMITS: Record<NetworkKind, number> = {
   x: 280,
@@ -73,7 +76,7 @@ export function length(network: NetworkKind, text: string, link: string): number
 
 // An account's limit: its server's own where it sets one (Mastodon servers often allow more
 // than 500), otherwise the network's.
-export function limitOf(account: Pick<AccountView, "network" | "char_limit">): number {
+export function limitOf(account: { network: NetworkKind; char_limit: number | null }): number {
   return account.char_limit ?? LIMITS[account.network];
 }
 

@@ -18,6 +18,7 @@ fn config(oidc: &Oidc, create_people: bool) -> OidcConfig {
         client_id: "relay-desktop".into(),
         org_slug: "contoso".into(),
         create_people,
+        console_client_id: None,
         default_country: "US".into(),
         default_language: "en".into(),
     }

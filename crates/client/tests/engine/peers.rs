@@ -125,7 +125,15 @@ impl TestServer {
                 ),
                 month_grace: self.month_grace,
                 beacon: self.beacon.clone(),
-                sources: Default::default(),
+                // Sources read the tests' own feeds, on this machine.
+                sources: relay_server::sources::SourcesConfig {
+                    fetch: relay_server::sources::fetch::FetchPolicy {
+                        allow_private: true,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                console: Default::default(),
             },
         );
         let mut tries = 0;

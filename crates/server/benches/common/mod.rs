@@ -66,5 +66,6 @@ pub fn config() -> Config {
         month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
         beacon: Default::default(),
         sources: Default::default(),
+        console: Default::default(),
     }
 }

@@ -94,9 +94,16 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or_else(|| {
-            ApiError::unauthorized("missing_token", "sign in first: no bearer token")
-        })?;
+        let Some(header) = parts.headers.get(AUTHORIZATION) else {
+            // A browser in the console: its session is in a cookie.
+            if let Some(token) = crate::console::sessions::token_of(&parts.headers) {
+                return crate::console::sessions::caller(state, parts, &token).await;
+            }
+            return Err(ApiError::unauthorized(
+                "missing_token",
+                "sign in first: no bearer token",
+            ));
+        };
         let token = header
             .to_str()
             .ok()

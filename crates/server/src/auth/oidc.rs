@@ -26,12 +26,16 @@ pub struct OidcConfig {
     /// For people created at sign-in whose token has no `locale`.
     pub default_country: String,
     pub default_language: String,
+    /// The console's client at the provider (a browser redirected to this server's
+    /// `/console/oidc/callback`); the devices' client when unset.
+    pub console_client_id: Option<String>,
 }
 
 impl OidcConfig {
     /// `RELAY_OIDC_ISSUER`, `RELAY_OIDC_CLIENT_ID` and `RELAY_OIDC_ORG` (all three, or company
     /// sign-in is off); `RELAY_OIDC_CREATE_PEOPLE=true` to create people at first sign-in;
-    /// `RELAY_OIDC_DEFAULT_COUNTRY` (US) and `RELAY_OIDC_DEFAULT_LANGUAGE` (en) for them.
+    /// `RELAY_OIDC_DEFAULT_COUNTRY` (US) and `RELAY_OIDC_DEFAULT_LANGUAGE` (en) for them;
+    /// `RELAY_OIDC_CONSOLE_CLIENT_ID` for the console's own client.
     pub fn from_env() -> Option<OidcConfig> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         Some(OidcConfig {
@@ -41,6 +45,7 @@ impl OidcConfig {
             create_people: var("RELAY_OIDC_CREATE_PEOPLE").as_deref() == Some("true"),
             default_country: var("RELAY_OIDC_DEFAULT_COUNTRY").unwrap_or_else(|| "US".into()),
             default_language: var("RELAY_OIDC_DEFAULT_LANGUAGE").unwrap_or_else(|| "en".into()),
+            console_client_id: var("RELAY_OIDC_CONSOLE_CLIENT_ID"),
         })
     }
 }
@@ -48,21 +53,27 @@ impl OidcConfig {
 pub const SCOPES: &[&str] = &["openid", "email", "profile"];
 
 #[derive(Deserialize)]
-struct TokenAnswer {
-    id_token: Option<String>,
+pub(crate) struct TokenAnswer {
+    pub id_token: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct Claims {
-    sub: String,
+pub(crate) struct Claims {
+    pub sub: String,
     nonce: Option<String>,
-    email: Option<String>,
-    email_verified: Option<bool>,
+    pub email: Option<String>,
+    pub email_verified: Option<bool>,
     name: Option<String>,
     locale: Option<String>,
 }
 
-fn config(state: &AppState) -> ApiResult<&OidcConfig> {
+impl OidcConfig {
+    pub fn console_client(&self) -> &str {
+        self.console_client_id.as_deref().unwrap_or(&self.client_id)
+    }
+}
+
+pub(crate) fn config(state: &AppState) -> ApiResult<&OidcConfig> {
     state
         .config
         .oidc
@@ -134,7 +145,15 @@ async fn sign_in(
         .ok()
         .and_then(|a| a.id_token)
         .ok_or_else(|| refused("the identity provider gave no ID token"))?;
-    let claims = validate(&state, config, &discovery, &id_token, &req.nonce).await?;
+    let claims = validate(
+        &state,
+        config,
+        &config.client_id,
+        &discovery,
+        &id_token,
+        &req.nonce,
+    )
+    .await?;
 
     let email = claims
         .email
@@ -206,9 +225,10 @@ async fn sign_in(
 
 /// The ID token's signature (a key of the provider's JWKS, an asymmetric algorithm only),
 /// issuer, audience, expiry and nonce.
-async fn validate(
+pub(crate) async fn validate(
     state: &AppState,
     config: &OidcConfig,
+    client_id: &str,
     discovery: &Discovery,
     id_token: &str,
     nonce: &str,
@@ -240,7 +260,7 @@ async fn validate(
         .map_err(|e| refused(format!("the provider's key is unusable: {e}")))?;
     let mut validation = Validation::new(header.alg);
     validation.set_issuer(&[config.issuer.as_str()]);
-    validation.set_audience(&[config.client_id.as_str()]);
+    validation.set_audience(&[client_id]);
     validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
     validation.leeway = 60;
     let data = jsonwebtoken::decode::<Claims>(id_token, &key, &validation)

@@ -77,9 +77,12 @@ struct SessionsQuery {
     /// Admins only: every session of the organisation instead of the caller's own.
     #[serde(default)]
     all: bool,
+    /// Admins only: this person's sessions.
+    person: Option<String>,
 }
 
-/// The caller's devices (or, for admins with `all=true`, the organisation's).
+/// The caller's devices (or, for admins, a person's with `person=ID`, or the organisation's
+/// with `all=true`).
 #[utoipa::path(get, path = "/v1/sessions", tag = "sessions", params(SessionsQuery),
     responses((status = 200, body = Vec<DeviceSession>)), security(("bearer" = [])))]
 async fn list(
@@ -87,7 +90,12 @@ async fn list(
     caller: Caller,
     Query(q): Query<SessionsQuery>,
 ) -> ApiResult<Json<Vec<DeviceSession>>> {
-    let person = if q.all {
+    let person = if let Some(person) = q.person.as_deref() {
+        if person != caller.person_id {
+            caller.require(Role::Admin)?;
+        }
+        Some(person)
+    } else if q.all {
         caller.require(Role::Admin)?;
         None
     } else {

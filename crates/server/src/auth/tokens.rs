@@ -8,6 +8,10 @@ use sha2::{Digest, Sha256};
 pub enum TokenKind {
     Access,
     Refresh,
+    /// A one-time console sign-in link.
+    ConsoleLink,
+    /// A console browser session (its cookie).
+    ConsoleSession,
 }
 
 impl TokenKind {
@@ -15,6 +19,8 @@ impl TokenKind {
         match self {
             TokenKind::Access => "rla_",
             TokenKind::Refresh => "rlr_",
+            TokenKind::ConsoleLink => "rlc_",
+            TokenKind::ConsoleSession => "rls_",
         }
     }
 }

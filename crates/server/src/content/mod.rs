@@ -42,12 +42,14 @@ pub struct ItemRow {
     /// Whether devices ever received it (once live, always 1).
     pub ever_live: i64,
     pub version: i64,
+    /// The source it was gathered from (none: written by hand).
+    pub source_id: Option<String>,
 }
 
 impl ItemRow {
     pub const COLUMNS: &'static str = "id, org_id, kind, channel_id, title, summary, body_html, url, \
         image_url, language, suggested_texts, audience, state, publish_at, expires_at, published_at, \
-        created_by, created_at, updated_at, approved_by, approved_at, retracted_reason, live, ever_live, version";
+        created_by, created_at, updated_at, approved_by, approved_at, retracted_reason, live, ever_live, version, source_id";
 
     pub fn audience(&self) -> Result<Audience, ApiError> {
         Ok(serde_json::from_str(&self.audience)?)
@@ -101,6 +103,7 @@ impl ItemRow {
             approved_at: self.approved_at.map(to_time),
             retracted_reason: self.retracted_reason.clone(),
             live: self.live != 0,
+            source_id: self.source_id.clone(),
         })
     }
 }

@@ -164,3 +164,13 @@ mod tests {
         assert_eq!(super::values(1, 1), "($1)");
     }
 }
+
+/// A `LIKE ... ESCAPE '\\'` pattern matching what starts with `prefix` (its `%` and `_` taken
+/// literally).
+pub fn like_prefix(prefix: &str) -> String {
+    let escaped = prefix
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("{escaped}%")
+}

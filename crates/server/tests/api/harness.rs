@@ -141,6 +141,8 @@ pub struct Options {
     pub beacon: relay_server::programme::draw::BeaconConfig,
     /// Sources reach the tests' local servers; no poller unless a test asks for one.
     pub sources: relay_server::sources::SourcesConfig,
+    /// Console sessions' idle timeout and lifetime.
+    pub console: relay_server::console::ConsoleConfig,
 }
 
 impl Default for Options {
@@ -167,6 +169,7 @@ impl Default for Options {
                 poll_every: None,
                 ..Default::default()
             },
+            console: Default::default(),
         }
     }
 }
@@ -199,6 +202,7 @@ impl Server {
             month_grace: options.month_grace,
             beacon: options.beacon.clone(),
             sources: options.sources.clone(),
+            console: options.console,
         };
         let state = AppState::new(pool, config);
         let running =

@@ -23,6 +23,7 @@ mod peers {
 mod boards;
 mod cli;
 mod concurrency;
+mod console;
 mod curation;
 mod draw;
 mod events;

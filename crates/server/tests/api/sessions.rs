@@ -671,6 +671,7 @@ async fn the_company_providers_discovery_is_cached_as_it_allows(backend: Backend
                     client_id: "relay".into(),
                     org_slug: "acme".into(),
                     create_people: false,
+                    console_client_id: None,
                     default_country: "FR".into(),
                     default_language: "fr".into(),
                 }),

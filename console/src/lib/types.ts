@@ -1,0 +1,58 @@
+// The `/v1` API's shapes the console reads and writes (see GET /v1/openapi.json).
+import type { NetworkKind } from "../../../ui/src/lib/limits";
+
+export type { NetworkKind };
+export type Role = "employee" | "curator" | "admin";
+export type ContentState = "draft" | "approved" | "retracted";
+export type ContentKind = "article" | "video" | "social_post" | "ad";
+export const NETWORKS: NetworkKind[] = ["linkedin", "x", "mastodon", "bluesky", "facebook"];
+export const KINDS: ContentKind[] = ["article", "video", "social_post", "ad"];
+
+export interface Org { id: string; name: string; slug: string }
+export interface Person {
+  id: string; name: string; email: string; country: string; language: string;
+  department: string; role: Role; active: boolean;
+}
+export interface ConsoleSession {
+  person: Person; org: Org; csrf_token: string; idle_timeout_secs: number; expires_at: string;
+}
+export interface Audience { countries: string[]; languages: string[]; departments: string[] }
+export interface SuggestedText { network: NetworkKind; language: string; text: string }
+export interface Curated {
+  id: string; kind: ContentKind; channel_id: string; title: string; summary: string;
+  body_html: string; url: string; image_url: string | null; language: string;
+  suggested_texts: SuggestedText[]; published_at: string; expires_at: string | null;
+  updated_at: string; version: number; state: ContentState; audience: Audience;
+  publish_at: string | null; created_by: string; created_at: string; approved_by: string | null;
+  approved_at: string | null; retracted_reason: string | null; live: boolean; source_id: string | null;
+}
+export interface NewContent {
+  kind: ContentKind; channel_id: string; title: string; summary: string; body_html: string;
+  url: string; image_url: string | null; language: string; suggested_texts: SuggestedText[];
+  audience: Audience; publish_at: string | null; expires_at: string | null;
+}
+export interface Channel { id: string; slug: string; names: Record<string, string> }
+export interface AuditEntry {
+  at: string; actor_id: string | null; action: string; subject_id: string; detail: unknown;
+}
+export type SourceKind = "feed" | "youtube" | "mastodon" | "bluesky" | "page";
+export const SOURCE_KINDS: SourceKind[] = ["feed", "youtube", "mastodon", "bluesky", "page"];
+export interface SourceHealth {
+  last_fetch_at: string | null; last_new_entry_at: string | null; last_error: string | null;
+  failing_since: string | null; flagged: boolean; entries: number; next_poll_at: string | null;
+}
+export interface Source {
+  id: string; kind: SourceKind; address: string; fetch_url: string; channel_id: string;
+  auto_publish: boolean; interval_minutes: number; paused: boolean; health: SourceHealth;
+  created_at: string;
+}
+export interface PollReport {
+  not_modified: boolean; seen: number; created: number; duplicates: number; skipped: number;
+  error: string | null;
+}
+export interface Enrolment { person_id: string; code: string; link: string; expires_at: string }
+export interface DeviceSession {
+  device_id: string; person_id: string; device_name: string; platform: string;
+  created_at: string; last_seen_at: string; revoked_at: string | null; current: boolean;
+}
+export interface ImportReport { rows: number; imported: number; errors: { line: number; error: string }[] }

@@ -1,0 +1,311 @@
+//! Console browser sessions: created at sign-in, read from the cookie on every request, ended by
+//! sign-out, by an idle timeout, by their lifetime, or by the person's departure or demotion.
+
+use axum::http::header::{COOKIE, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method};
+use relay_protocol::{ConsoleSession, Org, Person, Role};
+
+use crate::app::AppState;
+use crate::auth::{hash_secret, new_token, Caller, TokenKind};
+use crate::db::now_ms;
+use crate::error::ApiError;
+
+/// The session cookie's name.
+pub const COOKIE_NAME: &str = "relay_console";
+/// The header a write carries its CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How stale `last_seen_at` may get before a request writes it (the idle timeout is minutes).
+const TOUCH_GRANULARITY_MS: i64 = 15 * 1000;
+
+/// How a browser signed in (kept for the audit log and the session list).
+#[derive(Debug, Clone, Copy)]
+pub enum Via {
+    Link,
+    Oidc,
+}
+
+impl Via {
+    fn as_str(self) -> &'static str {
+        match self {
+            Via::Link => "link",
+            Via::Oidc => "oidc",
+        }
+    }
+}
+
+/// A new session for `person`, with the cookie that carries it.
+pub async fn open(
+    state: &AppState,
+    org: Org,
+    person: Person,
+    via: Via,
+) -> Result<(ConsoleSession, HeaderValue), ApiError> {
+    super::links::check_person(&person)?;
+    let token = new_token(TokenKind::ConsoleSession);
+    let id = uuid::Uuid::now_v7().to_string();
+    let now = now_ms();
+    let config = state.config.console;
+    let expires_at = now + config.lifetime.as_millis() as i64;
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "INSERT INTO console_sessions \
+         (hash, id, org_id, person_id, via, created_at, last_seen_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6, $7)",
+    )
+    .bind(hash_secret(&token))
+    .bind(&id)
+    .bind(&org.id)
+    .bind(&person.id)
+    .bind(via.as_str())
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::record(
+        &mut tx,
+        &org.id,
+        Some(&person.id),
+        "console.sign_in",
+        &id,
+        serde_json::json!({ "via": via.as_str() }),
+    )
+    .await?;
+    tx.commit().await?;
+    let cookie = cookie(state, &token, Some(config.lifetime.as_secs()));
+    Ok((describe(state, org, person, &token, expires_at), cookie))
+}
+
+/// What the page needs to know of its session.
+pub fn describe(
+    state: &AppState,
+    org: Org,
+    person: Person,
+    token: &str,
+    expires_at: i64,
+) -> ConsoleSession {
+    ConsoleSession {
+        person,
+        org,
+        csrf_token: csrf_of(token),
+        idle_timeout_secs: state.config.console.idle.as_secs(),
+        expires_at: chrono::DateTime::from_timestamp_millis(expires_at).unwrap_or_default(),
+    }
+}
+
+/// A session's CSRF token, derived from its cookie's: a page of another site can neither read
+/// the cookie nor compute it, and the server needs to keep nothing more.
+fn csrf_of(token: &str) -> String {
+    format!("rlx_{}", hash_secret(&format!("csrf:{token}")))
+}
+
+/// The `Set-Cookie` value for `token` (`None` age: the cookie that deletes it).
+pub fn cookie(state: &AppState, token: &str, max_age_secs: Option<u64>) -> HeaderValue {
+    let secure = if is_loopback(&state.config.public_url) {
+        ""
+    } else {
+        "; Secure"
+    };
+    let age = max_age_secs.unwrap_or(0);
+    HeaderValue::from_str(&format!(
+        "{COOKIE_NAME}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={age}{secure}"
+    ))
+    .expect("a cookie of URL-safe characters")
+}
+
+/// Whether the server is reached on this machine only (`http://127.0.0.1`, `localhost`, `[::1]`),
+/// where browsers take no `Secure` cookie over plain HTTP.
+fn is_loopback(public_url: &str) -> bool {
+    let Ok(url) = url::Url::parse(public_url) else {
+        return false;
+    };
+    match url.host() {
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+/// The console session token a request's cookies carry, if any.
+pub fn token_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, value)| *name == COOKIE_NAME && !value.is_empty())
+        .map(|(_, value)| value.to_owned())
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    org_id: String,
+    person_id: String,
+    last_seen_at: i64,
+    expires_at: i64,
+    revoked_at: Option<i64>,
+    role: String,
+    active: i64,
+    country: String,
+    language: String,
+    department: String,
+    audience_epoch: i64,
+    version: i64,
+    purged_below: i64,
+}
+
+/// The caller behind a console cookie. Writes (any method but GET, HEAD and OPTIONS) must carry
+/// the session's CSRF token.
+pub async fn caller(state: &AppState, parts: &Parts, token: &str) -> Result<Caller, ApiError> {
+    let hash = hash_secret(token);
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT s.id, s.org_id, s.person_id, s.last_seen_at, s.expires_at, \
+                s.revoked_at, p.role, p.active, p.country, p.language, p.department, \
+                p.audience_epoch, o.version, o.purged_below \
+         FROM console_sessions s JOIN people p ON p.id = s.person_id \
+         JOIN orgs o ON o.id = s.org_id WHERE s.hash = $1",
+    )
+    .bind(&hash)
+    .fetch_optional(&state.db.read)
+    .await?;
+    let ended = |detail: &str| ApiError::unauthorized("session_ended", detail.to_owned());
+    let row = row.ok_or_else(|| ended("sign in again: this console session is unknown"))?;
+    let now = now_ms();
+    let idle = state.config.console.idle.as_millis() as i64;
+    if row.revoked_at.is_some() {
+        return Err(ended("you signed out: sign in again"));
+    }
+    if row.active == 0 {
+        return Err(ended("this account is deactivated"));
+    }
+    if row.expires_at <= now || now - row.last_seen_at > idle {
+        return Err(ended("the console session expired: sign in again"));
+    }
+    let role: Role = row
+        .role
+        .parse()
+        .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
+    if !role.includes(Role::Curator) {
+        return Err(ApiError::Forbidden(
+            "the console is for curators and admins".into(),
+        ));
+    }
+    if !matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS) {
+        let sent = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if sent.is_empty() || sent != csrf_of(token) {
+            return Err(ApiError::Forbidden(
+                "this write lacks the console session's CSRF token".into(),
+            ));
+        }
+    }
+    if now - row.last_seen_at > TOUCH_GRANULARITY_MS {
+        sqlx::query("UPDATE console_sessions SET last_seen_at = $1 WHERE hash = $2")
+            .bind(now)
+            .bind(&hash)
+            .execute(&state.db.write)
+            .await?;
+    }
+    let org_version = state.events.head(&row.org_id).unwrap_or(row.version);
+    Ok(Caller {
+        device_id: format!("console:{}", row.id),
+        org_id: row.org_id,
+        person_id: row.person_id,
+        role,
+        country: row.country,
+        language: row.language,
+        department: row.department,
+        audience_epoch: row.audience_epoch,
+        org_version,
+        org_purged_below: row.purged_below,
+        access_hash: hash,
+        access_expires_at: row.expires_at.min(now + idle),
+    })
+}
+
+/// Signs the session out (idempotent).
+pub async fn close(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
+    let mut tx = state.db.begin().await?;
+    sqlx::query(
+        "UPDATE console_sessions SET revoked_at = $1 WHERE hash = $2 AND revoked_at IS NULL",
+    )
+    .bind(now_ms())
+    .bind(&caller.access_hash)
+    .execute(&mut *tx)
+    .await?;
+    crate::audit::record(
+        &mut tx,
+        &caller.org_id,
+        Some(&caller.person_id),
+        "console.sign_out",
+        caller.device_id.trim_start_matches("console:"),
+        serde_json::json!({}),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The `Set-Cookie` header that removes the session cookie.
+pub fn clear(state: &AppState, headers: &mut HeaderMap) {
+    headers.insert(SET_COOKIE, cookie(state, "", None));
+}
+
+/// Whether this caller came from a console cookie.
+pub fn is_console(caller: &Caller) -> bool {
+    caller.device_id.starts_with("console:")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_this_machine_is_loopback() {
+        for url in [
+            "http://127.0.0.1:8080",
+            "http://localhost:3000/",
+            "http://[::1]:80",
+        ] {
+            assert!(is_loopback(url), "{url}");
+        }
+        for url in [
+            "https://relay.example.com",
+            "http://relay.test",
+            "http://10.0.0.1",
+            "nonsense",
+        ] {
+            assert!(!is_loopback(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn the_cookie_is_read_among_others_and_never_empty() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("a=1; relay_console=rls_x; b=2"),
+        );
+        assert_eq!(token_of(&headers).as_deref(), Some("rls_x"));
+        headers.insert(
+            COOKIE,
+            HeaderValue::from_static("relay_console=; relay_consolex=y"),
+        );
+        assert_eq!(token_of(&headers), None);
+    }
+
+    #[test]
+    fn csrf_tokens_differ_per_session_and_are_not_the_session() {
+        let (a, b) = (csrf_of("rls_a"), csrf_of("rls_b"));
+        assert_ne!(a, b);
+        assert!(!a.contains("rls_a"));
+        assert_eq!(a, csrf_of("rls_a"));
+    }
+}

@@ -1,0 +1,555 @@
+//! The console's browser sessions over real HTTP: one-time links, the cookie's attributes, CSRF
+//! on every write, the idle timeout, sign-out, departure and demotion; people imported from CSV.
+
+use std::time::Duration;
+
+use relay_protocol::*;
+use relay_server::db::Backend;
+use reqwest::header::{CONTENT_TYPE, COOKIE, SET_COOKIE};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+use crate::harness::*;
+use crate::newsroom::*;
+
+crate::both_backends!(
+    a_link_signs_a_browser_in_once_with_a_strict_http_only_cookie,
+    writes_need_the_csrf_token_and_reads_do_not,
+    sessions_end_at_sign_out_idle_departure_and_demotion,
+    employees_get_no_console,
+    a_csv_import_with_any_bad_row_imports_nothing,
+);
+
+/// A browser: its session cookie, and the CSRF token its page holds.
+struct Browser {
+    base: String,
+    http: reqwest::Client,
+    cookie: String,
+    csrf: String,
+}
+
+impl Browser {
+    async fn sign_in(
+        server: &Server,
+        token: &str,
+    ) -> Result<(Browser, String), (StatusCode, Value)> {
+        let http = reqwest::Client::new();
+        let answer = http
+            .post(format!("{}/v1/console/session", server.base))
+            .json(&json!({ "token": token }))
+            .send()
+            .await
+            .unwrap();
+        let status = answer.status();
+        let set_cookie = answer
+            .headers()
+            .get(SET_COOKIE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let body: Value = answer.json().await.unwrap();
+        if status != StatusCode::OK {
+            assert!(set_cookie.is_none(), "a refusal sets no cookie");
+            return Err((status, body));
+        }
+        let set_cookie = set_cookie.expect("a session cookie");
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let session: ConsoleSession = serde_json::from_value(body).unwrap();
+        Ok((
+            Browser {
+                base: server.base.clone(),
+                http,
+                cookie,
+                csrf: session.csrf_token,
+            },
+            set_cookie,
+        ))
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        csrf: Option<&str>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header(COOKIE, &self.cookie);
+        if let Some(csrf) = csrf {
+            request = request.header("X-CSRF-Token", csrf);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer = request.send().await.unwrap();
+        let status = answer.status();
+        let text = answer.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    async fn write(&self, method: Method, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send(method, path, Some(body), Some(&self.csrf.clone()))
+            .await
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.send(Method::GET, path, None, None).await
+    }
+}
+
+async fn link_for(room: &Newsroom, person: &Person) -> String {
+    let link = relay_server::console::links::create(
+        room.server.db(),
+        &room.org.id,
+        person,
+        &room.server.state().config.public_url,
+        Duration::from_secs(900),
+    )
+    .await
+    .unwrap();
+    let (page, token) = link
+        .split_once("#/signin/")
+        .expect("the token after the fragment");
+    let public = &room.server.state().config.public_url;
+    assert_eq!(page, format!("{public}/console/"), "{link}");
+    token.to_owned()
+}
+
+async fn curator(room: &Newsroom, name: &str) -> Person {
+    let client = room
+        .server
+        .person(&room.org, name, Role::Curator, "FR", "fr", "Comms")
+        .await;
+    client.person().clone()
+}
+
+async fn a_link_signs_a_browser_in_once_with_a_strict_http_only_cookie(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let cleo = curator(&room, "Cleo Curator").await;
+    let token = link_for(&room, &cleo).await;
+
+    let (browser, set_cookie) = Browser::sign_in(&room.server, &token).await.unwrap();
+    let attributes: Vec<&str> = set_cookie.split(';').map(str::trim).collect();
+    assert!(
+        attributes[0].starts_with("relay_console=rls_"),
+        "{set_cookie}"
+    );
+    for wanted in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+        assert!(attributes.contains(&wanted), "{wanted} in {set_cookie}");
+    }
+    // The tests' server says it is reached at http://relay.test: not this machine, so the
+    // cookie only travels over HTTPS (on loopback it could not be Secure: see the unit tests).
+    assert!(attributes.contains(&"Secure"), "{set_cookie}");
+    assert!(
+        !set_cookie.contains(&token),
+        "the link's token is not the session's"
+    );
+
+    let (status, me) = browser.get("/v1/console/session").await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["person"]["email"], cleo.email);
+    assert_eq!(
+        me["csrf_token"], browser.csrf,
+        "a reloaded page gets the same CSRF token"
+    );
+    let (status, items) = browser.get("/v1/content?state=draft").await;
+    assert_eq!(status, StatusCode::OK, "{items}");
+
+    // Once only, whoever tries: the same browser, another, or a replay at the same time.
+    let again = Browser::sign_in(&room.server, &token).await.err().unwrap();
+    assert_eq!(again.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(again.1["code"], "sign_in_refused");
+    let second = link_for(&room, &cleo).await;
+    let (a, b) = tokio::join!(
+        Browser::sign_in(&room.server, &second),
+        Browser::sign_in(&room.server, &second)
+    );
+    assert_eq!(
+        usize::from(a.is_ok()) + usize::from(b.is_ok()),
+        1,
+        "two browsers racing one link: one session"
+    );
+    let forged = Browser::sign_in(&room.server, "rlc_forged")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(forged.0, StatusCode::UNAUTHORIZED);
+    let sessions: i64 = room.count("console_sessions").await;
+    assert_eq!(sessions, 2);
+    let stored: Vec<(String,)> = sqlx::query_as("SELECT hash FROM console_sessions")
+        .fetch_all(&room.server.db().read)
+        .await
+        .unwrap();
+    let raw = browser.cookie.trim_start_matches("relay_console=");
+    assert!(stored.iter().all(|(h,)| h != raw), "only hashes are stored");
+
+    // An expired link.
+    let old = link_for(&room, &cleo).await;
+    sqlx::query("UPDATE console_links SET expires_at = 0 WHERE used_at IS NULL")
+        .execute(&room.server.db().write)
+        .await
+        .unwrap();
+    assert_eq!(
+        Browser::sign_in(&room.server, &old).await.err().unwrap().0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn writes_need_the_csrf_token_and_reads_do_not(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let cleo = curator(&room, "Cleo Curator").await;
+    let (browser, _) = Browser::sign_in(&room.server, &link_for(&room, &cleo).await)
+        .await
+        .unwrap();
+    let draft = serde_json::to_value(article(&room.news, "From the console")).unwrap();
+    let before: i64 = room.count("items").await;
+
+    // A page of another site can make the browser send its cookie (were SameSite absent) but
+    // cannot read the token: no header, a wrong one, or another session's are all refused.
+    let (status, problem) = browser
+        .send(Method::POST, "/v1/content", Some(draft.clone()), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("CSRF"),
+        "{problem}"
+    );
+    let (status, _) = browser
+        .send(
+            Method::POST,
+            "/v1/content",
+            Some(draft.clone()),
+            Some("rlx_guess"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (other, _) = Browser::sign_in(&room.server, &link_for(&room, &cleo).await)
+        .await
+        .unwrap();
+    let (status, _) = browser
+        .send(
+            Method::POST,
+            "/v1/content",
+            Some(draft.clone()),
+            Some(&other.csrf),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = browser
+        .send(Method::DELETE, "/v1/console/session", None, None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "signing out is a write too");
+    assert_eq!(room.count("items").await, before, "nothing was written");
+
+    let (status, created) = browser.write(Method::POST, "/v1/content", draft).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (status, approved) = browser
+        .write(
+            Method::POST,
+            &format!("/v1/content/{id}/approve"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{approved}");
+    let audit: Vec<AuditEntry> = room.admin.get(&format!("/v1/audit?subject_id={id}")).await;
+    assert!(
+        audit
+            .iter()
+            .all(|e| e.actor_id.as_deref() == Some(cleo.id.as_str())),
+        "the console's writes are the curator's: {audit:?}"
+    );
+    let filtered: Vec<AuditEntry> = room.admin.get("/v1/audit?action=console.").await;
+    assert!(!filtered.is_empty() && filtered.iter().all(|e| e.action.starts_with("console.")));
+
+    // A device's bearer token needs no CSRF token (no browser sends it by itself), and the
+    // cookie is not read when a bearer token is there.
+    let (status, _) = {
+        let a = room
+            .admin
+            .send(
+                Method::POST,
+                "/v1/content",
+                Some(&article(&room.news, "By API")),
+            )
+            .await;
+        (a.status, a.body)
+    };
+    assert_eq!(status, StatusCode::CREATED);
+}
+
+async fn sessions_end_at_sign_out_idle_departure_and_demotion(backend: Backend) {
+    let options = Options {
+        console: relay_server::console::ConsoleConfig {
+            idle: Duration::from_secs(2),
+            ..Default::default()
+        },
+        ..Options::default()
+    };
+    let room = Newsroom::with(backend, options).await;
+    let cleo = curator(&room, "Cleo Curator").await;
+
+    // Sign-out: the cookie is removed and the session ends on the server.
+    let (browser, _) = Browser::sign_in(&room.server, &link_for(&room, &cleo).await)
+        .await
+        .unwrap();
+    let answer = browser
+        .http
+        .delete(format!("{}/v1/console/session", room.server.base))
+        .header(COOKIE, &browser.cookie)
+        .header("X-CSRF-Token", &browser.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::NO_CONTENT);
+    let cleared = answer.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    assert!(
+        cleared.starts_with("relay_console=;") && cleared.contains("Max-Age=0"),
+        "{cleared}"
+    );
+    let (status, problem) = browser.get("/v1/content").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "a copied cookie dies with the session"
+    );
+    assert_eq!(problem["code"], "session_ended");
+
+    // Idle: requests keep a session alive; silence longer than the timeout ends it.
+    let (browser, _) = Browser::sign_in(&room.server, &link_for(&room, &cleo).await)
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (status, problem) = browser.get("/v1/content").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{problem}");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("expired"),
+        "{problem}"
+    );
+
+    // Demotion and departure end every console session of the person at their next request.
+    let (browser, _) = Browser::sign_in(&room.server, &link_for(&room, &cleo).await)
+        .await
+        .unwrap();
+    room.admin
+        .send_ok::<_, Person>(
+            Method::PATCH,
+            &format!("/v1/people/{}", cleo.id),
+            Some(&json!({ "role": "employee" })),
+        )
+        .await;
+    assert_eq!(browser.get("/v1/content").await.0, StatusCode::FORBIDDEN);
+    room.admin
+        .send_ok::<_, Person>(
+            Method::PATCH,
+            &format!("/v1/people/{}", cleo.id),
+            Some(&json!({ "role": "curator" })),
+        )
+        .await;
+    assert_eq!(browser.get("/v1/content").await.0, StatusCode::OK);
+    room.admin
+        .send_ok::<_, Person>(
+            Method::PATCH,
+            &format!("/v1/people/{}", cleo.id),
+            Some(&json!({ "active": false })),
+        )
+        .await;
+    assert_eq!(browser.get("/v1/content").await.0, StatusCode::UNAUTHORIZED);
+}
+
+async fn employees_get_no_console(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let eve = room.employee("Eve Employee", "FR", "Sales").await;
+    let refused = relay_server::console::links::create(
+        room.server.db(),
+        &room.org.id,
+        eve.person(),
+        &room.server.base,
+        Duration::from_secs(900),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("curators and admins"),
+        "{refused}"
+    );
+    // A link made while she was a curator does not open once she is an employee.
+    let cleo = curator(&room, "Cleo Curator").await;
+    let token = link_for(&room, &cleo).await;
+    room.admin
+        .send_ok::<_, Person>(
+            Method::PATCH,
+            &format!("/v1/people/{}", cleo.id),
+            Some(&json!({ "role": "employee" })),
+        )
+        .await;
+    let (status, problem) = Browser::sign_in(&room.server, &token).await.err().unwrap();
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    // A device session cannot pose as a console session.
+    let answer = eve
+        .send::<()>(Method::GET, "/v1/console/session", None)
+        .await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN);
+}
+
+async fn a_csv_import_with_any_bad_row_imports_nothing(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let before: i64 = room.count("people").await;
+    let import = |body: &'static str, content_type: &'static str| {
+        let admin = &room.admin;
+        async move {
+            let answer = admin
+                .http
+                .post(format!("{}/v1/people/import", admin.base))
+                .bearer_auth(admin.token.as_deref().unwrap())
+                .header(CONTENT_TYPE, content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            (answer.status(), answer.json::<Value>().await.unwrap())
+        }
+    };
+
+    let bad = "name,email,country,language,department,role\n\
+               Ann Lee,ann@acme.test,FR,fr,Marketing,employee\n\
+               Bob,not-an-address,FR,fr,,\n\
+               Cy,cy@acme.test,France,fr,,\n\
+               Dee,ann@ACME.test,FR,fr,,\n\
+               Eve,eve@acme.test,FR,fr,,overlord\n";
+    let (status, report) = import(bad, "text/csv").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let report: ImportReport = serde_json::from_value(report).unwrap();
+    assert_eq!(report.rows, 5);
+    assert_eq!(report.imported, 0);
+    let lines: Vec<u32> = report.errors.iter().map(|e| e.line).collect();
+    assert_eq!(lines, [3, 4, 5, 6], "{report:?}");
+    assert!(report.errors[2].error.contains("line 2"), "{report:?}");
+    assert_eq!(room.count("people").await, before, "nothing imported");
+
+    let good = "\u{feff}Email,Name,Country,Language\r\n\
+                ann@acme.test,\"Lee, Ann\",fr,FR\r\n\
+                bob@acme.test,Bob Stone,BE,fr\r\n";
+    let (status, report) = import(good, "text/csv; charset=utf-8").await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["imported"], 2, "{report}");
+    let ann: Vec<Person> = room.admin.get("/v1/people?q=ann%40acme").await;
+    assert_eq!(ann[0].name, "Lee, Ann");
+    assert_eq!(
+        (ann[0].country.as_str(), ann[0].language.as_str()),
+        ("FR", "fr")
+    );
+    assert_eq!(ann[0].role, Role::Employee);
+
+    let (status, report) = import(good, "text/csv").await;
+    assert_eq!(
+        report["imported"], 0,
+        "a second run imports nothing: {report}"
+    );
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = import("name,email\nA,a@acme.test\n", "text/csv").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "country and language are needed"
+    );
+    let (status, _) = import("name,email,country,language,salary\n", "text/csv").await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "unknown columns are refused"
+    );
+    let (status, _) = import("[{\"name\":\"x\"}]", "application/json").await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    let (status, _) = import(
+        "name,email,country,language\n\"unclosed,a@b.c,FR,fr\n",
+        "text/csv",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(room.count("people").await, before + 2);
+
+    let eve = room.employee("Eve Employee", "FR", "Sales").await;
+    let answer = eve
+        .http
+        .post(format!("{}/v1/people/import", eve.base))
+        .bearer_auth(eve.token.as_deref().unwrap())
+        .header(CONTENT_TYPE, "text/csv")
+        .body(good)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FORBIDDEN);
+}
+
+/// The app itself: served by the server, with a policy that runs only the server's scripts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_is_served_with_a_strict_policy() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = Server::start(&db).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let bare = http
+        .get(format!("{}/console", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bare.status(), StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(bare.headers()["location"], "/console/");
+
+    let page = http
+        .get(format!("{}/console/", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let headers = page.headers().clone();
+    assert!(headers[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let policy = headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        policy.contains("script-src 'self'") && policy.contains("frame-ancestors 'none'"),
+        "{policy}"
+    );
+    let html = page.text().await.unwrap();
+    let script = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .filter(|s| s.starts_with("/console/assets/"))
+        .unwrap_or_else(|| {
+            panic!(
+                "the console is not built into this server (scripts/lib.sh build_console): {html}"
+            )
+        });
+    let js = http
+        .get(format!("{}{script}", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(js.status(), StatusCode::OK);
+    assert!(js.headers()[CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/javascript"));
+    assert!(js.headers()["cache-control"]
+        .to_str()
+        .unwrap()
+        .contains("immutable"));
+    let missing = http
+        .get(format!("{}/console/assets/nothing.js", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let escape = http
+        .get(format!("{}/console/..%2F..%2FCargo.toml", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(escape.status(), StatusCode::NOT_FOUND);
+}
