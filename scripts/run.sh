@@ -23,7 +23,7 @@ for _ in $(seq 1 150); do
     kill -0 $server 2>/dev/null || { cat relay-data/server.log; exit 1; }
     sleep 0.2
 done
-grep -E '^(enrolment code|relay-server listening)' relay-data/server.log || true
+grep -E '^(enrolment code|console|  +\(sign-in|relay-server listening)' relay-data/server.log || true
 echo "server log: relay-data/server.log"
 
 # The app keeps its cache and outbox here; its session goes to the system keychain.

@@ -343,7 +343,12 @@ async fn an_admin_imports_people_enrols_and_records_a_departure() {
     let link = sign_in_link(&server, &org, "sam.okafor@contoso.example").await;
     d.navigate(&link).await;
     d.wait_for("nav a[href='#/people']").await;
-    set(d, "header select:nth-of-type(2)", "dark").await;
+    set(d, "header select[name=theme]", "dark").await;
+    assert_eq!(
+        d.execute("return document.documentElement.dataset.theme", json!([]))
+            .await,
+        "dark"
+    );
     d.click_css("nav a[href='#/people']").await;
     see(d, "Importer un CSV").await;
 

@@ -1,7 +1,8 @@
 // A real OpenID Connect provider (npm oidc-provider 9) for Relay's tests, on 127.0.0.1 with an
-// ephemeral port. One native public client, "relay-desktop" (PKCE required, any loopback
-// redirect per RFC 8252, refresh tokens). No person at a browser: GET /interaction/:uid signs in
-// the account named by login_hint (default "ann") and consents at once. Prints one JSON line
+// ephemeral port. Two native public clients (PKCE required, any loopback port per RFC 8252):
+// "relay-desktop" (refresh tokens) and "relay-console" (the server's console sign-in). No person
+// at a browser: GET /interaction/:uid signs in the account named by login_hint (default "ann")
+// and consents at once. Prints one JSON line
 // {"issuer"} when ready; stops when its standard input closes.
 import http from 'node:http'
 import Provider from 'oidc-provider'
@@ -23,6 +24,16 @@ const provider = new Provider(issuer, {
       token_endpoint_auth_method: 'none',
       redirect_uris: ['http://127.0.0.1/callback'],
       grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
+    {
+      // The curators' web console: the server runs the flow for the browser and is called
+      // back on its loopback address (any port, as for native clients).
+      client_id: 'relay-console',
+      application_type: 'native',
+      token_endpoint_auth_method: 'none',
+      redirect_uris: ['http://127.0.0.1/console/oidc/callback'],
+      grant_types: ['authorization_code'],
       response_types: ['code'],
     },
   ],

@@ -340,6 +340,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if args.demo {
                 let enrolment = crate::demo::ensure(&state).await?;
                 crate::demo::print_enrolment(&enrolment);
+                crate::demo::print_console_link(&state).await?;
             }
             let running = crate::serve::start(
                 state,
@@ -436,6 +437,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo => {
             let enrolment = crate::demo::ensure(&state).await?;
             crate::demo::print_enrolment(&enrolment);
+            crate::demo::print_console_link(&state).await?;
         }
     }
     Ok(())

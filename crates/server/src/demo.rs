@@ -443,6 +443,33 @@ pub fn print_enrolment(enrolment: &Enrolment) {
     let _ = out.write_all(block.as_bytes()).and_then(|()| out.flush());
 }
 
+/// The demo curator, who signs in to the console.
+pub const DEMO_CURATOR_EMAIL: &str = "lea.moreau@contoso.example";
+
+/// Prints the console's address and a one-time sign-in link for the demo curator.
+pub async fn print_console_link(state: &AppState) -> Result<(), ApiError> {
+    use std::io::Write;
+    let org = crate::orgs::by_slug(&state.db, DEMO_ORG).await?;
+    let curator = crate::people::find_by_email(&state.db, &org.id, DEMO_CURATOR_EMAIL).await?;
+    let link = crate::console::links::create(
+        &state.db,
+        &org.id,
+        &curator,
+        &state.config.public_url,
+        state.config.console.link_valid,
+    )
+    .await?;
+    let block = format!(
+        "console:        {}/console/\nconsole link:   {link}\n                (sign-in for {}, curator: once, within {} minutes)\n",
+        state.config.public_url.trim_end_matches('/'),
+        curator.name,
+        state.config.console.link_valid.as_secs() / 60
+    );
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(block.as_bytes()).and_then(|()| out.flush());
+    Ok(())
+}
+
 /// A simple illustration per demo story, so the demo feed has pictures without the internet.
 pub fn illustration(slug: &str) -> Option<String> {
     let index = STORIES.iter().position(|s| s.slug == slug)?;

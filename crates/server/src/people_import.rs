@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 use relay_protocol::{ImportReport, ImportRowError, NewPerson, Problem, Role};
@@ -33,7 +34,7 @@ async fn import(
     State(state): State<AppState>,
     Admin(caller): Admin,
     headers: HeaderMap,
-    body: String,
+    body: Body,
 ) -> ApiResult<Json<ImportReport>> {
     let media = headers
         .get(CONTENT_TYPE)
@@ -49,7 +50,12 @@ async fn import(
             "send the file as text/csv".into(),
         ));
     }
-    let rows = parse(&body)?;
+    let bytes = axum::body::to_bytes(body, MAX_IMPORT_BYTES)
+        .await
+        .map_err(|_| ApiError::PayloadTooLarge(MAX_IMPORT_BYTES))?;
+    let text =
+        std::str::from_utf8(&bytes).map_err(|_| ApiError::bad("the file must be UTF-8 text"))?;
+    let rows = parse(text)?;
     let mut report = ImportReport {
         rows: rows.len() as u32,
         imported: 0,
@@ -97,8 +103,11 @@ async fn import(
     Ok(Json(report))
 }
 
-/// The file's rows with their line numbers, or why the file as a whole cannot be read.
-fn parse(body: &str) -> Result<Vec<(u32, Result<NewPerson, String>)>, ApiError> {
+/// A row of the file: its line, and the person it describes or why it describes none.
+type Row = (u32, Result<NewPerson, String>);
+
+/// The file's rows, or why the file as a whole cannot be read.
+fn parse(body: &str) -> Result<Vec<Row>, ApiError> {
     let body = body.strip_prefix('\u{feff}').unwrap_or(body);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -165,7 +174,5 @@ fn parse(body: &str) -> Result<Vec<(u32, Result<NewPerson, String>)>, ApiError> 
 }
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(import))
-        .layer(DefaultBodyLimit::max(MAX_IMPORT_BYTES))
+    OpenApiRouter::new().routes(routes!(import))
 }

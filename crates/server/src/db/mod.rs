@@ -156,15 +156,6 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn values_number_placeholders_row_by_row() {
-        assert_eq!(super::values(2, 3), "($1, $2, $3), ($4, $5, $6)");
-        assert_eq!(super::values(1, 1), "($1)");
-    }
-}
-
 /// A `LIKE ... ESCAPE '\\'` pattern matching what starts with `prefix` (its `%` and `_` taken
 /// literally).
 pub fn like_prefix(prefix: &str) -> String {
@@ -173,4 +164,13 @@ pub fn like_prefix(prefix: &str) -> String {
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!("{escaped}%")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_number_placeholders_row_by_row() {
+        assert_eq!(super::values(2, 3), "($1, $2, $3), ($4, $5, $6)");
+        assert_eq!(super::values(1, 1), "($1)");
+    }
 }
