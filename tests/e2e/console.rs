@@ -403,11 +403,49 @@ async fn an_admin_imports_people_enrols_and_records_a_departure() {
     see(d, "Départ enregistré").await;
     see(d, "Déconnecté le").await;
     d.screenshot("console-08-departure").await;
+    let alex_id = server.person_id(&org, "alex.martin@contoso.example").await;
     // The device is signed out by the server.
     assert!(
         device.sync(&mut |_| {}).await.is_err(),
         "the departed device is refused"
     );
+
+    // Settings: the points rules of next month (this month's are frozen).
+    d.click_css("nav a[href='#/settings']").await;
+    d.wait_for("input[name=daily_cap]").await;
+    set(d, "input[name=daily_cap]", "7").await;
+    press(d, "Enregistrer les règles").await;
+    see(d, "Règles enregistrées").await;
+    let rules: Value = d
+        .post_async_script("fetch('/v1/programme/rules').then(r => r.json()).then(done)")
+        .await;
+    assert_eq!(
+        rules["rules"]["daily_cap"], 5,
+        "this month's rules did not move: {rules}"
+    );
+    let next_month = d
+        .execute(
+            "return document.querySelector('form h2').innerText",
+            json!([]),
+        )
+        .await;
+    let month = next_month
+        .as_str()
+        .unwrap()
+        .rsplit(' ')
+        .next()
+        .unwrap()
+        .to_owned();
+    let next: Value = d
+        .post_async_script(&format!(
+            "fetch('/v1/programme/rules?month={month}').then(r => r.json()).then(done)"
+        ))
+        .await;
+    assert_eq!(next["rules"]["daily_cap"], 7, "{next}");
+    d.screenshot("console-09-settings").await;
+    d.navigate(&format!("{}/console/#/person/{}", server.url(), alex_id))
+        .await;
+    see(d, "Alex Martin").await;
 
     // Readable at 200% zoom: the page reflows instead of scrolling sideways.
     d.execute("document.body.style.zoom = '200%'", json!([]))
@@ -418,7 +456,7 @@ async fn an_admin_imports_people_enrols_and_records_a_departure() {
             json!([]),
         )
         .await;
-    d.screenshot("console-09-zoom-200").await;
+    d.screenshot("console-10-zoom-200").await;
     assert_eq!(overflow, json!(true), "no sideways scrolling at 200%");
     d.close().await;
 }
@@ -456,7 +494,7 @@ async fn a_curator_signs_in_with_the_company_account() {
     let d = &browser.driver;
     d.navigate(&format!("{}/console/", server.url())).await;
     see(d, "Sign in with your company account").await;
-    d.screenshot("console-10-sign-in").await;
+    d.screenshot("console-11-sign-in").await;
     d.click_css("#oidc").await;
     d.wait_for("nav a[href='#/inbox'][aria-current=page]").await;
     see(d, "Ann Lee").await;

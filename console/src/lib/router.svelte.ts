@@ -8,6 +8,7 @@ export type Route =
   | { screen: "sources" }
   | { screen: "audit"; subject: string }
   | { screen: "people" }
+  | { screen: "settings" }
   | { screen: "person"; id: string }
   | { screen: "signin"; token: string; error: string };
 
@@ -25,6 +26,7 @@ export function parse(hash: string): Route {
     case "channels":
     case "sources":
     case "people":
+    case "settings":
       return { screen: head };
     case "person":
       return id ? { screen: "person", id } : { screen: "people" };

@@ -16,6 +16,7 @@ export const en = {
   "nav.sources": "Sources",
   "nav.audit": "Audit log",
   "nav.people": "People",
+  "nav.settings": "Settings",
   "common.cancel": "Cancel",
   "common.more": "Show more",
   "common.refresh": "Refresh",
@@ -203,6 +204,20 @@ export const en = {
   "person.departed_hint": "This person has left. Record their return to enrol devices again.",
   "person.return": "Record return",
   "person.returned": "Welcome back: new devices can be enrolled.",
+  "settings.title": "Settings",
+  "settings.sign_in": "Sign-in",
+  "settings.oidc_on": "Curators and admins can sign in with the company's account, or with a one-time link.",
+  "settings.oidc_off": "Sign-in is by one-time link only (relay-server console-link). Configure the company's OpenID provider to offer company sign-in.",
+  "settings.rules_now": "Points rules of {month}",
+  "settings.frozen": "A month's rules are frozen once it has begun.",
+  "settings.rules_from": "Points rules from {month}",
+  "settings.save_rules": "Save the rules",
+  "settings.saved": "Rules saved from {month}.",
+  "rules.verified_share": "Points per verified share",
+  "rules.declared_share": "Points per declared share",
+  "rules.daily_cap": "Scored shares per person per day",
+  "rules.click": "Points per unique click",
+  "rules.click_cap": "Click points per share, at most",
 };
 
 export type MessageKey = keyof typeof en;

@@ -553,3 +553,60 @@ async fn the_console_is_served_with_a_strict_policy() {
         .unwrap();
     assert_eq!(escape.status(), StatusCode::NOT_FOUND);
 }
+
+/// A company sign-in that this browser did not start (login CSRF), or that the provider
+/// refused, lands on the sign-in page with the reason and no session.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_company_sign_in_not_started_here_opens_nothing() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let server = Server::start(&db).await;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (query, cookie) in [
+        ("code=stolen&state=abc", None),
+        ("code=stolen&state=abc", Some("relay_console_oidc=rlc_mine")),
+        ("error=access_denied", Some("relay_console_oidc=rlc_mine")),
+    ] {
+        let mut request = http.get(format!("{}/console/oidc/callback?{query}", server.base));
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{query}");
+        let location = answer.headers()["location"].to_str().unwrap();
+        assert!(
+            location.starts_with("/console/#/signin?error="),
+            "{location}"
+        );
+        let cookies: Vec<&str> = answer
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        assert!(
+            cookies.iter().all(|c| !c.starts_with("relay_console=")),
+            "no session: {cookies:?}"
+        );
+        assert!(
+            cookies
+                .iter()
+                .any(|c| c.starts_with("relay_console_oidc=;")),
+            "the flow's cookie is cleared: {cookies:?}"
+        );
+    }
+    let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM console_sessions")
+        .fetch_one(&server.db().read)
+        .await
+        .unwrap();
+    assert_eq!(sessions, 0);
+    // Without a provider configured there is no company sign-in to start.
+    let start = http
+        .get(format!("{}/console/oidc/start", server.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(start.status(), StatusCode::NOT_FOUND);
+}
