@@ -158,9 +158,29 @@ struct Row {
     purged_below: i64,
 }
 
+/// What only a device does: it records shares and reads, holds tracked links, syncs its cache
+/// and takes part in the programme as its person. A console session is not a device.
+fn device_only(path: &str) -> bool {
+    const PREFIXES: [&str; 6] = [
+        "/v1/shares",
+        "/v1/reads",
+        "/v1/links",
+        "/v1/sync",
+        "/v1/programme/recheck",
+        "/v1/programme/board/me",
+    ];
+    PREFIXES.iter().any(|p| path.starts_with(p))
+        || (path.starts_with("/v1/programme/draws/") && path.ends_with("/me"))
+}
+
 /// The caller behind a console cookie. Writes (any method but GET, HEAD and OPTIONS) must carry
 /// the session's CSRF token.
 pub async fn caller(state: &AppState, parts: &Parts, token: &str) -> Result<Caller, ApiError> {
+    if device_only(parts.uri.path()) {
+        return Err(ApiError::Forbidden(
+            "this is for the app on a device, not the console".into(),
+        ));
+    }
     let hash = hash_secret(token);
     let row: Option<Row> = sqlx::query_as(
         "SELECT s.id, s.org_id, s.person_id, s.last_seen_at, s.expires_at, \
@@ -299,6 +319,27 @@ mod tests {
             HeaderValue::from_static("relay_console=; relay_consolex=y"),
         );
         assert_eq!(token_of(&headers), None);
+    }
+
+    #[test]
+    fn device_requests_are_told_apart() {
+        for path in [
+            "/v1/shares",
+            "/v1/shares/x/withdraw",
+            "/v1/sync",
+            "/v1/programme/draws/2026-11/me",
+            "/v1/links",
+        ] {
+            assert!(device_only(path), "{path}");
+        }
+        for path in [
+            "/v1/content",
+            "/v1/people/import",
+            "/v1/programme/draws/2026-11",
+            "/v1/audit",
+        ] {
+            assert!(!device_only(path), "{path}");
+        }
     }
 
     #[test]

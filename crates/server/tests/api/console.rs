@@ -262,6 +262,19 @@ async fn writes_need_the_csrf_token_and_reads_do_not(backend: Backend) {
     let filtered: Vec<AuditEntry> = room.admin.get("/v1/audit?action=console.").await;
     assert!(!filtered.is_empty() && filtered.iter().all(|e| e.action.starts_with("console.")));
 
+    // What only devices do is refused to the console, CSRF token or not.
+    let (status, problem) = browser
+        .write(
+            Method::POST,
+            "/v1/shares",
+            json!({"share_id": "00000000-0000-4000-8000-000000000000", "item_id": id,
+                   "network": "x", "proof": "declared", "shared_at": "2026-12-01T10:00:00Z"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    assert_eq!(browser.get("/v1/sync").await.0, StatusCode::FORBIDDEN);
+    assert_eq!(room.count("shares").await, 0);
+
     // A device's bearer token needs no CSRF token (no browser sends it by itself), and the
     // cookie is not read when a bearer token is there.
     let (status, _) = {
