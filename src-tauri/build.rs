@@ -2,6 +2,7 @@
 /// `tauri.conf.json` grants exactly these (plus event listening) to the main window.
 const COMMANDS: &[&str] = &[
     "status",
+    "status_local",
     "enrol",
     "sign_in_with_company",
     "first_sync",

@@ -13,6 +13,7 @@ pub fn builder() -> Builder<tauri::Wry> {
     Builder::new()
         .commands(collect_commands![
             status,
+            status_local,
             enrol,
             sign_in_with_company,
             first_sync,

@@ -19,7 +19,10 @@ use crate::views::*;
 const PAGE: u32 = 50;
 
 fn status_of(state: &AppState) -> AppResult<AppStatus> {
-    let s = state.engine.status()?;
+    view_status(state, state.engine.status()?)
+}
+
+fn view_status(state: &AppState, s: relay_client::Status) -> AppResult<AppStatus> {
     let n = |v: u64| v.min(u32::MAX as u64) as u32;
     Ok(AppStatus {
         enrolled: s.server.is_some(),
@@ -41,6 +44,14 @@ fn status_of(state: &AppState) -> AppResult<AppStatus> {
 #[specta::specta]
 pub fn status(state: State<'_, AppState>) -> AppResult<AppStatus> {
     status_of(&state)
+}
+
+/// The status as the device last knew it, without the keychain's round trip: what the UI
+/// paints its first screen from, before `status` confirms it.
+#[tauri::command(async)]
+#[specta::specta]
+pub fn status_local(state: State<'_, AppState>) -> AppResult<AppStatus> {
+    view_status(&state, state.engine.status_local()?)
 }
 
 fn device_name() -> String {

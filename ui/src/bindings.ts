@@ -8,6 +8,11 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	status: () => typedError<AppStatus, AppError>(__TAURI_INVOKE("status")),
+	/**
+	 *  The status as the device last knew it, without the keychain's round trip: what the UI
+	 *  paints its first screen from, before `status` confirms it.
+	 */
+	statusLocal: () => typedError<AppStatus, AppError>(__TAURI_INVOKE("status_local")),
 	/**  Enrols this device with a one-time code. */
 	enrol: (server: string, code: string) => typedError<AppStatus, AppError>(__TAURI_INVOKE("enrol", { server, code })),
 	/**

@@ -260,10 +260,6 @@ impl Engine {
     }
 
     pub fn status(&self) -> Result<Status, ClientError> {
-        let me: Option<(relay_protocol::Person, relay_protocol::Org)> = self
-            .store
-            .setting(ME_KEY)?
-            .and_then(|raw| serde_json::from_str(&raw).ok());
         // A keychain that fails to answer is an error, not "signed out": taken for one, it
         // would send the app to its sign-in screen and back, closing whatever was open.
         let signed_in = match self.api() {
@@ -271,6 +267,23 @@ impl Engine {
             Err(ClientError::NotEnrolled) => false,
             Err(e) => return Err(e),
         };
+        self.status_with(signed_in)
+    }
+
+    /// The status as this device last knew it, without asking the keychain (a D-Bus round
+    /// trip on Linux): signed in when it enrolled and the server has not signed it out since.
+    /// The app paints its cached feed from this at launch and confirms with [`Engine::status`].
+    pub fn status_local(&self) -> Result<Status, ClientError> {
+        let signed_in = self.store.setting(DEVICE_KEY)?.is_some()
+            && self.store.setting(SIGNED_OUT_KEY)?.is_none();
+        self.status_with(signed_in)
+    }
+
+    fn status_with(&self, signed_in: bool) -> Result<Status, ClientError> {
+        let me: Option<(relay_protocol::Person, relay_protocol::Org)> = self
+            .store
+            .setting(ME_KEY)?
+            .and_then(|raw| serde_json::from_str(&raw).ok());
         Ok(Status {
             server: self.store.setting(SERVER_KEY)?,
             device_id: self.store.setting(DEVICE_KEY)?,

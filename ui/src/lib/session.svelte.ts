@@ -18,6 +18,16 @@ export const session = $state<{
   enrolDraft: null,
 });
 
+// The status as the device last knew it (no keychain round trip): the first screen paints from
+// it, and refreshStatus() confirms it right after.
+export async function loadLocalStatus() {
+  try {
+    session.status = await ok(commands.statusLocal());
+  } catch (e) {
+    console.error(e);
+  }
+}
+
 export async function refreshStatus() {
   try {
     session.status = await ok(commands.status());
