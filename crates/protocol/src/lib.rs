@@ -5,6 +5,7 @@
 //!
 //! Timestamps are RFC 3339 in UTC. Identifiers are opaque strings (UUIDs today).
 
+mod analytics;
 mod auth;
 mod brokered;
 mod console;
@@ -16,6 +17,7 @@ mod shares;
 mod sources;
 mod sync;
 
+pub use analytics::*;
 pub use auth::*;
 pub use brokered::*;
 pub use console::*;

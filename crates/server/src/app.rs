@@ -122,6 +122,7 @@ impl AppState {
         (name = "people", description = "People and enrolment codes"),
         (name = "shares", description = "Share records"),
         (name = "programme", description = "Points, tracked links, the leaderboard and the top ten"),
+        (name = "analytics", description = "The programme's figures, never a person's"),
         (name = "console", description = "The curators' web console: browser sessions"),
     )
 )]
@@ -207,6 +208,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::auth::oidc::router())
         .merge(crate::audit::router())
         .merge(crate::console::router())
+        .merge(crate::analytics::router())
         .split_for_parts();
     // After the routes are in: it applies to their operations.
     utoipa::Modify::modify(&ProblemResponses, &mut doc);

@@ -2,6 +2,7 @@
 //! change feed with live events, and share records. See the repository README for the API and
 //! `../../shared/DESIGN.md` for the protocol.
 
+pub mod analytics;
 pub mod app;
 pub mod audit;
 pub mod auth;

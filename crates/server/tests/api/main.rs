@@ -20,6 +20,7 @@ mod peers {
     }
 }
 
+mod analytics;
 mod boards;
 mod cli;
 mod concurrency;

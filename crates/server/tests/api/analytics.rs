@@ -1,0 +1,227 @@
+//! The programme's figures against a hand-computed data set, on both backends, and the rule
+//! that no figure describes fewer than 5 people, including by subtracting one from another.
+
+use relay_protocol::*;
+use relay_server::db::Backend;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::newsroom::*;
+
+crate::both_backends!(month_figures_and_breakdowns_hide_groups_under_five);
+
+fn declared(item: &str, network: Network, n: usize) -> NewShareRecord {
+    NewShareRecord {
+        share_id: format!("declared-{n}-{}", network.as_str()),
+        proof: ShareProof::Declared,
+        post_url: None,
+        post_id: None,
+        ..verified(item, network, n)
+    }
+}
+
+async fn month_figures_and_breakdowns_hide_groups_under_five(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let item = room.item("Our new plant").await;
+    let older = room.item("Last month's news").await;
+    // Seven in France (Marketing), two in Belgium (Marketing), six in Germany (Sales).
+    let mut people = Vec::new();
+    for n in 0..15 {
+        let (country, department) = match n {
+            0..=6 => ("FR", "Marketing"),
+            7..=8 => ("BE", "Marketing"),
+            _ => ("DE", "Sales"),
+        };
+        people.push(
+            room.employee(&format!("Person {n:02}"), country, department)
+                .await,
+        );
+    }
+    let record = |who: usize, share: NewShareRecord| {
+        let client = &people[who];
+        async move {
+            let answer = client.send(Method::POST, "/v1/shares", Some(&share)).await;
+            assert_eq!(answer.status, StatusCode::CREATED, "{:?}", answer.body);
+        }
+    };
+    for who in 0..7 {
+        record(who, verified(&item, Network::Linkedin, who)).await;
+        record(who, declared(&item, Network::Linkedin, who)).await;
+    }
+    for who in 7..9 {
+        record(who, verified(&item, Network::X, who)).await;
+    }
+    for who in 9..15 {
+        record(who, declared(&item, Network::X, who)).await;
+    }
+    // Withdrawn: not counted.
+    record(0, verified(&item, Network::Bluesky, 100)).await;
+    let answer = people[0]
+        .send::<()>(Method::POST, "/v1/shares/share-100-bluesky/withdraw", None)
+        .await;
+    assert!(answer.status.is_success(), "{:?}", answer.body);
+    // Four unique clicks on one of the first person's shares.
+    sqlx::query("UPDATE shares SET clicks = 4 WHERE share_id = 'share-0-linkedin'")
+        .execute(&room.server.db().write)
+        .await
+        .unwrap();
+    // Last month: three people only.
+    for who in 0..3 {
+        record(who, verified(&older, Network::Mastodon, 200 + who)).await;
+    }
+    let rules: MonthRules = room.admin.get("/v1/programme/rules").await;
+    let this = rules.month.clone();
+    let (y, m) = this.split_once('-').unwrap();
+    let (y, m): (i32, u32) = (y.parse().unwrap(), m.parse().unwrap());
+    let last = if m == 1 {
+        format!("{}-12", y - 1)
+    } else {
+        format!("{y}-{:02}", m - 1)
+    };
+    sqlx::query("UPDATE shares SET month = $1 WHERE item_id = $2")
+        .bind(&last)
+        .bind(&older)
+        .execute(&room.server.db().write)
+        .await
+        .unwrap();
+    // Six people consulted this month.
+    for who in 0..6 {
+        sqlx::query("INSERT INTO consults (org_id, person_id, month) VALUES ($1, $2, $3)")
+            .bind(&room.org.id)
+            .bind(&people[who].person().id)
+            .bind(&this)
+            .execute(&room.server.db().write)
+            .await
+            .unwrap();
+    }
+
+    let months: Vec<MonthFigures> = room
+        .admin
+        .get(&format!("/v1/analytics/months?to={this}&months=2"))
+        .await;
+    assert_eq!(months.len(), 2);
+    let (before, now) = (&months[0], &months[1]);
+    assert_eq!(before.month, last);
+    assert_eq!(
+        (
+            before.sharers,
+            before.shares,
+            before.verified,
+            before.clicks,
+            before.sharer_rate
+        ),
+        (None, None, None, None, None),
+        "three sharers: hidden"
+    );
+    assert_eq!(now.month, this);
+    // The fifteen and the admin have devices.
+    assert_eq!(now.enrolled, Some(16));
+    assert_eq!(now.sharers, Some(15));
+    assert_eq!(now.shares, Some(22));
+    assert_eq!(now.verified, Some(9));
+    assert_eq!(now.declared, Some(13));
+    assert_eq!(now.clicks, Some(4));
+    assert_eq!(now.consulters, Some(6));
+    let close = |a: Option<f64>, b: f64| assert!((a.unwrap() - b).abs() < 1e-9, "{a:?} != {b}");
+    close(now.sharer_rate, 15.0 / 16.0);
+    close(now.shares_per_sharer, 22.0 / 15.0);
+    close(now.click_through, 4.0 / 22.0);
+    close(now.consult_rate, 6.0 / 16.0);
+
+    let by = |dimension: &'static str| {
+        let admin = &room.admin;
+        let this = this.clone();
+        async move {
+            admin
+                .get::<Breakdown>(&format!(
+                    "/v1/analytics/breakdown?month={this}&by={dimension}"
+                ))
+                .await
+        }
+    };
+    // Belgium has two people: hidden, and Germany with it (the month's 22 shares minus France's
+    // 14 would otherwise be Belgium's alone).
+    let countries = by("country").await;
+    let fr = &countries.groups[0];
+    assert_eq!(fr.key, "FR");
+    assert_eq!(
+        (
+            fr.hidden,
+            fr.people,
+            fr.shares,
+            fr.verified,
+            fr.declared,
+            fr.clicks
+        ),
+        (false, Some(7), Some(14), Some(7), Some(7), Some(4))
+    );
+    let hidden: Vec<&str> = countries.groups[1..]
+        .iter()
+        .map(|g| g.key.as_str())
+        .collect();
+    assert_eq!(hidden, ["BE", "DE"]);
+    assert!(countries.groups[1..]
+        .iter()
+        .all(|g| g.hidden && g.shares.is_none() && g.people.is_none()));
+    let visible: u64 = countries.groups.iter().filter_map(|g| g.shares).sum();
+    let hidden_people = 2 + 6;
+    assert!(now.shares.unwrap() - visible > 0 && hidden_people >= MIN_GROUP);
+
+    let departments = by("department").await;
+    let figures: Vec<(&str, Option<u64>, Option<u64>, Option<u64>)> = departments
+        .groups
+        .iter()
+        .map(|g| (g.key.as_str(), g.people, g.shares, g.verified))
+        .collect();
+    assert_eq!(
+        figures,
+        [
+            ("Marketing", Some(9), Some(16), Some(9)),
+            ("Sales", Some(6), Some(6), Some(0))
+        ]
+    );
+    let networks = by("network").await;
+    let figures: Vec<(&str, Option<u64>, Option<u64>)> = networks
+        .groups
+        .iter()
+        .map(|g| (g.key.as_str(), g.people, g.shares))
+        .collect();
+    assert_eq!(
+        figures,
+        [("x", Some(8), Some(8)), ("linkedin", Some(7), Some(14))]
+    );
+    let channels = by("channel").await;
+    assert_eq!(channels.groups.len(), 1);
+    assert_eq!(channels.groups[0].key, room.news.id);
+    assert_eq!(channels.groups[0].shares, Some(22));
+    // Last month's three people: every group hidden.
+    let earlier: Breakdown = room
+        .admin
+        .get(&format!("/v1/analytics/breakdown?month={last}&by=country"))
+        .await;
+    assert!(earlier.groups.iter().all(|g| g.hidden), "{earlier:?}");
+
+    // No figure names anyone, and employees see none of it.
+    let raw = room
+        .admin
+        .send::<()>(
+            Method::GET,
+            &format!("/v1/analytics/breakdown?month={this}&by=department"),
+            None,
+        )
+        .await;
+    let text = raw.body.to_string();
+    for person in &people {
+        assert!(!text.contains(&person.person().id), "{text}");
+    }
+    let refused = people[0]
+        .send::<()>(Method::GET, "/v1/analytics/months", None)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let bad = room
+        .admin
+        .send::<()>(Method::GET, "/v1/analytics/breakdown?by=person", None)
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let _: Value = raw.body;
+}
