@@ -20,6 +20,8 @@ struct Browser {
     driver: WebDriver,
     child: Child,
     _profile: tempfile::TempDir,
+    /// Where downloads land.
+    downloads: tempfile::TempDir,
 }
 
 impl Drop for Browser {
@@ -64,6 +66,7 @@ impl Browser {
             .spawn()
             .expect("chromedriver starts");
         let profile = tempfile::tempdir().unwrap();
+        let downloads = tempfile::tempdir().unwrap();
         let driver = WebDriver::connect(
             port,
             json!({"capabilities": {"alwaysMatch": {
@@ -74,7 +77,9 @@ impl Browser {
                              "--disable-dev-shm-usage", "--window-size=1280,900",
                              format!("--lang={lang}"),
                              format!("--user-data-dir={}", profile.path().display())],
-                    "prefs": {"intl.accept_languages": lang}
+                    "prefs": {"intl.accept_languages": lang,
+                          "download.default_directory": downloads.path(),
+                          "download.prompt_for_download": false}
                 }
             }}}),
         )
@@ -83,6 +88,7 @@ impl Browser {
             driver,
             child,
             _profile: profile,
+            downloads,
         }
     }
 }
@@ -513,5 +519,157 @@ async fn a_curator_signs_in_with_the_company_account() {
         .post_async_script("fetch('/v1/audit?action=console.').then(r => r.json()).then(done)")
         .await;
     assert_eq!(audit[0]["detail"]["via"], "oidc", "{audit}");
+    d.close().await;
+}
+
+/// An employee with a device, by plain HTTP: its access token.
+async fn enrolled_employee(server: &TestServer, org: &Org, n: usize) -> String {
+    let id = add_person(
+        server,
+        org,
+        &format!("Sharer {n}"),
+        &format!("sharer{n}@contoso.example"),
+        Role::Employee,
+    )
+    .await;
+    let mut tx = server.state().db.begin().await.unwrap();
+    let enrolment =
+        relay_server::auth::store::create_enrolment(&mut tx, &org.id, &id, None, &server.url())
+            .await
+            .unwrap();
+    tx.commit().await.unwrap();
+    let answer: Value = reqwest::Client::new()
+        .post(format!("{}/v1/enrol", server.url()))
+        .json(&json!({"code": enrolment.code, "device_name": "phone", "platform": "cli"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["session"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+async fn declare_share(server: &TestServer, token: &str, item: &str, network: &str, n: usize) {
+    let answer = reqwest::Client::new()
+        .post(format!("{}/v1/shares", server.url()))
+        .bearer_auth(token)
+        .json(
+            &json!({"share_id": format!("s-{n}-{network}"), "item_id": item, "network": network,
+                      "shared_at": chrono::Utc::now(), "proof": "declared"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status();
+    assert_eq!(
+        status,
+        reqwest::StatusCode::CREATED,
+        "{}",
+        answer.text().await.unwrap()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn analytics_draw_their_charts_export_what_they_show_and_print_a_report() {
+    if !chromium_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let (org, _) = server.demo().await;
+    let item = server
+        .publish(&org, "Our new plant opens", "<p>Two hundred jobs.</p>")
+        .await;
+    // Six people share on LinkedIn this month, five of them on X too.
+    for n in 0..6 {
+        let token = enrolled_employee(&server, &org, n).await;
+        declare_share(&server, &token, &item, "linkedin", n).await;
+        if n < 5 {
+            declare_share(&server, &token, &item, "x", n).await;
+        }
+    }
+
+    let browser = Browser::start("en").await;
+    let d = &browser.driver;
+    d.navigate(&sign_in_link(&server, &org, "lea.moreau@contoso.example").await)
+        .await;
+    d.wait_for("nav a[href='#/analytics']").await;
+    d.click_css("nav a[href='#/analytics']").await;
+    d.wait_for("[data-testid=figures]").await;
+    see(d, "6 of 6 enrolled").await;
+    // The trend: a point per month with figures (this month only), per series.
+    let points = d
+        .execute(
+            "return [0, 1].map(i => document.querySelectorAll(`[data-testid=trend] circle[data-series='${i}']`).length)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(points, json!([1, 1]));
+    // By network: two bars, LinkedIn's six shares and X's five.
+    d.wait_for("[data-testid=bars] rect").await;
+    let values = d
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=bars] rect')].map(r => Number(r.dataset.value))",
+            json!([]),
+        )
+        .await;
+    assert_eq!(values, json!([6, 5]));
+    d.screenshot("console-12-analytics").await;
+
+    // The CSV holds what the table shows.
+    let rows = d
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=breakdown-table] tbody tr')].map(tr => [...tr.cells].map(c => c.innerText))",
+            json!([]),
+        )
+        .await;
+    d.execute(
+        "[...document.querySelectorAll('button')].filter(b => b.innerText.includes('Download CSV'))[1].click()",
+        json!([]),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let file = loop {
+        let found = std::fs::read_dir(browser.downloads.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "csv"));
+        if let Some(file) = found {
+            break file;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no CSV was downloaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "network,people,shares,verified,declared,clicks");
+    let table: Vec<Vec<String>> = serde_json::from_value(rows).unwrap();
+    assert_eq!(lines.len(), table.len() + 1, "{csv}");
+    for (line, row) in lines[1..].iter().zip(&table) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[0], row[0], "{csv}");
+        assert_eq!(cells[1], row[1], "{csv}");
+        assert_eq!(cells[2], row[2], "{csv}");
+    }
+    assert_eq!(lines[1], "LinkedIn,6,6,0,6,0");
+
+    // The month's report, ready to print.
+    d.click_css("a[href^='#/report/']").await;
+    d.wait_for("[data-testid=report-figures]").await;
+    let figures = d.texts("[data-testid=report-figures] td").await;
+    assert_eq!(figures[2], "11", "{figures:?}");
+    assert_eq!(
+        d.find_all(".report svg.chart").await.len(),
+        6,
+        "the trend and five breakdowns"
+    );
+    d.screenshot("console-13-report").await;
     d.close().await;
 }

@@ -9,6 +9,8 @@ export type Route =
   | { screen: "audit"; subject: string }
   | { screen: "people" }
   | { screen: "settings" }
+  | { screen: "analytics"; month: string }
+  | { screen: "report"; month: string }
   | { screen: "person"; id: string }
   | { screen: "signin"; token: string; error: string };
 
@@ -28,6 +30,10 @@ export function parse(hash: string): Route {
     case "people":
     case "settings":
       return { screen: head };
+    case "analytics":
+      return { screen: "analytics", month: /^\d{4}-\d{2}$/.test(id) ? id : "" };
+    case "report":
+      return /^\d{4}-\d{2}$/.test(id) ? { screen: "report", month: id } : { screen: "analytics", month: "" };
     case "person":
       return id ? { screen: "person", id } : { screen: "people" };
     case "audit":
