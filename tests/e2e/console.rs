@@ -617,6 +617,14 @@ async fn analytics_draw_their_charts_export_what_they_show_and_print_a_report() 
         )
         .await;
     assert_eq!(values, json!([6, 5]));
+    // The month's top ten, with the month before beside it.
+    see(d, "Top ten, this month and the month before").await;
+    let top = d.texts("ol.top li").await;
+    assert_eq!(top.len(), 1, "{top:?}");
+    assert!(
+        top[0].contains("Our new plant opens") && top[0].contains("11 declared"),
+        "{top:?}"
+    );
     d.screenshot("console-12-analytics").await;
 
     // The CSV holds what the table shows.

@@ -256,6 +256,9 @@ export const en = {
   "analytics.hidden_groups": "fewer than 5 people, or hidden with such a group",
   "analytics.hidden_in_report": "Hidden (fewer than 5 people, or with such a group): {groups}.",
   "analytics.enrolled": "Enrolled",
+  "analytics.top_ten": "Top ten, this month and the month before",
+  "analytics.no_shares": "No shares.",
+  "analytics.top_line": "{verified} verified, {declared} declared, {clicks} clicks",
 };
 
 export type MessageKey = keyof typeof en;

@@ -258,4 +258,7 @@ export const fr: Record<MessageKey, string> = {
   "analytics.hidden_groups": "moins de 5 personnes, ou masqué avec un tel groupe",
   "analytics.hidden_in_report": "Masqués (moins de 5 personnes, ou avec un tel groupe) : {groups}.",
   "analytics.enrolled": "Inscrits",
+  "analytics.top_ten": "Les dix premiers, ce mois-ci et le mois précédent",
+  "analytics.no_shares": "Aucun partage.",
+  "analytics.top_line": "{verified} vérifiés, {declared} déclarés, {clicks} clics",
 };
