@@ -109,6 +109,10 @@ fn launch(binary: &Path, data_dir: &Path) -> Launched {
             if line.contains("first paint after") {
                 let _ = tx.send(Instant::now());
             }
+            // The app's steps on its start path (see `bench_mark`).
+            if line.starts_with("startup: ") || line.contains("first paint after") {
+                eprintln!("  {line}");
+            }
         }
     });
     let painted = rx

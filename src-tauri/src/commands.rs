@@ -51,6 +51,7 @@ pub fn status(state: State<'_, AppState>) -> AppResult<AppStatus> {
 #[tauri::command(async)]
 #[specta::specta]
 pub fn status_local(state: State<'_, AppState>) -> AppResult<AppStatus> {
+    crate::bench_mark("status asked");
     view_status(&state, state.engine.status_local()?)
 }
 
@@ -144,6 +145,7 @@ fn decode_after(after: &Option<String>) -> Option<(i64, String)> {
 #[tauri::command(async)]
 #[specta::specta]
 pub fn feed(state: State<'_, AppState>, filter: FeedFilter) -> AppResult<Vec<Card>> {
+    crate::bench_mark("feed asked");
     let items = state.engine.store().feed(&FeedQuery {
         channel_id: filter.channel_id,
         unread_only: filter.unread_only,
@@ -151,7 +153,9 @@ pub fn feed(state: State<'_, AppState>, filter: FeedFilter) -> AppResult<Vec<Car
         limit: PAGE,
         after: decode_after(&filter.after),
     })?;
-    Ok(items.iter().map(Card::from_feed).collect())
+    let cards = items.iter().map(Card::from_feed).collect();
+    crate::bench_mark("feed answered");
+    Ok(cards)
 }
 
 /// Searches the cache (works offline); words may be prefixes, accents do not matter.

@@ -59,6 +59,15 @@ fn open_engine<R: Runtime>(app: &AppHandle<R>) -> Result<Engine, relay_client::C
 /// When the process started, for the first-paint figure.
 pub static STARTED: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
 
+/// Under the startup benchmark (`RELAY_BENCH`), says how long after launch a step of the start
+/// path came, so the benchmark shows where the time goes.
+pub fn bench_mark(step: &str) {
+    if std::env::var_os("RELAY_BENCH").is_some() {
+        let ms = STARTED.get().map(|s| s.elapsed().as_millis()).unwrap_or(0);
+        eprintln!("startup: {step} at {ms} ms");
+    }
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
@@ -87,12 +96,14 @@ pub fn run() {
         .invoke_handler(specta.invoke_handler())
         .manage(routes::Pending::default())
         .setup(move |app| {
+            bench_mark("setup begins");
             specta.mount_events(app);
             let handle = app.handle().clone();
             let engine = open_engine(&handle).map_err(|e| {
                 tracing::error!(error = %e, "cannot open the device engine");
                 e
             })?;
+            bench_mark("engine open");
             app.manage(AppState {
                 engine,
                 live: Arc::new(Live::default()),
@@ -106,6 +117,7 @@ pub fn run() {
             #[cfg(desktop)]
             tray::create(&handle)?;
             links(&handle);
+            bench_mark("setup ends");
             // The first paint need not wait for the keychain's answer (a D-Bus round trip) on
             // whether the device is signed in: live mode starts once it comes.
             let starter = handle.clone();

@@ -21,23 +21,37 @@ export function t(key: MessageKey, params: Record<string, string | number> = {})
   return text.replace(/\{(\w+)\}/g, (_, name: string) => String(params[name] ?? `{${name}}`));
 }
 
+// Intl objects are costly to build (a feed page would build fifty): one per language and kind.
+const formatters = new Map<string, Intl.DateTimeFormat | Intl.PluralRules>();
+function cached<T extends Intl.DateTimeFormat | Intl.PluralRules>(kind: string, make: (lang: Lang) => T): T {
+  const key = `${locale.lang}:${kind}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = make(locale.lang);
+    formatters.set(key, f);
+  }
+  return f as T;
+}
+
 // Plural forms: `tn("feed.results", 3)` reads `feed.results_one` or `feed.results_other`.
 export function tn(base: string, n: number, params: Record<string, string | number> = {}): string {
-  const rule = new Intl.PluralRules(locale.lang).select(n) === "one" ? "one" : "other";
+  const rule = cached("plural", (l) => new Intl.PluralRules(l)).select(n) === "one" ? "one" : "other";
   return t(`${base}_${rule}` as MessageKey, { n, ...params });
 }
 
 // Ordinals: `ordinal(3)` is "3rd" in English, "3e" in French.
 export function ordinal(n: number): string {
-  const rule = new Intl.PluralRules(locale.lang, { type: "ordinal" }).select(n);
+  const rule = cached("ordinal", (l) => new Intl.PluralRules(l, { type: "ordinal" })).select(n);
   const form = rule === "one" || rule === "two" || rule === "few" ? rule : "other";
   return t(`programme.ordinal_${form}` as MessageKey, { n });
 }
 
 export function formatDate(iso: string): string {
-  return new Intl.DateTimeFormat(locale.lang, { dateStyle: "medium", timeStyle: "short" }).format(new Date(iso));
+  return cached("date-time", (l) => new Intl.DateTimeFormat(l, { dateStyle: "medium", timeStyle: "short" })).format(
+    new Date(iso),
+  );
 }
 
 export function formatDay(iso: string): string {
-  return new Intl.DateTimeFormat(locale.lang, { dateStyle: "medium" }).format(new Date(iso));
+  return cached("day", (l) => new Intl.DateTimeFormat(l, { dateStyle: "medium" })).format(new Date(iso));
 }

@@ -53,6 +53,10 @@ impl Browser {
         let set_cookie = set_cookie.expect("a session cookie");
         let cookie = set_cookie.split(';').next().unwrap().to_owned();
         let session: ConsoleSession = serde_json::from_value(body).unwrap();
+        // The session's token and its CSRF token must be in no database or log the tests keep.
+        crate::sweep::note(cookie.trim_start_matches("relay_console="));
+        crate::sweep::note(&session.csrf_token);
+        crate::sweep::note(token);
         Ok((
             Browser {
                 base: server.base.clone(),
