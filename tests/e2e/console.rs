@@ -160,11 +160,8 @@ async fn sign_in_link(server: &TestServer, org: &Org, email: &str) -> String {
         std::time::Duration::from_secs(900),
     )
     .await
-    .map(|link| {
-        // The link's token must be in no database or log the tests keep.
-        crate::sweep::note(link.rsplit('/').next().unwrap());
-        link
-    })
+    // The link's token must be in no database or log the tests keep.
+    .inspect(|link| crate::sweep::note(link.rsplit('/').next().unwrap()))
     .unwrap()
 }
 

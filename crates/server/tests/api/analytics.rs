@@ -85,10 +85,10 @@ async fn month_figures_and_breakdowns_hide_groups_under_five(backend: Backend) {
         .await
         .unwrap();
     // Six people consulted this month.
-    for who in 0..6 {
+    for person in &people[..6] {
         sqlx::query("INSERT INTO consults (org_id, person_id, month) VALUES ($1, $2, $3)")
             .bind(&room.org.id)
-            .bind(&people[who].person().id)
+            .bind(&person.person().id)
             .bind(&this)
             .execute(&room.server.db().write)
             .await
@@ -168,7 +168,8 @@ async fn month_figures_and_breakdowns_hide_groups_under_five(backend: Backend) {
     assert!(now.shares.unwrap() - visible > 0 && hidden_people >= MIN_GROUP);
 
     let departments = by("department").await;
-    let figures: Vec<(&str, Option<u64>, Option<u64>, Option<u64>)> = departments
+    type Row<'a> = (&'a str, Option<u64>, Option<u64>, Option<u64>);
+    let figures: Vec<Row> = departments
         .groups
         .iter()
         .map(|g| (g.key.as_str(), g.people, g.shares, g.verified))
