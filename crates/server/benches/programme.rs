@@ -7,6 +7,8 @@
 //! The release server runs in this process; requests go over HTTP.
 //! - the leaderboard (month and all time), the team boards and the top ten: p50 / p99 latency of
 //!   200 sequential requests each (goal: p99 < 50 ms);
+//! - the console's analytics, twelve months and a month by group: p50 / p99 of 100 sequential
+//!   requests each (goal: p99 < 200 ms);
 //! - recording a share with its points: 8,000 records all scored, 16 and 64 devices at once,
 //!   records/s (goal: >= 2,000/s);
 //! - following a tracked link as a browser (302, the visitor counted once a day): `wrk` req/s,
@@ -388,6 +390,32 @@ async fn run(
         let url = format!("{base}{path}");
         latency(&http, &url, &token, 20).await;
         let (p50, p99) = latency(&http, &url, &token, 200).await;
+        lines.push(format!("{name}: {what}: p50 {p50:.1} ms, p99 {p99:.1} ms"));
+    }
+
+    // The console's analytics (curators): twelve months of figures, and a month by group.
+    let curator = session(&state, &org_id, 999_999).await;
+    sqlx::query("UPDATE people SET role = 'curator' WHERE email = 'bench999999@bench.example'")
+        .execute(&db.write)
+        .await
+        .unwrap();
+    for (what, path) in [
+        (
+            "analytics, twelve months",
+            format!("/v1/analytics/months?to={month}"),
+        ),
+        (
+            "analytics, the month by department",
+            format!("/v1/analytics/breakdown?month={month}&by=department"),
+        ),
+        (
+            "analytics, the month by network",
+            format!("/v1/analytics/breakdown?month={month}&by=network"),
+        ),
+    ] {
+        let url = format!("{base}{path}");
+        latency(&http, &url, &curator, 5).await;
+        let (p50, p99) = latency(&http, &url, &curator, 100).await;
         lines.push(format!("{name}: {what}: p50 {p50:.1} ms, p99 {p99:.1} ms"));
     }
 
