@@ -42,37 +42,24 @@ E2E_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-daemon dbus-x11 gnome-keyri
     # schemathesis (PyPI) checks the API against its OpenAPI document from a virtualenv.
     python3-venv curl)
 
-# Builds the UI (ui/dist, embedded into the app by cargo) from the committed lockfile, after its
-# type check and unit tests. Pass --quick to skip check and tests.
-build_ui() {
+# Builds a web front end from its committed lockfile, after its type check and unit tests (pass
+# --quick to skip them): the app's UI (ui/dist, embedded into the app by cargo) and the curators'
+# console (console/dist, embedded into relay-server).
+build_web() {
     (
-        cd ui
+        cd "$1"
         if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
             npm ci --no-audit --no-fund
         fi
-        if [ "${1:-}" != --quick ]; then
+        if [ "${2:-}" != --quick ]; then
             npm run --silent check
             npm test --silent
         fi
         npm run --silent build
     )
 }
-
-# Builds the curators' console (console/dist, embedded into relay-server by cargo) from its
-# committed lockfile, after its type check and unit tests. Pass --quick to skip them.
-build_console() {
-    (
-        cd console
-        if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-            npm ci --no-audit --no-fund
-        fi
-        if [ "${1:-}" != --quick ]; then
-            npm run --silent check
-            npm test --silent
-        fi
-        npm run --silent build
-    )
-}
+build_ui() { build_web ui "$@"; }
+build_console() { build_web console "$@"; }
 
 # The tests' real peers (tests/peers): Node 22 from npm, then the Bluesky PDS and the OpenID
 # provider installed and compiled with it (better-sqlite3 builds against Node 22's headers).

@@ -56,3 +56,17 @@ export interface DeviceSession {
   created_at: string; last_seen_at: string; revoked_at: string | null; current: boolean;
 }
 export interface ImportReport { rows: number; imported: number; errors: { line: number; error: string }[] }
+
+// Analytics (GET /v1/analytics/...): `null` is "fewer than 5 people".
+export interface MonthFigures {
+  month: string; enrolled: number | null; sharers: number | null; sharer_rate: number | null;
+  shares: number | null; verified: number | null; declared: number | null;
+  shares_per_sharer: number | null; clicks: number | null; click_through: number | null;
+  consulters: number | null; consult_rate: number | null;
+}
+export type Dimension = "channel" | "network" | "language" | "country" | "department";
+export interface GroupFigures {
+  key: string; hidden: boolean; people: number | null; shares: number | null;
+  verified: number | null; declared: number | null; clicks: number | null;
+}
+export interface Breakdown { month: string; by: Dimension; groups: GroupFigures[] }

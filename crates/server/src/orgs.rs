@@ -41,6 +41,15 @@ pub async fn find(db: &Db, slug: &str) -> Result<Option<Org>, ApiError> {
     Ok(row.map(Org::from))
 }
 
+/// The organisation with this id (the caller's: it exists).
+pub async fn by_id(db: &Db, id: &str) -> Result<Org, ApiError> {
+    let row: OrgRow = sqlx::query_as("SELECT id, slug, name FROM orgs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&db.read)
+        .await?;
+    Ok(Org::from(row))
+}
+
 pub async fn by_slug(db: &Db, slug: &str) -> Result<Org, ApiError> {
     find(db, slug)
         .await?

@@ -120,14 +120,7 @@ async fn finish(
     if let Some(error) = query.error {
         return Err(refused(&format!("the identity provider said: {error}")));
     }
-    let flow = headers
-        .get_all(axum::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, value)| *name == FLOW_COOKIE && !value.is_empty())
-        .map(|(_, value)| value.to_owned())
+    let flow = sessions::cookie_value(headers, FLOW_COOKIE)
         .ok_or_else(|| refused("this sign-in was not started in this browser, or took too long"))?;
     if query.state.as_deref() != Some(derived(&flow, "state").as_str()) {
         return Err(refused("this sign-in was not started in this browser"));

@@ -4,7 +4,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use relay_protocol::{ConsoleSession, ConsoleSignIn, ConsoleSignInOptions, Org, Problem};
+use relay_protocol::{ConsoleSession, ConsoleSignIn, ConsoleSignInOptions, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -34,7 +34,7 @@ async fn sign_in(
     state.attempts.attempt_from(address)?;
     let (org_id, person_id) = super::links::redeem(&state.db, &req.token).await?;
     let person = crate::people::get(&state.db, &org_id, &person_id).await?;
-    let org = org(&state, &org_id).await?;
+    let org = crate::orgs::by_id(&state.db, &org_id).await?;
     let (session, cookie) = sessions::open(&state, org, person, Via::Link).await?;
     Ok(([(SET_COOKIE, cookie)], Json(session)))
 }
@@ -50,7 +50,7 @@ async fn current(
 ) -> ApiResult<Json<ConsoleSession>> {
     let token = console_token(&headers, &caller)?;
     let person = crate::people::get(&state.db, &caller.org_id, &caller.person_id).await?;
-    let org = org(&state, &caller.org_id).await?;
+    let org = crate::orgs::by_id(&state.db, &caller.org_id).await?;
     let (expires_at,): (i64,) =
         sqlx::query_as("SELECT expires_at FROM console_sessions WHERE hash = $1")
             .bind(&caller.access_hash)
@@ -85,15 +85,6 @@ fn console_token(headers: &HeaderMap, caller: &Caller) -> ApiResult<String> {
         ));
     }
     sessions::token_of(headers).ok_or_else(|| ApiError::unauthorized("missing_token", "no cookie"))
-}
-
-async fn org(state: &AppState, org_id: &str) -> ApiResult<Org> {
-    let org: crate::db::rows::OrgRow =
-        sqlx::query_as("SELECT id, slug, name FROM orgs WHERE id = $1")
-            .bind(org_id)
-            .fetch_one(&state.db.read)
-            .await?;
-    Ok(Org::from(org))
 }
 
 /// The console's API (documented with the rest).

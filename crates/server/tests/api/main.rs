@@ -35,6 +35,7 @@ mod links;
 mod malformed;
 mod newsroom;
 mod people;
+mod people_import;
 mod programme;
 mod reads;
 mod sessions;

@@ -1,0 +1,116 @@
+//! The analytics: charts drawn with a point per month and a bar per visible group, a CSV that
+//! holds what the table shows, the month's top ten, the printable report.
+
+use serde_json::json;
+
+use super::harness::*;
+use crate::engine::TestServer;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn analytics_draw_their_charts_export_what_they_show_and_print_a_report() {
+    if !chromium_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let (org, _) = server.demo().await;
+    let item = server
+        .publish(&org, "Our new plant opens", "<p>Two hundred jobs.</p>")
+        .await;
+    // Six people share on LinkedIn this month, five of them on X too.
+    for n in 0..6 {
+        let token = enrolled_employee(&server, &org, n).await;
+        declare_share(&server, &token, &item, "linkedin", n).await;
+        if n < 5 {
+            declare_share(&server, &token, &item, "x", n).await;
+        }
+    }
+
+    let browser = Browser::start("en").await;
+    let d = &browser.driver;
+    d.navigate(&sign_in_link(&server, &org, "lea.moreau@contoso.example").await)
+        .await;
+    d.wait_for("nav a[href='#/analytics']").await;
+    d.click_css("nav a[href='#/analytics']").await;
+    d.wait_for("[data-testid=figures]").await;
+    see(d, "6 of 6 enrolled").await;
+    // The trend: a point per month with figures (this month only), per series.
+    let points = d
+        .execute(
+            "return [0, 1].map(i => document.querySelectorAll(`[data-testid=trend] circle[data-series='${i}']`).length)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(points, json!([1, 1]));
+    // By network: two bars, LinkedIn's six shares and X's five.
+    d.wait_for("[data-testid=bars] rect").await;
+    let values = d
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=bars] rect')].map(r => Number(r.dataset.value))",
+            json!([]),
+        )
+        .await;
+    assert_eq!(values, json!([6, 5]));
+    // The month's top ten, with the month before beside it.
+    see(d, "Top ten, this month and the month before").await;
+    let top = d.texts("ol.top li").await;
+    assert_eq!(top.len(), 1, "{top:?}");
+    assert!(
+        top[0].contains("Our new plant opens") && top[0].contains("11 declared"),
+        "{top:?}"
+    );
+    d.screenshot("console-12-analytics").await;
+
+    // The CSV holds what the table shows.
+    let rows = d
+        .execute(
+            "return [...document.querySelectorAll('[data-testid=breakdown-table] tbody tr')].map(tr => [...tr.cells].map(c => c.innerText))",
+            json!([]),
+        )
+        .await;
+    d.execute(
+        "[...document.querySelectorAll('button')].filter(b => b.innerText.includes('Download CSV'))[1].click()",
+        json!([]),
+    )
+    .await;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let file = loop {
+        let found = std::fs::read_dir(browser.downloads.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|e| e == "csv"));
+        if let Some(file) = found {
+            break file;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no CSV was downloaded"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let csv = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
+    assert_eq!(lines[0], "network,people,shares,verified,declared,clicks");
+    let table: Vec<Vec<String>> = serde_json::from_value(rows).unwrap();
+    assert_eq!(lines.len(), table.len() + 1, "{csv}");
+    for (line, row) in lines[1..].iter().zip(&table) {
+        let cells: Vec<&str> = line.split(',').collect();
+        assert_eq!(cells[0], row[0], "{csv}");
+        assert_eq!(cells[1], row[1], "{csv}");
+        assert_eq!(cells[2], row[2], "{csv}");
+    }
+    assert_eq!(lines[1], "LinkedIn,6,6,0,6,0");
+
+    // The month's report, ready to print.
+    d.click_css("a[href^='#/report/']").await;
+    d.wait_for("[data-testid=report-figures]").await;
+    let figures = d.texts("[data-testid=report-figures] td").await;
+    assert_eq!(figures[2], "11", "{figures:?}");
+    assert_eq!(
+        d.find_all(".report svg.chart").await.len(),
+        6,
+        "the trend and five breakdowns"
+    );
+    d.screenshot("console-13-report").await;
+    d.close().await;
+}
