@@ -43,6 +43,9 @@ const COMMANDS: &[&str] = &[
     "tracked_link",
     "draw",
     "set_draw_opt_out",
+    "privacy",
+    "download_my_data",
+    "erase_me",
 ];
 
 fn main() {

@@ -6,6 +6,7 @@ use tauri_specta::{collect_commands, collect_events, Builder};
 
 use crate::accounts::*;
 use crate::commands::*;
+use crate::personal::*;
 use crate::programme::*;
 use crate::views::{Changed, Navigate, SyncProgress};
 
@@ -54,6 +55,9 @@ pub fn builder() -> Builder<tauri::Wry> {
             tracked_link,
             draw,
             set_draw_opt_out,
+            privacy,
+            download_my_data,
+            erase_me,
         ])
         .events(collect_events![SyncProgress, Changed, Navigate])
         .dangerously_cast_bigints_to_number()

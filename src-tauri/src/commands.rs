@@ -18,7 +18,7 @@ use crate::views::*;
 /// Cards per feed page.
 const PAGE: u32 = 50;
 
-fn status_of(state: &AppState) -> AppResult<AppStatus> {
+pub(crate) fn status_of(state: &AppState) -> AppResult<AppStatus> {
     view_status(state, state.engine.status()?)
 }
 

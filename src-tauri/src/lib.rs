@@ -13,6 +13,7 @@ pub mod images;
 pub mod live;
 #[cfg(desktop)]
 pub mod notifications;
+pub mod personal;
 pub mod programme;
 pub mod routes;
 pub mod state;

@@ -49,6 +49,7 @@ mod linkedin;
 mod mastodon;
 mod notifications;
 mod offline;
+mod personal;
 mod programme;
 mod share_page;
 mod tray;

@@ -105,6 +105,15 @@ export const commands = {
 	draw: (month: string) => typedError<DrawScreen, AppError>(__TAURI_INVOKE("draw", { month })),
 	/**  Opts out of (or back into) a month's draw. */
 	setDrawOptOut: (month: string, optedOut: boolean) => typedError<DrawScreen, AppError>(__TAURI_INVOKE("set_draw_opt_out", { month, optedOut })),
+	/**  The organisation's privacy settings, from the server. */
+	privacy: () => typedError<PrivacyView, AppError>(__TAURI_INVOKE("privacy")),
+	/**
+	 *  Saves everything the server holds about the person in the Downloads folder (the data folder
+	 *  where there is none); returns the file's path.
+	 */
+	downloadMyData: () => typedError<string, AppError>(__TAURI_INVOKE("download_my_data")),
+	/**  Erases the person on the server, then signs this device out. */
+	eraseMe: () => typedError<AppStatus, AppError>(__TAURI_INVOKE("erase_me")),
 };
 
 /** Events */
@@ -269,6 +278,17 @@ export type NetworkKind = "linkedin" | "x" | "mastodon" | "bluesky" | "facebook"
 
 /**  How long to pause new-content notifications. */
 export type PausePeriod = "one_hour" | "until_tomorrow" | "off";
+
+export type PrivacyView = {
+	/**  The smallest group any company figure describes. */
+	min_group: number,
+	/**  Whether admins may export one person's figures. */
+	individual_export: boolean,
+	/**  Why (the recorded reason), when they may. */
+	reason: string | null,
+	/**  Since when (RFC 3339), when they may. */
+	since: string | null,
+};
 
 export type PrizeLine = {
 	name: string,

@@ -11,6 +11,7 @@ export type Route =
   | { screen: "settings" }
   | { screen: "analytics"; month: string }
   | { screen: "report"; month: string }
+  | { screen: "draw"; month: string }
   | { screen: "person"; id: string }
   | { screen: "signin"; token: string; error: string };
 
@@ -32,6 +33,8 @@ export function parse(hash: string): Route {
       return { screen: head };
     case "analytics":
       return { screen: "analytics", month: /^\d{4}-\d{2}$/.test(id) ? id : "" };
+    case "draw":
+      return { screen: "draw", month: /^\d{4}-\d{2}$/.test(id) ? id : "" };
     case "report":
       return /^\d{4}-\d{2}$/.test(id) ? { screen: "report", month: id } : { screen: "analytics", month: "" };
     case "person":

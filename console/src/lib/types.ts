@@ -70,3 +70,28 @@ export interface GroupFigures {
   verified: number | null; declared: number | null; clicks: number | null;
 }
 export interface Breakdown { month: string; by: Dimension; groups: GroupFigures[] }
+
+// Privacy (GET /v1/privacy) and one person's figures (only while individual exports are on).
+export interface PrivacySettings {
+  min_group: number;
+  individual_export: { enabled: boolean; reason: string | null; since: string | null };
+}
+export interface PersonMonth { month: string; points: number; verified: number; declared: number; clicks: number }
+export interface ProgrammeSettings { time_zone: string; team_boards: boolean }
+
+// The monthly draw (GET /v1/programme/draws/{month}).
+export interface Prize { name: string; quantity: number }
+export interface Eligibility { top_points: number | null; min_verified_shares: number | null }
+export interface DrawSetup { prizes: Prize[]; eligibility: Eligibility }
+export interface DrawCommitment {
+  algorithm: string; seed_hash: string; beacon_chain: string; beacon_round: number;
+  beacon_round_at: string; committed_at: string;
+}
+export interface DrawEntries { entries: string[]; list_hash: string; frozen_at: string }
+export interface BeaconRound { round: number; signature: string; randomness: string | null }
+export interface DrawWinner { prize: string; entry_id: string; name: string }
+export interface DrawResult { seed: string; beacon: BeaconRound; winners: DrawWinner[]; drawn_at: string }
+export interface Draw {
+  month: string; setup: DrawSetup | null; commitment: DrawCommitment | null;
+  entries: DrawEntries | null; result: DrawResult | null; my_entry_id: string | null; opted_out: boolean;
+}

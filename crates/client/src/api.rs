@@ -390,6 +390,22 @@ impl ServerApi {
             .await
     }
 
+    /// Everything the server holds about the person, as the server wrote it.
+    pub async fn my_data(&self) -> Result<serde_json::Value, ClientError> {
+        self.call(Method::GET, "/v1/me/data", None).await
+    }
+
+    /// Erases the person on the server (every device of theirs is signed out).
+    pub async fn erase_me(&self) -> Result<relay_protocol::Erasure, ClientError> {
+        let body = relay_protocol::ErasureRequest { confirm: true };
+        self.call(Method::POST, "/v1/me/erasure", Some(&body)).await
+    }
+
+    /// The organisation's privacy settings (whether individual exports are on, and why).
+    pub async fn privacy(&self) -> Result<relay_protocol::PrivacySettings, ClientError> {
+        self.call(Method::GET, "/v1/privacy", None).await
+    }
+
     pub async fn me(&self) -> Result<relay_protocol::Me, ClientError> {
         self.call(Method::GET, "/v1/me", None).await
     }

@@ -20,6 +20,7 @@ pub mod html;
 pub mod images;
 pub mod notify;
 pub mod oauth;
+pub mod personal;
 pub mod programme;
 pub mod reports;
 pub mod secrets;

@@ -172,3 +172,25 @@ fn tampering_with_anything_fails() {
     t.result = None;
     assert_eq!(verify(&t), Err(DrawError::NotDrawn));
 }
+
+/// The draw made here, as a test vector for the console's own check (`console/src/lib/draw.ts`,
+/// in TypeScript): both implementations must agree on it. Rewritten with
+/// `RELAY_WRITE_DRAW_VECTOR=1`; otherwise the committed file must match.
+#[test]
+fn the_console_test_vector_is_current() {
+    let drawn = draw(round("quicknet-657413.json"), entries(12));
+    assert!(verify(&drawn).is_ok());
+    let json = serde_json::to_string_pretty(&drawn).unwrap() + "\n";
+    let path = format!(
+        "{}/tests/fixtures/draw-vector.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    if std::env::var_os("RELAY_WRITE_DRAW_VECTOR").is_some() {
+        std::fs::write(&path, &json).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap_or_default(),
+        json,
+        "stale: run with RELAY_WRITE_DRAW_VECTOR=1"
+    );
+}

@@ -287,3 +287,24 @@ pub struct ReadsCounted {
     /// The same day's report from this device was counted already: nothing was counted again.
     pub repeated: bool,
 }
+
+/// The organisation's programme settings (`GET /v1/programme/settings`, everyone).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProgrammeSettings {
+    /// The IANA time zone the months follow (`Europe/Paris`).
+    pub time_zone: String,
+    /// Whether team boards (by country and department) are shown.
+    pub team_boards: bool,
+}
+
+/// Body of `PUT /v1/programme/settings` (admins): what is absent stays.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ProgrammeSettingsChange {
+    #[serde(default)]
+    pub time_zone: Option<String>,
+    #[serde(default)]
+    pub team_boards: Option<bool>,
+}

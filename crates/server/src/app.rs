@@ -198,6 +198,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::channels::router())
         .merge(crate::content::router())
         .merge(crate::people::router())
+        .merge(crate::personal::router())
         .merge(crate::shares::router())
         .merge(crate::links::router())
         .merge(crate::programme::router())

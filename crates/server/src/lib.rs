@@ -22,6 +22,7 @@ pub mod orgs;
 pub mod paging;
 pub mod people;
 pub mod people_import;
+pub mod personal;
 pub mod programme;
 pub mod reads;
 pub mod serve;

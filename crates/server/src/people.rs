@@ -130,7 +130,7 @@ pub async fn insert(
 
 pub async fn get(db: &Db, org_id: &str, person_id: &str) -> Result<Person, ApiError> {
     let row: Option<PersonRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM people WHERE id = $1 AND org_id = $2",
+        "SELECT {} FROM people WHERE id = $1 AND org_id = $2 AND erased_at IS NULL",
         PersonRow::COLUMNS
     ))
     .bind(person_id)
@@ -163,7 +163,7 @@ pub async fn update(
 ) -> Result<Person, ApiError> {
     let mut tx = state.db.begin().await?;
     let row: Option<PersonRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM people WHERE id = $1 AND org_id = $2{}",
+        "SELECT {} FROM people WHERE id = $1 AND org_id = $2 AND erased_at IS NULL{}",
         PersonRow::COLUMNS,
         programme::ledger::person_lock(&tx)
     ))
@@ -309,7 +309,7 @@ async fn list(
         "AND $4 = $4"
     };
     let rows: Vec<PersonRow> = sqlx::query_as(&format!(
-        "SELECT {} FROM people WHERE org_id = $1 {condition} ORDER BY name, id LIMIT $2 OFFSET $3",
+        "SELECT {} FROM people WHERE org_id = $1 AND erased_at IS NULL {condition} ORDER BY name, id LIMIT $2 OFFSET $3",
         PersonRow::COLUMNS
     ))
     .bind(&caller.org_id)

@@ -5,3 +5,4 @@ mod analytics;
 mod curation;
 mod harness;
 mod people;
+mod programme;

@@ -17,11 +17,16 @@ const RECORDED: &str = include_str!("../../../draw/tests/fixtures/quicknet-65741
 
 /// A server whose last month closes 4 s from now, the recorded round coming 3 s after that.
 pub async fn server_for_a_draw() -> (TestServer, DateTime<Utc>) {
+    server_closing_in(4).await
+}
+
+/// A server whose last month closes `secs` seconds from now, the recorded round 3 s after that.
+pub async fn server_closing_in(secs: i64) -> (TestServer, DateTime<Utc>) {
     let now = Utc::now();
     let this_month = Utc
         .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
         .unwrap();
-    let closes = now + Duration::seconds(4);
+    let closes = now + Duration::seconds(secs);
     let round: serde_json::Value = serde_json::from_str(RECORDED).unwrap();
     let app = axum::Router::new().route(
         &format!("/{}/public/{ROUND}", relay_draw::QUICKNET.hash),
@@ -115,32 +120,7 @@ async fn call(
 /// Makes last month's draw of `org` on a server from [`server_for_a_draw`]: three sharers, two
 /// prizes; returns the month.
 pub async fn make_draw(server: &TestServer, org: &Org, closes: DateTime<Utc>) -> String {
-    let this_month = Utc
-        .with_ymd_and_hms(closes.year(), closes.month(), 1, 0, 0, 0)
-        .unwrap();
-    let last_month = this_month - Duration::days(1);
-    let month = last_month.format("%Y-%m").to_string();
-    let item = server
-        .publish(org, "Last month's story", "<p>Story</p>")
-        .await;
-    sqlx::query("UPDATE items SET published_at = $1 WHERE id = $2")
-        .bind((last_month - Duration::days(2)).timestamp_millis())
-        .bind(&item)
-        .execute(&server.state().db.write)
-        .await
-        .unwrap();
-    for i in 0..3 {
-        let token = person(server, org, &format!("Sharer {i}"), Role::Employee).await;
-        let share = json!({
-            "share_id": format!("draw-{i}"),
-            "item_id": item,
-            "network": "bluesky",
-            "shared_at": last_month,
-            "proof": "verified",
-            "post_url": format!("https://bsky.app/profile/sharer{i}.test/post/{i}"),
-        });
-        call(server, &token, reqwest::Method::POST, "/v1/shares", share).await;
-    }
+    let month = last_months_sharers(server, org, closes).await;
     let admin = person(server, org, "Draw Admin", Role::Admin).await;
     let path = format!("/v1/programme/draws/{month}");
     let setup = json!({
@@ -168,5 +148,37 @@ pub async fn make_draw(server: &TestServer, org: &Org, closes: DateTime<Utc>) ->
         json!({}),
     )
     .await;
+    month
+}
+
+/// Three people with a verified share last month (a story published before it); returns the
+/// month.
+pub async fn last_months_sharers(server: &TestServer, org: &Org, closes: DateTime<Utc>) -> String {
+    let this_month = Utc
+        .with_ymd_and_hms(closes.year(), closes.month(), 1, 0, 0, 0)
+        .unwrap();
+    let last_month = this_month - Duration::days(1);
+    let month = last_month.format("%Y-%m").to_string();
+    let item = server
+        .publish(org, "Last month's story", "<p>Story</p>")
+        .await;
+    sqlx::query("UPDATE items SET published_at = $1 WHERE id = $2")
+        .bind((last_month - Duration::days(2)).timestamp_millis())
+        .bind(&item)
+        .execute(&server.state().db.write)
+        .await
+        .unwrap();
+    for i in 0..3 {
+        let token = person(server, org, &format!("Sharer {i}"), Role::Employee).await;
+        let share = json!({
+            "share_id": format!("draw-{i}"),
+            "item_id": item,
+            "network": "bluesky",
+            "shared_at": last_month,
+            "proof": "verified",
+            "post_url": format!("https://bsky.app/profile/sharer{i}.test/post/{i}"),
+        });
+        call(server, &token, reqwest::Method::POST, "/v1/shares", share).await;
+    }
     month
 }

@@ -7,7 +7,9 @@
 //! so two overlapping ranges cannot be subtracted to isolate a small group either.
 
 mod figures;
+mod individual;
 pub mod privacy;
 mod routes;
+mod snapshots;
 
 pub use routes::router;

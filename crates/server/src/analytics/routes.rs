@@ -4,7 +4,7 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::figures;
+use super::snapshots;
 use crate::app::AppState;
 use crate::auth::Curator;
 use crate::error::{ApiResult, Json, Query};
@@ -43,11 +43,9 @@ async fn months(
         month = month.prev();
     }
     list.reverse();
-    let mut out = Vec::with_capacity(list.len());
-    for month in list {
-        out.push(figures::month(&state, &caller.org_id, &calendar, month).await?);
-    }
-    Ok(Json(out))
+    Ok(Json(
+        snapshots::months(&state, &caller.org_id, &calendar, &list).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -76,7 +74,7 @@ async fn breakdown(
     drop(conn);
     let month = crate::programme::rules::month_or_current(q.month.as_deref(), &calendar)?;
     Ok(Json(
-        figures::breakdown(&state, &caller.org_id, month, q.by).await?,
+        snapshots::breakdown(&state, &caller.org_id, &calendar, month, q.by).await?,
     ))
 }
 
@@ -84,4 +82,5 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(months))
         .routes(routes!(breakdown))
+        .merge(super::individual::router())
 }

@@ -130,7 +130,15 @@ pub async fn team_board(
     period: Period,
     by: TeamKind,
 ) -> Result<TeamBoard, ApiError> {
-    let mut rows = super::teams::read(conn, &caller.org_id, &period.key(), by, MIN_TEAM).await?;
+    // Switched off by the organisation: no team is shown.
+    let shown = super::settings::read(conn, &caller.org_id)
+        .await?
+        .team_boards;
+    let mut rows = if shown {
+        super::teams::read(conn, &caller.org_id, &period.key(), by, MIN_TEAM).await?
+    } else {
+        Vec::new()
+    };
     let average = |r: &super::teams::TeamTotals| r.points as f64 / r.active as f64;
     rows.sort_by(|a, b| average(b).total_cmp(&average(a)).then(a.team.cmp(&b.team)));
     let mine = match by {

@@ -7,6 +7,7 @@ pub mod draw;
 pub mod ledger;
 pub mod recheck;
 pub mod rules;
+pub mod settings;
 pub mod summary;
 pub mod teams;
 
@@ -40,6 +41,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(board::top_ten))
         .routes(routes!(board::me))
         .routes(routes!(summary::summary))
+        .routes(routes!(settings::get_settings, settings::put_settings))
         .routes(routes!(draw::get_draw, draw::put_setup))
         .routes(routes!(draw::commit))
         .routes(routes!(draw::participation))

@@ -127,6 +127,55 @@ async fn the_leaderboard_is_opt_in_and_teams_need_five(backend: Backend) {
         )
         .await;
     assert_eq!(both.status, StatusCode::BAD_REQUEST);
+
+    // The organisation switches team boards off: no team anywhere, summary included; only an
+    // admin may, and the change is audited.
+    let off = ProgrammeSettingsChange {
+        time_zone: None,
+        team_boards: Some(false),
+    };
+    let refused = fifth
+        .send(Method::PUT, "/v1/programme/settings", Some(&off))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let settings: ProgrammeSettings = room
+        .admin
+        .send_ok(Method::PUT, "/v1/programme/settings", Some(&off))
+        .await;
+    assert!(!settings.team_boards);
+    let by_country: TeamBoard = fifth.get("/v1/programme/teams?by=country").await;
+    assert!(by_country.teams.is_empty());
+    let summary: ProgrammeSummary = fifth.get("/v1/programme/summary").await;
+    assert!(
+        summary.teams_by_country.teams.is_empty() && summary.teams_by_department.teams.is_empty()
+    );
+    let zone = ProgrammeSettingsChange {
+        time_zone: Some("Europe/Paris".into()),
+        team_boards: None,
+    };
+    let settings: ProgrammeSettings = room
+        .admin
+        .send_ok(Method::PUT, "/v1/programme/settings", Some(&zone))
+        .await;
+    assert_eq!(
+        (settings.time_zone.as_str(), settings.team_boards),
+        ("Europe/Paris", false)
+    );
+    let seen: ProgrammeSettings = fifth.get("/v1/programme/settings").await;
+    assert_eq!(seen, settings);
+    let bad_zone = ProgrammeSettingsChange {
+        time_zone: Some("Mars/Olympus".into()),
+        team_boards: Some(true),
+    };
+    let answer = room
+        .admin
+        .send(Method::PUT, "/v1/programme/settings", Some(&bad_zone))
+        .await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST);
+    let seen: ProgrammeSettings = fifth.get("/v1/programme/settings").await;
+    assert!(!seen.team_boards, "a refused change changes nothing");
+    let audit: Vec<AuditEntry> = room.admin.get("/v1/audit?action=programme.settings").await;
+    assert_eq!(audit.len(), 2);
 }
 
 async fn the_top_ten_counts_verified_shares_and_clicks_break_ties(backend: Backend) {

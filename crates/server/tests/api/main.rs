@@ -36,6 +36,7 @@ mod malformed;
 mod newsroom;
 mod people;
 mod people_import;
+mod personal;
 mod programme;
 mod reads;
 mod sessions;

@@ -1,0 +1,220 @@
+//! Erasure: the person's identity, devices, links and leaderboard entries go; what the company's
+//! past figures count (shares, consults, draw entries, content they wrote) stays, moved to an
+//! anonymous tombstone that nothing ties back to them.
+
+use relay_protocol::{DrawWinner, Erasure, Role};
+use sqlx::AnyConnection;
+
+use crate::app::AppState;
+use crate::auth::cache::Invalidation;
+use crate::db::{new_id, now_ms, to_time};
+use crate::error::ApiError;
+use crate::programme::teams::{move_person, Member};
+
+/// Who asked for an erasure.
+#[derive(Debug, Clone, Copy)]
+pub enum Requester<'a> {
+    /// The person, from their app.
+    Themselves,
+    /// An admin, from the console.
+    Admin(&'a str),
+}
+
+/// What a winner erased from a past draw is called in its published result.
+const ERASED_NAME: &str = "—";
+
+/// Erases `person_id` of `org_id` in one transaction, and signs out every device and console
+/// session of theirs on every instance.
+pub async fn erase(
+    state: &AppState,
+    org_id: &str,
+    person_id: &str,
+    requester: Requester<'_>,
+) -> Result<Erasure, ApiError> {
+    let mut tx = state.db.begin().await?;
+    let lock = if tx.backend_name() == "PostgreSQL" {
+        " FOR UPDATE"
+    } else {
+        ""
+    };
+    let row: Option<(String, String, String, i64, String)> = sqlx::query_as(&format!(
+        "SELECT country, language, department, active, role FROM people \
+         WHERE id = $1 AND org_id = $2 AND erased_at IS NULL{lock}"
+    ))
+    .bind(person_id)
+    .bind(org_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (country, language, department, active, role) = row.ok_or(ApiError::NotFound("person"))?;
+    if role == Role::Admin.as_str() && active != 0 {
+        let others: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM people WHERE org_id = $1 AND role = $2 AND active = 1 \
+             AND erased_at IS NULL AND id <> $3",
+        )
+        .bind(org_id)
+        .bind(Role::Admin.as_str())
+        .bind(person_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if others == 0 {
+            return Err(ApiError::Conflict(
+                "this is the organisation's only admin: appoint another admin first".into(),
+            ));
+        }
+    }
+    // Their points leave the team boards, as at a departure.
+    let member = |active| Member {
+        country: country.clone(),
+        department: department.clone(),
+        active,
+    };
+    move_person(&mut tx, org_id, person_id, &member(active), &member(0)).await?;
+
+    let now = now_ms();
+    let anon = new_id();
+    // The tombstone keeps only what the figures are grouped by.
+    sqlx::query(
+        "INSERT INTO people (id, org_id, name, email, country, language, department, role, active, \
+         audience_epoch, created_at, erased_at) VALUES ($1, $2, '', $1, $3, $4, $5, $6, 0, 0, $7, $7)",
+    )
+    .bind(&anon)
+    .bind(org_id)
+    .bind(&country)
+    .bind(&language)
+    .bind(&department)
+    .bind(Role::Employee.as_str())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let devices: Vec<String> =
+        sqlx::query_scalar("SELECT device_id FROM sessions WHERE person_id = $1")
+            .bind(person_id)
+            .fetch_all(&mut *tx)
+            .await?;
+    forget_winner(&mut tx, person_id).await?;
+
+    let mut anonymised = 0;
+    for statement in [
+        "UPDATE shares SET person_id = $1, device_id = id, post_url = NULL, post_id = NULL, \
+         link_code = NULL WHERE person_id = $2",
+        "UPDATE consults SET person_id = $1 WHERE person_id = $2",
+        "UPDATE draw_entries SET person_id = $1 WHERE person_id = $2",
+        "UPDATE items SET created_by = $1 WHERE created_by = $2",
+        "UPDATE items SET approved_by = $1 WHERE approved_by = $2",
+        "UPDATE points_rules SET set_by = $1 WHERE set_by = $2",
+        "UPDATE audit_log SET actor_id = $1 WHERE actor_id = $2",
+        // What was recorded about them (names, device names) goes with the subject.
+        "UPDATE audit_log SET subject_id = $1, detail = '{}' WHERE subject_id = $2",
+    ] {
+        anonymised += run(&mut tx, statement, &anon, person_id).await?;
+    }
+    for device in &devices {
+        anonymised += run(
+            &mut tx,
+            "UPDATE audit_log SET subject_id = $1, detail = '{}' WHERE subject_id = $2",
+            &anon,
+            device,
+        )
+        .await?;
+    }
+
+    let mut deleted = 0;
+    for device in &devices {
+        deleted += one(
+            &mut tx,
+            "DELETE FROM read_batches WHERE device_id = $1",
+            device,
+        )
+        .await?;
+    }
+    for statement in [
+        "DELETE FROM link_visitors WHERE code IN (SELECT code FROM links WHERE person_id = $1)",
+        "DELETE FROM points_ledger WHERE person_id = $1",
+        "DELETE FROM points_totals WHERE person_id = $1",
+        "DELETE FROM links WHERE person_id = $1",
+        "DELETE FROM board_members WHERE person_id = $1",
+        "DELETE FROM draw_opt_outs WHERE person_id = $1",
+        "DELETE FROM enrolments WHERE person_id = $1",
+        "DELETE FROM sessions WHERE person_id = $1",
+        "DELETE FROM console_links WHERE person_id = $1",
+        "DELETE FROM console_sessions WHERE person_id = $1",
+        "DELETE FROM people WHERE id = $1",
+    ] {
+        deleted += one(&mut tx, statement, person_id).await?;
+    }
+
+    let (actor, by) = match requester {
+        Requester::Themselves => (anon.as_str(), "themselves"),
+        Requester::Admin(admin) => (admin, "admin"),
+    };
+    crate::audit::record(
+        &mut tx,
+        org_id,
+        Some(actor),
+        "person.erase",
+        &anon,
+        serde_json::json!({ "by": by, "deleted": deleted, "anonymised": anonymised }),
+    )
+    .await?;
+    let stale = Invalidation::Person(person_id.to_owned());
+    stale.announce(&mut tx, state.db.backend).await?;
+    tx.commit().await?;
+    state.sessions.invalidate(&stale);
+    Ok(Erasure {
+        erased_at: to_time(now),
+        deleted,
+        anonymised,
+    })
+}
+
+async fn run(
+    conn: &mut AnyConnection,
+    statement: &str,
+    first: &str,
+    second: &str,
+) -> Result<u64, ApiError> {
+    Ok(sqlx::query(statement)
+        .bind(first)
+        .bind(second)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+async fn one(conn: &mut AnyConnection, statement: &str, value: &str) -> Result<u64, ApiError> {
+    Ok(sqlx::query(statement)
+        .bind(value)
+        .execute(conn)
+        .await?
+        .rows_affected())
+}
+
+/// Published draw results name their winners: an erased winner's name becomes a dash (the entry
+/// id stays, so the draw can still be verified).
+async fn forget_winner(conn: &mut AnyConnection, person_id: &str) -> Result<(), ApiError> {
+    let won: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT d.org_id, d.month, e.entry_id, d.winners FROM draws d \
+         JOIN draw_entries e ON e.org_id = d.org_id AND e.month = d.month \
+         WHERE e.person_id = $1 AND d.winners IS NOT NULL",
+    )
+    .bind(person_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for (org_id, month, entry_id, winners) in won {
+        let mut winners: Vec<DrawWinner> = serde_json::from_str(&winners)?;
+        let mut changed = false;
+        for w in winners.iter_mut().filter(|w| w.entry_id == entry_id) {
+            w.name = ERASED_NAME.into();
+            changed = true;
+        }
+        if changed {
+            sqlx::query("UPDATE draws SET winners = $1 WHERE org_id = $2 AND month = $3")
+                .bind(serde_json::to_string(&winners)?)
+                .bind(&org_id)
+                .bind(&month)
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
+}

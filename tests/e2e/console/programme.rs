@@ -1,0 +1,164 @@
+//! Programme administration in the console: last month's prize draw run from its prizes to its
+//! verified result (the beacon round from a local copy of drand's API serving a real recorded
+//! quicknet round, as in the API tests), and the privacy switch every employee sees.
+
+use serde_json::json;
+
+use super::harness::*;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_runs_the_draw_from_prizes_to_verified_winners() {
+    if !chromium_available() {
+        return;
+    }
+    // Enough time to set the prizes and commit in the browser before last month closes.
+    let (server, closes) = crate::draws::server_closing_in(40).await;
+    let (org, _) = server.demo().await;
+    let month = crate::draws::last_months_sharers(&server, &org, closes).await;
+
+    let browser = Browser::start("en").await;
+    let d = &browser.driver;
+    d.navigate(&sign_in_link(&server, &org, "sam.okafor@contoso.example").await)
+        .await;
+    d.wait_for("nav a[href='#/draw']").await;
+    d.navigate(&format!("{}/console/#/draw/{month}", server.url()))
+        .await;
+    see(d, &format!("Prize draw · {month}")).await;
+    set(d, "input[name=prize-0]", "Tablet").await;
+    set(d, "input[name=quantity-0]", "1").await;
+    press(d, "Add a prize").await;
+    d.wait_for("input[name=prize-1]").await;
+    set(d, "input[name=prize-1]", "Team outing").await;
+    d.click_css("input[name=rule][value=min]").await;
+    set(d, "input[name=min]", "1").await;
+    press(d, "Save prizes").await;
+    see(d, "Prizes saved.").await;
+    press(d, "Publish the commitment").await;
+    see(d, "Commitment published.").await;
+    let seed_hash = d
+        .execute(
+            "return [...document.querySelectorAll('dd code')].map(c => c.textContent)[0]",
+            json!([]),
+        )
+        .await;
+    assert_eq!(seed_hash.as_str().map(str::len), Some(64), "{seed_hash}");
+    d.screenshot("console-draw-committed").await;
+
+    // Once the month has closed and the round is out, the admin draws.
+    let wait = (closes + chrono::Duration::seconds(4) - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    tokio::time::sleep(wait).await;
+    press(d, "Draw the winners").await;
+    see(d, "Winners drawn.").await;
+    see(d, "3 entries").await;
+    let checks = d
+        .wait_until(
+            "the six checks pass",
+            "const l = [...document.querySelectorAll('[data-testid=checks] li')]; \
+             return l.length === 6 && l.every(c => c.dataset.ok === 'true') ? l.map(c => c.dataset.check) : false",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        checks,
+        json!([
+            "algorithm",
+            "seed",
+            "list",
+            "round",
+            "randomness",
+            "winners"
+        ])
+    );
+    let winners = d
+        .execute(
+            "return [...document.querySelectorAll('table tbody tr')].map(r => r.cells[0].textContent + ' · ' + r.cells[1].textContent)",
+            json!([]),
+        )
+        .await;
+    let winners: Vec<String> = serde_json::from_value(winners).unwrap();
+    assert_eq!(winners.len(), 2, "{winners:?}");
+    assert!(
+        winners[0].starts_with("Tablet · Sharer ")
+            && winners[1].starts_with("Team outing · Sharer ")
+    );
+    // The published record is what the console checked: the server's answer, verified by the
+    // same code every employee's app runs.
+    let draw: relay_protocol::Draw = reqwest::Client::new()
+        .get(format!("{}/v1/programme/draws/{month}", server.url()))
+        .bearer_auth(enrolled_employee(&server, &org, 7).await)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(relay_draw::verify(&draw).unwrap().len(), 2);
+    d.screenshot("console-draw-verified").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_admin_turns_individual_exports_on_with_a_reason_and_off() {
+    if !chromium_available() {
+        return;
+    }
+    let server = crate::engine::TestServer::start().await;
+    let (org, _) = server.demo().await;
+    let employee = enrolled_employee(&server, &org, 1).await;
+    let privacy = || async {
+        reqwest::Client::new()
+            .get(format!("{}/v1/privacy", server.url()))
+            .bearer_auth(&employee)
+            .send()
+            .await
+            .unwrap()
+            .json::<relay_protocol::PrivacySettings>()
+            .await
+            .unwrap()
+    };
+    assert!(!privacy().await.individual_export.enabled);
+
+    let browser = Browser::start("en").await;
+    let d = &browser.driver;
+    d.navigate(&sign_in_link(&server, &org, "sam.okafor@contoso.example").await)
+        .await;
+    d.wait_for("nav a[href='#/settings']").await;
+    d.click_css("nav a[href='#/settings']").await;
+    see(d, "Exports of one person's figures are off.").await;
+    let reason = "Works council agreement of 12 November 2026";
+    set(d, "textarea[name=reason]", reason).await;
+    press(d, "Turn individual exports on").await;
+    see(d, "Individual exports are on").await;
+    see(d, reason).await;
+    let seen = privacy().await;
+    assert_eq!(seen.individual_export.reason.as_deref(), Some(reason));
+
+    // Team boards off, and the time zone of the months.
+    d.click_css("input[name=team_boards]").await;
+    see(d, "Programme settings saved.").await;
+    set(d, "input[name=time_zone]", "Europe/Paris").await;
+    press(d, "Save time zone").await;
+    d.wait_until(
+        "the settings are saved",
+        "return document.querySelector('input[name=time_zone]').value === 'Europe/Paris' && document.querySelector('[role=status]')",
+        json!([]),
+    )
+    .await;
+    let settings: relay_protocol::ProgrammeSettings = reqwest::Client::new()
+        .get(format!("{}/v1/programme/settings", server.url()))
+        .bearer_auth(&employee)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(settings.time_zone, "Europe/Paris");
+    assert!(!settings.team_boards);
+
+    press(d, "Turn individual exports off").await;
+    see(d, "Individual exports are off.").await;
+    assert!(!privacy().await.individual_export.enabled);
+    d.screenshot("console-privacy").await;
+}
