@@ -63,11 +63,19 @@ export interface MonthFigures {
   shares: number | null; verified: number | null; declared: number | null;
   shares_per_sharer: number | null; clicks: number | null; click_through: number | null;
   consulters: number | null; consult_rate: number | null;
+  reach?: number | null; reach_unknown?: number | null;
 }
-export type Dimension = "channel" | "network" | "language" | "country" | "department";
+export type Dimension = "channel" | "network" | "language" | "country" | "department" | "content";
 export interface GroupFigures {
   key: string; hidden: boolean; people: number | null; shares: number | null;
   verified: number | null; declared: number | null; clicks: number | null;
+  // A content's title, and its reads in the month (content breakdowns).
+  label?: string | null; reads?: number | null;
+  reach?: number | null; reach_unknown?: number | null;
+}
+export interface Adoption {
+  people: number | null; with_device: number | null; with_account: number | null;
+  by_network: { network: NetworkKind; people: number | null }[];
 }
 export interface Breakdown { month: string; by: Dimension; groups: GroupFigures[] }
 

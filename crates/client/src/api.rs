@@ -390,6 +390,24 @@ impl ServerApi {
             .await
     }
 
+    /// The networks this device has accounts on (kinds only).
+    pub async fn report_accounts(
+        &self,
+        networks: &[relay_protocol::Network],
+    ) -> Result<(), ClientError> {
+        let body = relay_protocol::ConnectedNetworks {
+            networks: networks.to_vec(),
+        };
+        let response = self
+            .send(Method::PUT, "/v1/me/accounts", Some(&body))
+            .await?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(ClientError::Server(problem_of(response).await))
+        }
+    }
+
     /// Everything the server holds about the person, as the server wrote it.
     pub async fn my_data(&self) -> Result<serde_json::Value, ClientError> {
         self.call(Method::GET, "/v1/me/data", None).await

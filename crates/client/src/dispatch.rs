@@ -146,6 +146,14 @@ impl Engine {
                 self.store
                     .mark_posted(&share.id, &posted.id, posted.url.as_deref())
                     .map_err(|e| fail(e.to_string(), true))?;
+                // The reach the record reports; the post is out whatever this answers.
+                let followers = tokio::time::timeout(FOLLOWERS_WAIT, network.followers(&outgoing))
+                    .await
+                    .ok()
+                    .flatten();
+                if let Some(n) = followers {
+                    let _ = self.store.set_followers(&share.id, n);
+                }
                 Ok(())
             }
             Err(PostError::Transient(m)) => Err(fail(m, true)),
@@ -251,6 +259,9 @@ impl Engine {
 /// How long a share waits for its tracked link before going out with the item's own address.
 const LINK_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// How long a posted share waits for the account's follower count before moving on.
+const FOLLOWERS_WAIT: Duration = Duration::from_secs(5);
+
 /// The share as the network sees it: carrying the link written down for it.
 fn outgoing_share(share: &Share) -> Share {
     Share {
@@ -333,6 +344,7 @@ impl Engine {
             account_host: account_host
                 .filter(|_| share.network == relay_protocol::Network::Mastodon),
             link_code: share.link_code.clone().filter(|_| share.link_url.is_some()),
+            followers: share.followers.filter(|_| verified),
         })
     }
 

@@ -116,3 +116,34 @@ impl Engine {
         Ok(reported)
     }
 }
+
+/// The networks this device last told the server it has accounts on.
+const ACCOUNTS_REPORTED_KEY: &str = "programme.accounts_reported";
+
+impl Engine {
+    /// Tells the server which networks this device has an account connected on (network kinds
+    /// only, never handles), when that changed: the company's adoption figure counts people
+    /// with at least one. Answers whether it was sent.
+    pub async fn report_accounts(&self) -> Result<bool, ClientError> {
+        let mut networks: Vec<relay_protocol::Network> = self
+            .store
+            .accounts()?
+            .into_iter()
+            .map(|a| a.network)
+            .collect();
+        networks.sort_by_key(|n| n.as_str());
+        networks.dedup();
+        let said = networks
+            .iter()
+            .map(|n| n.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        if self.store.setting(ACCOUNTS_REPORTED_KEY)?.as_deref() == Some(said.as_str()) {
+            return Ok(false);
+        }
+        let api = self.api()?;
+        self.check(api.report_accounts(&networks).await)?;
+        self.store.set_setting(ACCOUNTS_REPORTED_KEY, &said)?;
+        Ok(true)
+    }
+}

@@ -172,6 +172,9 @@ impl Engine {
                 if let Err(e) = self.report_reads().await {
                     tracing::info!(error = %e, "reporting reads failed; later");
                 }
+                if let Err(e) = self.report_accounts().await {
+                    tracing::info!(error = %e, "reporting connected networks failed; later");
+                }
                 let mut events = self.api()?.events().await?;
                 let opened = std::time::Instant::now();
                 let mut known = i64::MIN;

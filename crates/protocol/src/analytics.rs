@@ -28,6 +28,13 @@ pub struct MonthFigures {
     pub clicks: Option<u64>,
     /// `clicks / shares`.
     pub click_through: Option<f64>,
+    /// Estimated reach: the followers of the accounts the shares went out from, summed over the
+    /// shares whose network gave the count.
+    #[serde(default)]
+    pub reach: Option<u64>,
+    /// Shares whose reach is unknown (LinkedIn gives no count; share pages none either).
+    #[serde(default)]
+    pub reach_unknown: Option<u64>,
     /// People who opened at least one item.
     pub consulters: Option<u64>,
     /// `consulters / enrolled`.
@@ -42,6 +49,8 @@ crate::wire_enum! {
         Language = "language",
         Country = "country",
         Department = "department",
+        /// Per content item: its sharers, shares, clicks and reads.
+        Content = "content",
     }
 }
 
@@ -58,6 +67,19 @@ pub struct GroupFigures {
     pub verified: Option<u64>,
     pub declared: Option<u64>,
     pub clicks: Option<u64>,
+    /// Estimated reach of the group's shares whose reach is known, and how many are not.
+    #[serde(default)]
+    pub reach: Option<u64>,
+    #[serde(default)]
+    pub reach_unknown: Option<u64>,
+    /// What the key names, where the server knows it better than the console (a content's
+    /// title).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Times the content was opened in the month (by UTC day; counts of reads, never of who
+    /// read). Content breakdowns only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reads: Option<u64>,
 }
 
 /// A month's shares by one dimension, largest groups first, hidden ones last.
@@ -67,4 +89,34 @@ pub struct Breakdown {
     pub month: String,
     pub by: Dimension,
     pub groups: Vec<GroupFigures>,
+}
+
+/// Body of `PUT /v1/me/accounts`: the networks the calling device has an account connected on
+/// (kinds only, never handles), for the adoption figure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConnectedNetworks {
+    /// At most one of each.
+    pub networks: Vec<crate::Network>,
+}
+
+/// How far the programme has spread, now: active people, those with a device enrolled, those
+/// with an account connected on a device. `None`: fewer than 5 people behind it, or a
+/// difference between two of them that would be.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Adoption {
+    pub people: Option<u64>,
+    pub with_device: Option<u64>,
+    pub with_account: Option<u64>,
+    /// People with an account connected, by network.
+    pub by_network: Vec<NetworkAdoption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct NetworkAdoption {
+    pub network: crate::Network,
+    pub people: Option<u64>,
 }

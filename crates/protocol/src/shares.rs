@@ -32,6 +32,12 @@ pub struct NewShareRecord {
     /// The tracked link the post carried (`POST /v1/links`), so its clicks count for it.
     #[serde(default)]
     pub link_code: Option<String>,
+    /// The posting account's followers when the share went out, where the network says
+    /// (Bluesky, Mastodon, X): the share's estimated reach. Absent: unknown (LinkedIn, share
+    /// pages), never guessed. At most 10,000,000,000; verified shares only.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(maximum = 10000000000.0))]
+    pub followers: Option<u64>,
 }
 
 fn declared() -> ShareProof {

@@ -354,6 +354,14 @@ impl SocialNetwork for Mastodon {
         })
     }
 
+    /// `followers_count` of the signed-in account (`verify_credentials`).
+    fn followers<'a>(&'a self, out: &'a Outgoing<'a>) -> BoxFuture<'a, Option<u64>> {
+        Box::pin(async move {
+            let secret = Self::secret(out.credentials).ok()?;
+            me(&self.http, &secret).await.ok()?["followers_count"].as_u64()
+        })
+    }
+
     fn find<'a>(
         &'a self,
         out: &'a Outgoing<'a>,

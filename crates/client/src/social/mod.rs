@@ -220,6 +220,13 @@ pub trait SocialNetwork: Send + Sync {
         Box::pin(async { Ok(None) })
     }
 
+    /// How many followers the account has, where the network says (the share's estimated
+    /// reach); `None` where it does not (LinkedIn) or could not be asked. Best effort: a post
+    /// never waits on it for long.
+    fn followers<'a>(&'a self, _out: &'a Outgoing<'a>) -> BoxFuture<'a, Option<u64>> {
+        Box::pin(async { None })
+    }
+
     /// Revokes the account's tokens at the network where it allows that (best effort: the
     /// keychain entry is deleted either way).
     fn revoke<'a>(

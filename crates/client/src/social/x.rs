@@ -268,6 +268,22 @@ impl SocialNetwork for X {
         })
     }
 
+    /// `public_metrics.followers_count` of the signed-in user (`GET /2/users/me`).
+    fn followers<'a>(&'a self, out: &'a Outgoing<'a>) -> BoxFuture<'a, Option<u64>> {
+        Box::pin(async move {
+            let (_, response) = self
+                .call(out.credentials, |_| {
+                    self.http
+                        .get(format!("{}/2/users/me", self.config.api))
+                        .query(&[("user.fields", "public_metrics")])
+                })
+                .await
+                .ok()?;
+            let answer: Value = classified(response).await.ok()?.json().await.ok()?;
+            answer["data"]["public_metrics"]["followers_count"].as_u64()
+        })
+    }
+
     fn exists<'a>(
         &'a self,
         out: &'a Outgoing<'a>,

@@ -37,6 +37,8 @@ const MIGRATIONS: &[&str] = &[
      ALTER TABLE outbox ADD COLUMN link_fallback INTEGER NOT NULL DEFAULT 0;",
     // Items opened, by day, until the day is reported (store/reads.rs).
     "CREATE TABLE reads_pending (day TEXT NOT NULL, item_id TEXT NOT NULL, PRIMARY KEY (day, item_id));",
+    // The posting account's followers when the share went out (its estimated reach).
+    "ALTER TABLE outbox ADD COLUMN followers INTEGER;",
 ];
 
 /// The device database. Cheap to clone; one connection behind a mutex (SQLite serialises

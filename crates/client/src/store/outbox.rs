@@ -78,6 +78,8 @@ pub struct Share {
     pub link_url: Option<String>,
     /// The server could not be reached for the tracked link: it went with the item's address.
     pub link_fallback: bool,
+    /// The posting account's followers when it went out, where the network said.
+    pub followers: Option<u64>,
 }
 
 impl Share {
@@ -105,7 +107,7 @@ pub struct NewShare {
 const COLUMNS: &str =
     "id, item_id, item_title, item_url, network, account_id, text, scheduled_at, state, attempts, \
      next_attempt_at, reason, retryable, post_id, post_url, posted_at, recorded_at, created_at, \
-     points, refused, link_choice, link_code, link_url, link_fallback";
+     points, refused, link_choice, link_code, link_url, link_fallback, followers";
 
 fn time(ms: Option<i64>) -> Option<DateTime<Utc>> {
     ms.and_then(DateTime::from_timestamp_millis)
@@ -141,6 +143,9 @@ fn share(row: &Row<'_>) -> rusqlite::Result<Share> {
         link_code: row.get(21)?,
         link_url: row.get(22)?,
         link_fallback: row.get::<_, i64>(23)? != 0,
+        followers: row
+            .get::<_, Option<i64>>(24)?
+            .and_then(|n| u64::try_from(n).ok()),
     })
 }
 
@@ -359,6 +364,15 @@ impl Store {
             "UPDATE outbox SET state = 'posted', post_id = ?1, post_url = ?2, posted_at = ?3, reason = NULL, \
              next_attempt_at = NULL, updated_at = ?3 WHERE id = ?4",
             params![post_id, post_url, now_ms(), id],
+        )?;
+        Ok(())
+    }
+
+    /// The posting account's follower count, read right after the post.
+    pub fn set_followers(&self, id: &str, followers: u64) -> Result<(), ClientError> {
+        self.conn().execute(
+            "UPDATE outbox SET followers = ?1 WHERE id = ?2",
+            params![i64::try_from(followers).unwrap_or(i64::MAX), id],
         )?;
         Ok(())
     }

@@ -43,6 +43,19 @@ async fn mastodon_connects_posts_once_and_disconnects() {
             .char_limit,
         Some(100)
     );
+    // The device tells the server it has a Mastodon account (the kind, not the handle), once.
+    assert!(engine.report_accounts().await.unwrap());
+    assert!(
+        !engine.report_accounts().await.unwrap(),
+        "unchanged: not said again"
+    );
+    let device = engine.status().unwrap().device_id.unwrap();
+    let networks: String = sqlx::query_scalar("SELECT networks FROM sessions WHERE device_id = $1")
+        .bind(&device)
+        .fetch_one(&server.state().db.read)
+        .await
+        .unwrap();
+    assert_eq!(networks, "mastodon");
 
     let item = newest_item(&engine);
     let share = engine
@@ -58,6 +71,13 @@ async fn mastodon_connects_posts_once_and_disconnects() {
     assert_eq!(engine.dispatch().await.unwrap().posted, 1);
     let statuses = stub.statuses();
     assert_eq!(statuses.len(), 1);
+    // Its reach: the account's followers, as Mastodon gives them, told to the server.
+    let reach: Option<i64> = sqlx::query_scalar("SELECT followers FROM shares WHERE share_id = $1")
+        .bind(&share.id)
+        .fetch_one(&server.state().db.read)
+        .await
+        .unwrap();
+    assert_eq!(reach, Some(321));
     // The status carries the person's tracked link, which leads to the item.
     let tracked = engine
         .store()

@@ -212,7 +212,9 @@ async fn me(State(m): State<MastodonStub>, headers: HeaderMap) -> Response {
     if !m.authorised(&headers) {
         return error(StatusCode::UNAUTHORIZED, "The access token is invalid");
     }
-    Json(json!({"id": "109", "username": "ann", "acct": "ann"})).into_response()
+    // Mastodon's Account entity carries the follower count.
+    Json(json!({"id": "109", "username": "ann", "acct": "ann", "followers_count": 321}))
+        .into_response()
 }
 
 async fn instance(State(m): State<MastodonStub>) -> Json<Value> {

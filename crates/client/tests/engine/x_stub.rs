@@ -171,12 +171,21 @@ fn unauthorized() -> Response {
         .into_response()
 }
 
-async fn me(State(x): State<XStub>, headers: HeaderMap) -> Response {
+async fn me(
+    State(x): State<XStub>,
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
     if !x.authorised(&headers) {
         return unauthorized();
     }
-    Json(json!({"data": {"id": "1460", "name": "Ann Lee", "username": "ann_contoso"}}))
-        .into_response()
+    let mut user = json!({"id": "1460", "name": "Ann Lee", "username": "ann_contoso"});
+    // As X answers `user.fields=public_metrics`: the counts come only when asked for.
+    if query.is_some_and(|q| q.contains("public_metrics")) {
+        user["public_metrics"] = json!({"followers_count": 1234, "following_count": 56,
+            "tweet_count": 789, "listed_count": 3});
+    }
+    Json(json!({ "data": user })).into_response()
 }
 
 async fn tweet(State(x): State<XStub>, headers: HeaderMap, Json(body): Json<Value>) -> Response {

@@ -23,3 +23,11 @@ CREATE TABLE analytics_snapshots (
 );
 CREATE INDEX shares_org_month ON shares (org_id, month);
 CREATE INDEX consults_org_month ON consults (org_id, month);
+
+-- The posting account's followers when a share went out, where its network said (reach);
+-- NULL: unknown (LinkedIn, share pages).
+ALTER TABLE shares ADD COLUMN followers BIGINT;
+
+-- The networks a device has accounts connected on (kinds, comma-separated; never handles), as
+-- the device last said: the adoption figure.
+ALTER TABLE sessions ADD COLUMN networks TEXT NOT NULL DEFAULT '';

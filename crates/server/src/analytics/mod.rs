@@ -6,6 +6,7 @@
 //! Every figure is per month (in the organisation's time zone): a range is a row of months,
 //! so two overlapping ranges cannot be subtracted to isolate a small group either.
 
+mod adoption;
 mod figures;
 mod individual;
 pub mod privacy;

@@ -13,67 +13,77 @@ pub struct Activity {
     pub shares: u64,
     pub verified: u64,
     pub clicks: u64,
+    /// Followers summed over the shares that said, and the shares that did not.
+    pub reach: u64,
+    pub reach_unknown: u64,
 }
 
-/// Groups with each person's activity in them, to figures with the small groups hidden.
-/// Visible groups come first, most people first; hidden ones after, by key.
-pub fn groups(cells: BTreeMap<String, HashMap<String, Activity>>) -> Vec<GroupFigures> {
-    let k = MIN_GROUP as usize;
-    let everyone: HashSet<&String> = cells.values().flat_map(|people| people.keys()).collect();
-    let mut hidden: HashSet<&String> = if everyone.len() < k {
-        cells.keys().collect()
-    } else {
-        cells
-            .iter()
-            .filter(|(_, people)| people.len() < k)
-            .map(|(key, _)| key)
-            .collect()
-    };
-    loop {
-        if hidden.is_empty() {
-            break;
+/// One group's totals: its number of people and what they did together.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupTotals {
+    pub people: u64,
+    pub activity: Activity,
+}
+
+impl Activity {
+    fn plus(self, b: Activity) -> Activity {
+        Activity {
+            shares: self.shares + b.shares,
+            verified: self.verified + b.verified,
+            clicks: self.clicks + b.clicks,
+            reach: self.reach + b.reach,
+            reach_unknown: self.reach_unknown + b.reach_unknown,
         }
-        let union: HashSet<&String> = hidden.iter().flat_map(|key| cells[*key].keys()).collect();
-        if union.len() >= k {
-            break;
-        }
-        let Some(next) = cells
-            .iter()
-            .filter(|(key, _)| !hidden.contains(key))
-            .min_by_key(|(key, people)| (people.len(), (*key).clone()))
-            .map(|(key, _)| key)
-        else {
-            break;
-        };
-        hidden.insert(next);
     }
-    let mut out: Vec<GroupFigures> = cells
+}
+
+/// The groups hidden from the start: those of fewer than [`MIN_GROUP`] people, or all of them
+/// when fewer than that many people are behind the whole breakdown (`everyone`).
+pub fn first_hidden(totals: &BTreeMap<String, GroupTotals>, everyone: u64) -> HashSet<String> {
+    totals
         .iter()
-        .map(|(key, people)| {
-            if hidden.contains(key) {
-                return GroupFigures {
-                    key: key.clone(),
-                    hidden: true,
-                    people: None,
-                    shares: None,
-                    verified: None,
-                    declared: None,
-                    clicks: None,
-                };
-            }
-            let sum = people.values().fold(Activity::default(), |a, b| Activity {
-                shares: a.shares + b.shares,
-                verified: a.verified + b.verified,
-                clicks: a.clicks + b.clicks,
-            });
+        .filter(|(_, t)| everyone < MIN_GROUP || t.people < MIN_GROUP)
+        .map(|(key, _)| key.clone())
+        .collect()
+}
+
+/// The next group to hide while the hidden ones hold fewer than [`MIN_GROUP`] people together:
+/// the smallest visible one (`None` when none is left).
+pub fn next_hidden(
+    totals: &BTreeMap<String, GroupTotals>,
+    hidden: &HashSet<String>,
+) -> Option<String> {
+    totals
+        .iter()
+        .filter(|(key, _)| !hidden.contains(*key))
+        .min_by_key(|(key, t)| (t.people, (*key).clone()))
+        .map(|(key, _)| key.clone())
+}
+
+/// The figures of each group, `hidden` ones without any. Visible groups come first, most
+/// people first; hidden ones after, by key.
+pub fn figures(
+    totals: &BTreeMap<String, GroupTotals>,
+    hidden: &HashSet<String>,
+) -> Vec<GroupFigures> {
+    let mut out: Vec<GroupFigures> = totals
+        .iter()
+        .map(|(key, t)| {
+            let show = !hidden.contains(key);
+            let a = t.activity;
+            let when = |v: u64| show.then_some(v);
             GroupFigures {
                 key: key.clone(),
-                hidden: false,
-                people: Some(people.len() as u64),
-                shares: Some(sum.shares),
-                verified: Some(sum.verified),
-                declared: Some(sum.shares - sum.verified),
-                clicks: Some(sum.clicks),
+                hidden: !show,
+                people: when(t.people),
+                shares: when(a.shares),
+                verified: when(a.verified),
+                declared: when(a.shares - a.verified),
+                clicks: when(a.clicks),
+                reach: when(a.reach),
+                reach_unknown: when(a.reach_unknown),
+                label: None,
+                reads: None,
             }
         })
         .collect();
@@ -84,6 +94,36 @@ pub fn groups(cells: BTreeMap<String, HashMap<String, Activity>>) -> Vec<GroupFi
             .then(a.key.cmp(&b.key))
     });
     out
+}
+
+/// Groups with each person's activity in them, to figures with the small groups hidden: while
+/// the hidden groups hold fewer than [`MIN_GROUP`] people together (people in several of them
+/// counted once), the smallest visible group is hidden with them.
+pub fn groups(cells: BTreeMap<String, HashMap<String, Activity>>) -> Vec<GroupFigures> {
+    let everyone: HashSet<&String> = cells.values().flat_map(|people| people.keys()).collect();
+    let totals: BTreeMap<String, GroupTotals> = cells
+        .iter()
+        .map(|(key, people)| {
+            let activity = people.values().fold(Activity::default(), |a, b| a.plus(*b));
+            let people = people.len() as u64;
+            (key.clone(), GroupTotals { people, activity })
+        })
+        .collect();
+    let mut hidden = first_hidden(&totals, everyone.len() as u64);
+    let union = |hidden: &HashSet<String>| -> usize {
+        hidden
+            .iter()
+            .flat_map(|key| cells[key].keys())
+            .collect::<HashSet<_>>()
+            .len()
+    };
+    while !hidden.is_empty() && (union(&hidden) as u64) < MIN_GROUP {
+        let Some(next) = next_hidden(&totals, &hidden) else {
+            break;
+        };
+        hidden.insert(next);
+    }
+    figures(&totals, &hidden)
 }
 
 /// A count about people, or `None` when it describes fewer than [`MIN_GROUP`].
@@ -107,6 +147,7 @@ mod tests {
                                 shares: 2,
                                 verified: 1,
                                 clicks: 3,
+                                ..Activity::default()
                             },
                         )
                     })

@@ -83,4 +83,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(months))
         .routes(routes!(breakdown))
         .merge(super::individual::router())
+        .merge(super::adoption::router())
 }

@@ -166,13 +166,14 @@ struct Row {
 /// What only a device does: it records shares and reads, holds tracked links, syncs its cache
 /// and takes part in the programme as its person. A console session is not a device.
 fn device_only(path: &str) -> bool {
-    const PREFIXES: [&str; 6] = [
+    const PREFIXES: [&str; 7] = [
         "/v1/shares",
         "/v1/reads",
         "/v1/links",
         "/v1/sync",
         "/v1/programme/recheck",
         "/v1/programme/board/me",
+        "/v1/me/accounts",
     ];
     PREFIXES.iter().any(|p| path.starts_with(p))
         || (path.starts_with("/v1/programme/draws/") && path.ends_with("/me"))

@@ -68,6 +68,9 @@ impl ShareRow {
 const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
 /// The checks that need no database: the share id, the proof and the post's address.
+/// More followers than any account has: a forged reach.
+const MAX_FOLLOWERS: u64 = 10_000_000_000;
+
 fn check_shape(new: &NewShareRecord) -> Result<Option<String>, ApiError> {
     let share_id = &new.share_id;
     if share_id.is_empty()
@@ -91,6 +94,16 @@ fn check_shape(new: &NewShareRecord) -> Result<Option<String>, ApiError> {
         {
             return Err(ApiError::bad(format!("{name} must be 1 to {max} bytes")));
         }
+    }
+    if new.followers.is_some_and(|n| n > MAX_FOLLOWERS) {
+        return Err(ApiError::bad(format!(
+            "followers must be at most {MAX_FOLLOWERS}"
+        )));
+    }
+    if new.followers.is_some() && new.proof == ShareProof::Declared {
+        return Err(ApiError::bad(
+            "a declared share has no account, so no followers to report",
+        ));
     }
     let post_url = new
         .post_url

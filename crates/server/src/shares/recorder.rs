@@ -187,8 +187,9 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
         let id = new_id();
         let written = sqlx::query(
             "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, network, shared_at, \
-             post_url, recorded_at, proof, post_id, link_code, month, day, scored, unscored, points) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) \
+             post_url, recorded_at, proof, post_id, link_code, month, day, scored, unscored, points, \
+             followers) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
              ON CONFLICT (device_id, share_id) DO NOTHING",
         )
         .bind(&id)
@@ -209,6 +210,7 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
         .bind(i64::from(unscored.is_none()))
         .bind(unscored.map(Unscored::as_str))
         .bind(points)
+        .bind(r.new.followers.map(|n| n as i64))
         .execute(&mut *tx)
         .await?
         .rows_affected();

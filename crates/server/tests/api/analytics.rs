@@ -6,9 +6,14 @@ use relay_server::db::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
+use crate::harness::Client;
 use crate::newsroom::*;
 
-crate::both_backends!(month_figures_and_breakdowns_hide_groups_under_five);
+crate::both_backends!(
+    month_figures_and_breakdowns_hide_groups_under_five,
+    adoption_counts_devices_and_accounts_without_giving_a_few_away,
+    reach_is_reported_by_verified_shares_only,
+);
 
 fn declared(item: &str, network: Network, n: usize) -> NewShareRecord {
     NewShareRecord {
@@ -48,8 +53,13 @@ async fn month_figures_and_breakdowns_hide_groups_under_five(backend: Backend) {
         record(who, verified(&item, Network::Linkedin, who)).await;
         record(who, declared(&item, Network::Linkedin, who)).await;
     }
+    // The two X accounts said how many followers they have; LinkedIn and declared shares did not.
     for who in 7..9 {
-        record(who, verified(&item, Network::X, who)).await;
+        let share = NewShareRecord {
+            followers: Some(100 + who as u64),
+            ..verified(&item, Network::X, who)
+        };
+        record(who, share).await;
     }
     for who in 9..15 {
         record(who, declared(&item, Network::X, who)).await;
@@ -122,6 +132,7 @@ async fn month_figures_and_breakdowns_hide_groups_under_five(backend: Backend) {
     assert_eq!(now.declared, Some(13));
     assert_eq!(now.clicks, Some(4));
     assert_eq!(now.consulters, Some(6));
+    assert_eq!((now.reach, now.reach_unknown), (Some(107 + 108), Some(20)));
     let close = |a: Option<f64>, b: f64| assert!((a.unwrap() - b).abs() < 1e-9, "{a:?} != {b}");
     close(now.sharer_rate, 15.0 / 16.0);
     close(now.shares_per_sharer, 22.0 / 15.0);
@@ -191,10 +202,68 @@ async fn month_figures_and_breakdowns_hide_groups_under_five(backend: Backend) {
         figures,
         [("x", Some(8), Some(8)), ("linkedin", Some(7), Some(14))]
     );
+    let reach: Vec<(Option<u64>, Option<u64>)> = networks
+        .groups
+        .iter()
+        .map(|g| (g.reach, g.reach_unknown))
+        .collect();
+    assert_eq!(reach, [(Some(215), Some(6)), (Some(0), Some(14))]);
     let channels = by("channel").await;
     assert_eq!(channels.groups.len(), 1);
     assert_eq!(channels.groups[0].key, room.news.id);
     assert_eq!(channels.groups[0].shares, Some(22));
+    // Per content: the story's title, figures and reads, then a story read but not shared.
+    let unshared = room.item("Read, never shared").await;
+    for (item, reads) in [(&item, 40), (&unshared, 7)] {
+        sqlx::query("INSERT INTO item_reads (org_id, item_id, day, reads) VALUES ($1, $2, $3, $4)")
+            .bind(&room.org.id)
+            .bind(item)
+            .bind(format!("{this}-01"))
+            .bind(reads)
+            .execute(&room.server.db().write)
+            .await
+            .unwrap();
+    }
+    let contents = by("content").await;
+    type Content<'a> = (
+        &'a str,
+        Option<&'a str>,
+        Option<u64>,
+        Option<u64>,
+        Option<u64>,
+    );
+    let figures: Vec<Content> = contents
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.key.as_str(),
+                g.label.as_deref(),
+                g.people,
+                g.shares,
+                g.reads,
+            )
+        })
+        .collect();
+    assert_eq!(
+        figures,
+        [
+            (
+                item.as_str(),
+                Some("Our new plant"),
+                Some(15),
+                Some(22),
+                Some(40)
+            ),
+            (
+                unshared.as_str(),
+                Some("Read, never shared"),
+                Some(0),
+                Some(0),
+                Some(7)
+            ),
+        ]
+    );
     // Last month's three people: every group hidden.
     let earlier: Breakdown = room
         .admin
@@ -225,4 +294,110 @@ async fn month_figures_and_breakdowns_hide_groups_under_five(backend: Backend) {
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let _: Value = raw.body;
+}
+
+async fn adoption_counts_devices_and_accounts_without_giving_a_few_away(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let mut devices = Vec::new();
+    for n in 0..6 {
+        devices.push(room.employee(&format!("Device {n}"), "FR", "Sales").await);
+    }
+    // Five people without a device.
+    for n in 0..5 {
+        relay_server::people::add(
+            room.server.db(),
+            &room.org.id,
+            None,
+            NewPerson {
+                name: format!("Paper {n}"),
+                email: format!("paper{n}@acme.test"),
+                country: "FR".into(),
+                language: "fr".into(),
+                department: "Sales".into(),
+                role: Role::Employee,
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let report = |who: &Client, networks: Vec<Network>| {
+        let who = who.clone();
+        async move {
+            let answer = who
+                .send(
+                    Method::PUT,
+                    "/v1/me/accounts",
+                    Some(&ConnectedNetworks { networks }),
+                )
+                .await;
+            assert_eq!(answer.status, StatusCode::NO_CONTENT, "{answer:?}");
+        }
+    };
+    for who in &devices[..5] {
+        report(who, vec![Network::Bluesky, Network::X]).await;
+    }
+    let adoption: Adoption = room.admin.get("/v1/analytics/adoption").await;
+    // 12 people, 7 with a device (the admin's too), 5 with an account: 7 - 5 = 2 would be a
+    // small group, so the 5 are hidden.
+    assert_eq!(
+        (adoption.people, adoption.with_device, adoption.with_account),
+        (Some(12), Some(7), None)
+    );
+    let networks: Vec<(Network, Option<u64>)> = adoption
+        .by_network
+        .iter()
+        .map(|n| (n.network, n.people))
+        .collect();
+    assert_eq!(
+        networks,
+        [(Network::Bluesky, Some(5)), (Network::X, Some(5))]
+    );
+    report(&devices[5], vec![Network::Mastodon]).await;
+    report(&room.admin, vec![Network::Linkedin]).await;
+    let adoption: Adoption = room.admin.get("/v1/analytics/adoption").await;
+    assert_eq!(adoption.with_account, Some(7));
+    let small: Vec<Option<u64>> = adoption
+        .by_network
+        .iter()
+        .filter(|n| matches!(n.network, Network::Mastodon | Network::Linkedin))
+        .map(|n| n.people)
+        .collect();
+    assert_eq!(small, [None, None]);
+    // A device that disconnects everything says so; repeats and arrays are refused.
+    report(&room.admin, vec![]).await;
+    let adoption: Adoption = room.admin.get("/v1/analytics/adoption").await;
+    assert_eq!(
+        adoption.with_account, None,
+        "7 with a device and 6 with an account would single out the one without"
+    );
+}
+
+async fn reach_is_reported_by_verified_shares_only(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let eve = room.employee("Eve", "FR", "Sales").await;
+    let item = room.item("Story").await;
+    for (share, why) in [
+        (
+            NewShareRecord {
+                followers: Some(12),
+                ..declared(&item, Network::Facebook, 1)
+            },
+            "a declared share has no account",
+        ),
+        (
+            NewShareRecord {
+                followers: Some(20_000_000_000),
+                ..verified(&item, Network::Bluesky, 2)
+            },
+            "more followers than anyone has",
+        ),
+    ] {
+        let answer = eve.send(Method::POST, "/v1/shares", Some(&share)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{why}");
+    }
+    assert_eq!(
+        room.count("shares").await,
+        0,
+        "refused records change nothing"
+    );
 }

@@ -107,6 +107,7 @@ async fn organisations_are_sealed_from_each_other(backend: Backend) {
         post_id: None,
         account_host: None,
         link_code: None,
+        followers: None,
     };
     let foreign_share = a_admin.send(Method::POST, "/v1/shares", Some(&share)).await;
     assert_eq!(foreign_share.status, StatusCode::BAD_REQUEST);

@@ -97,6 +97,7 @@ pub fn verified(item: &str, network: Network, n: usize) -> NewShareRecord {
         post_id: Some(format!("post-{n}")),
         account_host,
         link_code: None,
+        followers: None,
     }
 }
 

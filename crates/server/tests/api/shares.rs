@@ -34,6 +34,7 @@ async fn a_repeated_share_record_is_the_same_record(backend: Backend) {
         post_id: Some("at://did:plc:eve/app.bsky.feed.post/3k".into()),
         account_host: None,
         link_code: None,
+        followers: None,
     };
     let created = laptop.send(Method::POST, "/v1/shares", Some(&record)).await;
     assert_eq!(created.status, StatusCode::CREATED);

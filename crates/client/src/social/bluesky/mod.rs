@@ -284,6 +284,23 @@ impl SocialNetwork for Bluesky {
         })
     }
 
+    /// `followersCount` of the account's profile (`app.bsky.actor.getProfile`, which the PDS
+    /// answers through its AppView; a PDS without one gives no count).
+    fn followers<'a>(&'a self, out: &'a Outgoing<'a>) -> BoxFuture<'a, Option<u64>> {
+        Box::pin(async move {
+            let (_, response) = self
+                .call(out.credentials, |s| {
+                    self.http
+                        .get(format!("{}/xrpc/app.bsky.actor.getProfile", s.pds))
+                        .query(&[("actor", s.did.as_str())])
+                })
+                .await
+                .ok()?;
+            let answer: Value = response.json().await.ok()?;
+            answer["followersCount"].as_u64()
+        })
+    }
+
     fn exists<'a>(
         &'a self,
         out: &'a Outgoing<'a>,
