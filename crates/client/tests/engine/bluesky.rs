@@ -90,6 +90,10 @@ async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
         .unwrap();
     let report = engine.dispatch().await.unwrap();
     assert_eq!((report.posted, report.failed), (1, 0), "{report:?}");
+    // This PDS has no AppView to give the follower count: the reach stays unknown, not guessed
+    // (the count itself is tested against a stub of getProfile in the engine's unit tests).
+    let followers = engine.store().share(&share.id).unwrap().unwrap().followers;
+    assert_eq!(followers, None);
 
     let posts = pds.posts(&ann.did).await;
     assert_eq!(posts.len(), 1);

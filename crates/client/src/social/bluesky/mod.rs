@@ -358,3 +358,129 @@ impl SocialNetwork for Bluesky {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::extract::Query;
+    use axum::http::HeaderMap;
+    use axum::routing::get;
+    use base64::Engine as _;
+    use relay_protocol::Network;
+
+    use super::*;
+    use crate::secrets::MemoryStore;
+    use crate::social::Provider;
+    use crate::store::{AccountStatus, LinkChoice, Share, ShareState};
+
+    fn jwt(exp: i64) -> String {
+        let part = |v: Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string().as_bytes())
+        };
+        format!(
+            "{}.{}.sig",
+            part(json!({"alg": "HS256"})),
+            part(json!({ "exp": exp }))
+        )
+    }
+
+    /// A stub of `app.bsky.actor.getProfile` as Bluesky documents it, answered where an AppView
+    /// is (the real PDS these tests run has none: it answers 502, and the reach stays unknown).
+    async fn profile_stub(with_appview: bool) -> String {
+        let token = jwt(Utc::now().timestamp() + 3600);
+        let app = axum::Router::new().route(
+            "/xrpc/app.bsky.actor.getProfile",
+            get(
+                move |Query(q): Query<std::collections::HashMap<String, String>>,
+                      headers: HeaderMap| {
+                    let token = token.clone();
+                    async move {
+                        let authorised = headers
+                            .get("authorization")
+                            .and_then(|v| v.to_str().ok())
+                            == Some(format!("Bearer {token}").as_str());
+                        if !with_appview || !authorised || q.get("actor").map(String::as_str) != Some("did:plc:ann") {
+                            return (
+                                axum::http::StatusCode::BAD_GATEWAY,
+                                axum::Json(json!({"error": "UpstreamFailure", "message": "no AppView"})),
+                            );
+                        }
+                        (
+                            axum::http::StatusCode::OK,
+                            axum::Json(json!({"did": "did:plc:ann", "handle": "ann.test",
+                                "followersCount": 4821, "followsCount": 310, "postsCount": 57})),
+                        )
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        url
+    }
+
+    async fn followers_at(pds: String) -> Option<u64> {
+        let credentials = Credentials::new(Arc::new(MemoryStore::default()), "acct-1");
+        let session = session::Session {
+            did: "did:plc:ann".into(),
+            handle: "ann.test".into(),
+            pds,
+            access_jwt: jwt(Utc::now().timestamp() + 3600),
+            refresh_jwt: jwt(Utc::now().timestamp() + 86400),
+        };
+        credentials
+            .set(&serde_json::to_string(&session).unwrap())
+            .unwrap();
+        let account = Account {
+            id: "acct-1".into(),
+            network: Network::Bluesky,
+            provider: Provider::Bluesky,
+            handle: "@ann.test".into(),
+            base_url: None,
+            status: AccountStatus::Connected,
+            char_limit: None,
+        };
+        let share = Share {
+            id: "share-1".into(),
+            item_id: "item-1".into(),
+            item_title: "Story".into(),
+            item_url: "https://example.com/story".into(),
+            network: Network::Bluesky,
+            account_id: "acct-1".into(),
+            text: "Worth a read".into(),
+            scheduled_at: None,
+            state: ShareState::Posted,
+            attempts: 1,
+            next_attempt_at: None,
+            reason: None,
+            retryable: false,
+            post_id: None,
+            post_url: None,
+            posted_at: None,
+            recorded_at: None,
+            created_at: Utc::now(),
+            points: None,
+            refused: None,
+            link: LinkChoice::Tracked,
+            link_code: None,
+            link_url: None,
+            link_fallback: false,
+            followers: None,
+        };
+        let out = Outgoing {
+            account: &account,
+            share: &share,
+            credentials: &credentials,
+            card: None,
+        };
+        Bluesky::new(reqwest::Client::new()).followers(&out).await
+    }
+
+    #[tokio::test]
+    async fn the_reach_is_the_profiles_follower_count_or_unknown() {
+        assert_eq!(followers_at(profile_stub(true).await).await, Some(4821));
+        assert_eq!(followers_at(profile_stub(false).await).await, None);
+    }
+}
