@@ -111,6 +111,37 @@ pub async fn write(
     totals.write(conn).await
 }
 
+/// The ledger lines of several scoring events, with one statement (none for those that move no
+/// points).
+pub async fn lines(
+    conn: &mut AnyConnection,
+    events: &[(Entry<'_>, Movement)],
+) -> Result<(), ApiError> {
+    let moving: Vec<&(Entry<'_>, Movement)> =
+        events.iter().filter(|(_, m)| m.points != 0).collect();
+    if moving.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "INSERT INTO points_ledger (org_id, person_id, month, share_id, reason, points, at) VALUES {}",
+        crate::db::values(moving.len(), 7)
+    );
+    let at = now_ms();
+    let mut query = sqlx::query(&sql);
+    for (entry, moved) in moving {
+        query = query
+            .bind(entry.org_id)
+            .bind(entry.person_id)
+            .bind(entry.month.to_string())
+            .bind(entry.share_id)
+            .bind(entry.reason)
+            .bind(moved.points)
+            .bind(at);
+    }
+    query.execute(&mut *conn).await?;
+    Ok(())
+}
+
 /// The ledger line of a scoring event (none when it moves no points).
 pub async fn line(
     conn: &mut AnyConnection,

@@ -11,6 +11,7 @@
 //! spawns the writer, which drains what is queued and ends. People are locked in id order and
 //! totals rows in key order, so two server instances' batches cannot deadlock.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -125,48 +126,133 @@ async fn write_batch(state: &AppState, mut batch: Vec<Pending>) {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Locked {
-    country: String,
-    department: String,
-    active: i64,
-    already: i64,
-    today: i64,
+/// `$first, $first+1, ...` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-/// The person's lock, their teams, and the two counts that decide whether the share scores.
-async fn lock_and_count(
+/// What the batch's people have scored already: shares per person and day, and the items and
+/// networks each scored. Read once for the whole batch, under the people's locks.
+#[derive(Default)]
+struct Scored {
+    per_day: HashMap<(String, String), i64>,
+    items: HashSet<(String, String, String)>,
+}
+
+impl Scored {
+    async fn read(conn: &mut AnyConnection, records: &[&Prepared]) -> Result<Scored, ApiError> {
+        let people: Vec<&str> = unique(records.iter().map(|r| r.person_id.as_str()));
+        let days: Vec<&str> = unique(records.iter().map(|r| r.day.as_str()));
+        let items: Vec<&str> = unique(records.iter().map(|r| r.new.item_id.as_str()));
+        let mut scored = Scored::default();
+        let sql = format!(
+            "SELECT person_id, day, COUNT(*) FROM shares WHERE scored = 1 AND withdrawn_at IS NULL \
+             AND person_id IN ({}) AND day IN ({}) GROUP BY person_id, day",
+            placeholders(1, people.len()),
+            placeholders(1 + people.len(), days.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, String, i64)>(&sql);
+        for v in people.iter().chain(&days) {
+            query = query.bind(*v);
+        }
+        for (person, day, n) in query.fetch_all(&mut *conn).await? {
+            scored.per_day.insert((person, day), n);
+        }
+        let sql = format!(
+            "SELECT person_id, item_id, network FROM shares WHERE scored = 1 AND withdrawn_at IS NULL \
+             AND person_id IN ({}) AND item_id IN ({})",
+            placeholders(1, people.len()),
+            placeholders(1 + people.len(), items.len())
+        );
+        let mut query = sqlx::query_as::<_, (String, String, String)>(&sql);
+        for v in people.iter().chain(&items) {
+            query = query.bind(*v);
+        }
+        scored.items.extend(query.fetch_all(&mut *conn).await?);
+        Ok(scored)
+    }
+
+    /// Whether `r` scores, counting the records of the batch decided before it.
+    fn decide(&mut self, r: &Prepared) -> Option<Unscored> {
+        let item = (
+            r.person_id.clone(),
+            r.new.item_id.clone(),
+            r.new.network.as_str().to_owned(),
+        );
+        let day = self
+            .per_day
+            .entry((r.person_id.clone(), r.day.clone()))
+            .or_default();
+        if self.items.contains(&item) {
+            Some(Unscored::AlreadyScored)
+        } else if *day >= i64::from(r.rules.daily_cap) {
+            Some(Unscored::DailyCap)
+        } else {
+            *day += 1;
+            self.items.insert(item);
+            None
+        }
+    }
+}
+
+fn unique<'a>(values: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = HashSet::new();
+    values.filter(|v| seen.insert(*v)).collect()
+}
+
+/// Takes the locks of the batch's people, in id order (`records` are sorted by person), and
+/// reads the teams each counts in. See [`ledger::lock_person`].
+async fn lock_people(
     conn: &mut AnyConnection,
-    r: &Prepared,
-) -> Result<(Member, Option<Unscored>), ApiError> {
-    let locked: Locked = sqlx::query_as(&format!(
-        "SELECT country, department, active, \
-         (SELECT COUNT(*) FROM shares WHERE person_id = $1 AND item_id = $2 AND network = $3 \
-          AND scored = 1 AND withdrawn_at IS NULL) AS already, \
-         (SELECT COUNT(*) FROM shares WHERE person_id = $1 AND day = $4 AND scored = 1 \
-          AND withdrawn_at IS NULL) AS today \
-         FROM people WHERE id = $1{}",
+    records: &[&Prepared],
+) -> Result<HashMap<String, Member>, ApiError> {
+    let people: Vec<&str> = unique(records.iter().map(|r| r.person_id.as_str()));
+    let sql = format!(
+        "SELECT id, country, department, active FROM people WHERE id IN ({}) ORDER BY id{}",
+        placeholders(1, people.len()),
         ledger::person_lock(conn)
-    ))
-    .bind(&r.person_id)
-    .bind(&r.new.item_id)
-    .bind(r.new.network.as_str())
-    .bind(&r.day)
-    .fetch_one(&mut *conn)
-    .await?;
-    let unscored = if locked.already > 0 {
-        Some(Unscored::AlreadyScored)
-    } else if locked.today >= i64::from(r.rules.daily_cap) {
-        Some(Unscored::DailyCap)
-    } else {
-        None
-    };
-    let member = Member {
-        country: locked.country,
-        department: locked.department,
-        active: locked.active,
-    };
-    Ok((member, unscored))
+    );
+    let mut query = sqlx::query_as::<_, (String, String, String, i64)>(&sql);
+    for p in &people {
+        query = query.bind(*p);
+    }
+    Ok(query
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .map(|(id, country, department, active)| {
+            (
+                id,
+                Member {
+                    country,
+                    department,
+                    active,
+                },
+            )
+        })
+        .collect())
+}
+
+/// The records of the batch the database already holds (a device's retry): `(device, share)`.
+async fn existing(
+    conn: &mut AnyConnection,
+    records: &[&Prepared],
+) -> Result<HashSet<(String, String)>, ApiError> {
+    let devices: Vec<&str> = unique(records.iter().map(|r| r.device_id.as_str()));
+    let shares: Vec<&str> = unique(records.iter().map(|r| r.new.share_id.as_str()));
+    let sql = format!(
+        "SELECT device_id, share_id FROM shares WHERE device_id IN ({}) AND share_id IN ({})",
+        placeholders(1, devices.len()),
+        placeholders(1 + devices.len(), shares.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+    for v in devices.iter().chain(&shares) {
+        query = query.bind(*v);
+    }
+    Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
 }
 
 #[derive(sqlx::FromRow)]
@@ -174,92 +260,134 @@ struct LinkClicks {
     clicks: i64,
 }
 
+/// A record the batch writes, with what was decided for it.
+struct New<'a> {
+    r: &'a Prepared,
+    id: String,
+    unscored: Option<Unscored>,
+    points: i64,
+}
+
+/// Columns of a share row as the recorder writes it.
+const SHARE_INSERT: &str =
+    "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, \
+     network, shared_at, post_url, recorded_at, proof, post_id, link_code, month, day, scored, \
+     unscored, points, followers) VALUES";
+const SHARE_WIDTH: usize = 19;
+
+/// Writes the batch: every person's lock, what they scored already and the records the
+/// database holds already are read with one statement each; the new share rows and ledger lines
+/// with one statement each; the totals with one per table. Then each record's answer.
 async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, ApiError> {
     let mut tx = state.db.begin().await?;
-    let mut outcomes = Vec::with_capacity(records.len());
-    let mut totals = ledger::Totals::default();
+    let members = lock_people(&mut tx, records).await?;
+    let member = |person: &str| {
+        members
+            .get(person)
+            .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("a person left mid-record")))
+    };
+    let mut scored = Scored::read(&mut tx, records).await?;
+    let mut known = existing(&mut tx, records).await?;
+    // `None`: held already (or earlier in this batch), answered after the writes.
+    let mut decided: Vec<Option<New>> = Vec::with_capacity(records.len());
     for r in records {
-        let (member, unscored) = lock_and_count(&mut tx, r).await?;
+        if !known.insert((r.device_id.clone(), r.new.share_id.clone())) {
+            decided.push(None);
+            continue;
+        }
+        let unscored = scored.decide(r);
         let points = match unscored {
             None => i64::from(r.rules.share_points(r.new.proof)),
             Some(_) => 0,
         };
-        let id = new_id();
-        let written = sqlx::query(
-            "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, network, shared_at, \
-             post_url, recorded_at, proof, post_id, link_code, month, day, scored, unscored, points, \
-             followers) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
-             ON CONFLICT (device_id, share_id) DO NOTHING",
-        )
-        .bind(&id)
-        .bind(&r.org_id)
-        .bind(&r.device_id)
-        .bind(&r.new.share_id)
-        .bind(&r.person_id)
-        .bind(&r.new.item_id)
-        .bind(r.new.network.as_str())
-        .bind(r.shared_at)
-        .bind(&r.post_url)
-        .bind(r.now)
-        .bind(r.new.proof.as_str())
-        .bind(&r.new.post_id)
-        .bind(&r.new.link_code)
-        .bind(r.month.to_string())
-        .bind(&r.day)
-        .bind(i64::from(unscored.is_none()))
-        .bind(unscored.map(Unscored::as_str))
-        .bind(points)
-        .bind(r.new.followers.map(|n| n as i64))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if written == 0 {
-            let existing = super::find_record(&mut tx, &r.device_id, &r.new.share_id)
+        decided.push(Some(New {
+            r,
+            id: new_id(),
+            unscored,
+            points,
+        }));
+    }
+    let new: Vec<&New> = decided.iter().flatten().collect();
+    if !new.is_empty() {
+        let sql = format!(
+            "{SHARE_INSERT} {}",
+            crate::db::values(new.len(), SHARE_WIDTH)
+        );
+        let mut query = sqlx::query(&sql);
+        for n in &new {
+            let r = n.r;
+            query = query
+                .bind(&n.id)
+                .bind(&r.org_id)
+                .bind(&r.device_id)
+                .bind(&r.new.share_id)
+                .bind(&r.person_id)
+                .bind(&r.new.item_id)
+                .bind(r.new.network.as_str())
+                .bind(r.shared_at)
+                .bind(&r.post_url)
+                .bind(r.now)
+                .bind(r.new.proof.as_str())
+                .bind(&r.new.post_id)
+                .bind(&r.new.link_code)
+                .bind(r.month.to_string())
+                .bind(&r.day)
+                .bind(i64::from(n.unscored.is_none()))
+                .bind(n.unscored.map(Unscored::as_str))
+                .bind(n.points)
+                .bind(r.new.followers.map(|f| f as i64));
+        }
+        query.execute(&mut *tx).await?;
+    }
+    let mut totals = ledger::Totals::default();
+    let mut lines = Vec::new();
+    for n in new.iter().filter(|n| n.unscored.is_none()) {
+        let r = n.r;
+        let entry = ledger::Entry {
+            org_id: &r.org_id,
+            person_id: &r.person_id,
+            member: member(&r.person_id)?,
+            item_id: &r.new.item_id,
+            share_id: &n.id,
+            month: r.month,
+            reason: "share",
+        };
+        let moved = Movement::share(r.new.proof, n.points);
+        lines.push((entry, moved));
+        totals.add(&entry, moved);
+    }
+    ledger::lines(&mut tx, &lines).await?;
+
+    let mut outcomes = Vec::with_capacity(records.len());
+    for (r, decided) in records.iter().zip(&decided) {
+        let Some(n) = decided else {
+            let held = super::find_record(&mut tx, &r.device_id, &r.new.share_id)
                 .await?
                 .ok_or_else(|| {
                     ApiError::Internal(anyhow::anyhow!("a share conflicts but is gone"))
                 })?;
-            outcomes.push(Outcome::Exists(existing));
+            outcomes.push(Outcome::Exists(held));
             continue;
-        }
-        let mut total_points = points;
-        if unscored.is_none() {
-            let moved = Movement::share(r.new.proof, points);
-            let entry = ledger::Entry {
-                org_id: &r.org_id,
-                person_id: &r.person_id,
-                member: &member,
-                item_id: &r.new.item_id,
-                share_id: &id,
-                month: r.month,
-                reason: "share",
-            };
-            ledger::line(&mut tx, &entry, moved).await?;
-            totals.add(&entry, moved);
-            // Clicks the link had before the record arrived count for it now.
-            if let Some(code) = &r.new.link_code {
-                let link: Option<LinkClicks> =
-                    sqlx::query_as("SELECT clicks FROM links WHERE code = $1")
-                        .bind(code)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                if let Some(link) = link.filter(|l| l.clicks > 0) {
-                    if let Some(share) = ledger::linked_share(&mut tx, code).await? {
-                        total_points += ledger::credit_clicks(
-                            &mut tx,
-                            &share,
-                            &member,
-                            link.clicks,
-                            &r.calendar,
-                        )
-                        .await?;
-                    }
+        };
+        let mut total_points = n.points;
+        // Clicks the link had before the record arrived count for it now.
+        if let (None, Some(code)) = (n.unscored, &r.new.link_code) {
+            let member = member(&r.person_id)?;
+            let link: Option<LinkClicks> =
+                sqlx::query_as("SELECT clicks FROM links WHERE code = $1")
+                    .bind(code)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(link) = link.filter(|l| l.clicks > 0) {
+                if let Some(share) = ledger::linked_share(&mut tx, code).await? {
+                    total_points +=
+                        ledger::credit_clicks(&mut tx, &share, member, link.clicks, &r.calendar)
+                            .await?;
                 }
             }
         }
         outcomes.push(Outcome::Created(ShareRecord {
-            id,
+            id: n.id.clone(),
             device_id: r.device_id.clone(),
             share_id: r.new.share_id.clone(),
             person_id: r.person_id.clone(),
@@ -271,7 +399,7 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
             proof: r.new.proof,
             month: r.month.to_string(),
             points: total_points,
-            unscored: unscored.map(|u| u.as_str().to_owned()),
+            unscored: n.unscored.map(|u| u.as_str().to_owned()),
             withdrawn_at: None,
         }));
     }

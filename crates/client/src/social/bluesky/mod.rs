@@ -396,14 +396,17 @@ mod tests {
                       headers: HeaderMap| {
                     let token = token.clone();
                     async move {
-                        let authorised = headers
-                            .get("authorization")
-                            .and_then(|v| v.to_str().ok())
+                        let authorised = headers.get("authorization").and_then(|v| v.to_str().ok())
                             == Some(format!("Bearer {token}").as_str());
-                        if !with_appview || !authorised || q.get("actor").map(String::as_str) != Some("did:plc:ann") {
+                        if !with_appview
+                            || !authorised
+                            || q.get("actor").map(String::as_str) != Some("did:plc:ann")
+                        {
                             return (
                                 axum::http::StatusCode::BAD_GATEWAY,
-                                axum::Json(json!({"error": "UpstreamFailure", "message": "no AppView"})),
+                                axum::Json(
+                                    json!({"error": "UpstreamFailure", "message": "no AppView"}),
+                                ),
                             );
                         }
                         (
