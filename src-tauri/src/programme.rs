@@ -85,6 +85,8 @@ pub struct ProgrammeScreen {
     pub shares: Vec<MyShareView>,
     pub board: Vec<BoardLine>,
     pub all_time_board: Vec<BoardLine>,
+    /// Whether the organisation shows team boards.
+    pub team_boards: bool,
     pub teams_by_country: Vec<TeamLine>,
     pub teams_by_department: Vec<TeamLine>,
     pub top: Vec<TopLine>,
@@ -159,6 +161,7 @@ pub fn screen(view: &ProgrammeView) -> Option<ProgrammeScreen> {
             .collect(),
         board: lines(&s.board),
         all_time_board: lines(&s.all_time_board),
+        team_boards: s.team_boards,
         teams_by_country: teams(&s.teams_by_country),
         teams_by_department: teams(&s.teams_by_department),
         top: s

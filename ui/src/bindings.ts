@@ -318,6 +318,8 @@ export type ProgrammeScreen = {
 	shares: MyShareView[],
 	board: BoardLine[],
 	all_time_board: BoardLine[],
+	/**  Whether the organisation shows team boards. */
+	team_boards: boolean,
 	teams_by_country: TeamLine[],
 	teams_by_department: TeamLine[],
 	top: TopLine[],

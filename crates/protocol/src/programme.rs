@@ -250,6 +250,13 @@ pub struct ProgrammeSummary {
     pub teams_by_country: TeamBoard,
     pub teams_by_department: TeamBoard,
     pub top: TopTen,
+    /// Whether the organisation shows team boards (when not, both are empty).
+    #[serde(default = "shown")]
+    pub team_boards: bool,
+}
+
+fn shown() -> bool {
+    true
 }
 
 /// One of the caller's verified records whose month has not closed: the device checks that

@@ -35,6 +35,7 @@ function programme(over: Partial<ProgrammeScreen> = {}): ProgrammeScreen {
     ],
     board: [],
     all_time_board: [],
+    team_boards: true,
     teams_by_country: [],
     teams_by_department: [],
     top: [{ rank: 1, item_id: "i1", title: "Our Paris region", verified_shares: 7, clicks: 12 }],

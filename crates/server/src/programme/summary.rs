@@ -46,6 +46,9 @@ pub async fn summary(
         )
         .await?,
         top: board::top(&mut conn, &caller, month).await?,
+        team_boards: super::settings::read(&mut conn, &caller.org_id)
+            .await?
+            .team_boards,
     };
     let body = serde_json::to_vec(&summary)?;
     let digest = Sha256::digest(&body);

@@ -149,6 +149,7 @@ async fn the_leaderboard_is_opt_in_and_teams_need_five(backend: Backend) {
     assert!(
         summary.teams_by_country.teams.is_empty() && summary.teams_by_department.teams.is_empty()
     );
+    assert!(!summary.team_boards, "the app hides the team boards");
     let zone = ProgrammeSettingsChange {
         time_zone: Some("Europe/Paris".into()),
         team_boards: None,
