@@ -24,6 +24,8 @@ async fn an_admin_runs_the_draw_from_prizes_to_verified_winners() {
     d.navigate(&format!("{}/console/#/draw/{month}", server.url()))
         .await;
     see(d, &format!("Prize draw · {month}")).await;
+    // The heading comes first; the form once the draw has been read.
+    d.wait_for("input[name=prize-0]").await;
     set(d, "input[name=prize-0]", "Tablet").await;
     set(d, "input[name=quantity-0]", "1").await;
     press(d, "Add a prize").await;
