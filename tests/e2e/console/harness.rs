@@ -221,6 +221,23 @@ pub async fn enrolled_employee(server: &TestServer, org: &Org, n: usize) -> Stri
         .to_owned()
 }
 
+/// `GET path` on the server as the device holding `token`, its JSON answer.
+pub async fn get_as<T: serde::de::DeserializeOwned>(
+    server: &TestServer,
+    token: &str,
+    path: &str,
+) -> T {
+    reqwest::Client::new()
+        .get(format!("{}{path}", server.url()))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 pub async fn declare_share(server: &TestServer, token: &str, item: &str, network: &str, n: usize) {
     let answer = reqwest::Client::new()
         .post(format!("{}/v1/shares", server.url()))

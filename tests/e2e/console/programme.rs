@@ -87,15 +87,9 @@ async fn an_admin_runs_the_draw_from_prizes_to_verified_winners() {
     );
     // The published record is what the console checked: the server's answer, verified by the
     // same code every employee's app runs.
-    let draw: relay_protocol::Draw = reqwest::Client::new()
-        .get(format!("{}/v1/programme/draws/{month}", server.url()))
-        .bearer_auth(enrolled_employee(&server, &org, 7).await)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let employee = enrolled_employee(&server, &org, 7).await;
+    let draw: relay_protocol::Draw =
+        get_as(&server, &employee, &format!("/v1/programme/draws/{month}")).await;
     assert_eq!(relay_draw::verify(&draw).unwrap().len(), 2);
     d.screenshot("console-draw-verified").await;
 }
@@ -108,17 +102,7 @@ async fn an_admin_turns_individual_exports_on_with_a_reason_and_off() {
     let server = crate::engine::TestServer::start().await;
     let (org, _) = server.demo().await;
     let employee = enrolled_employee(&server, &org, 1).await;
-    let privacy = || async {
-        reqwest::Client::new()
-            .get(format!("{}/v1/privacy", server.url()))
-            .bearer_auth(&employee)
-            .send()
-            .await
-            .unwrap()
-            .json::<relay_protocol::PrivacySettings>()
-            .await
-            .unwrap()
-    };
+    let privacy = || get_as::<relay_protocol::PrivacySettings>(&server, &employee, "/v1/privacy");
     assert!(!privacy().await.individual_export.enabled);
 
     let browser = Browser::start("en").await;
@@ -147,15 +131,8 @@ async fn an_admin_turns_individual_exports_on_with_a_reason_and_off() {
         json!([]),
     )
     .await;
-    let settings: relay_protocol::ProgrammeSettings = reqwest::Client::new()
-        .get(format!("{}/v1/programme/settings", server.url()))
-        .bearer_auth(&employee)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let settings: relay_protocol::ProgrammeSettings =
+        get_as(&server, &employee, "/v1/programme/settings").await;
     assert_eq!(settings.time_zone, "Europe/Paris");
     assert!(!settings.team_boards);
 
