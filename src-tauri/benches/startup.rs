@@ -188,6 +188,7 @@ fn main() {
             beacon: Default::default(),
             sources: Default::default(),
             console: Default::default(),
+            push: Default::default(),
         };
         let state = relay_server::AppState::new(db, config);
         let org = relay_server::demo::bulk_org(&state, "bench", ITEMS)

@@ -402,6 +402,14 @@ pub fn pause<R: Runtime>(app: &AppHandle<R>, period: PausePeriod) {
     if let Err(e) = state.engine.pause_notifications(until) {
         tracing::warn!(error = %e, "pause notifications");
     }
+    // The server keeps the pause too, so that it holds on the person's phone (push).
+    let reporter = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let state = reporter.state::<AppState>();
+        if let Err(e) = state.engine.pause_everywhere(until).await {
+            tracing::warn!(error = %e, "pause notifications everywhere");
+        }
+    });
     let _ = Changed {
         feed: false,
         outbox: false,

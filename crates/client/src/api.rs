@@ -408,6 +408,42 @@ impl ServerApi {
         }
     }
 
+    /// The push services the server delivers through, and its VAPID key.
+    pub async fn push_config(&self) -> Result<relay_protocol::PushConfig, ClientError> {
+        self.call(Method::GET, "/v1/push/config", None).await
+    }
+
+    /// Where this device receives push notifications (`None`: nowhere any more).
+    pub async fn set_push_channel(
+        &self,
+        channel: Option<&relay_protocol::PushChannel>,
+    ) -> Result<(), ClientError> {
+        let response = match channel {
+            Some(channel) => self.send(Method::PUT, "/v1/me/push", Some(channel)).await?,
+            None => self.send(Method::DELETE, "/v1/me/push", None).await?,
+        };
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(ClientError::Server(problem_of(response).await))
+        }
+    }
+
+    /// The person's notification preferences (for all their devices).
+    pub async fn notification_prefs(
+        &self,
+    ) -> Result<relay_protocol::NotificationPrefs, ClientError> {
+        self.call(Method::GET, "/v1/me/notifications", None).await
+    }
+
+    pub async fn set_notification_prefs(
+        &self,
+        prefs: &relay_protocol::NotificationPrefs,
+    ) -> Result<relay_protocol::NotificationPrefs, ClientError> {
+        self.call(Method::PUT, "/v1/me/notifications", Some(prefs))
+            .await
+    }
+
     /// Everything the server holds about the person, as the server wrote it.
     pub async fn my_data(&self) -> Result<serde_json::Value, ClientError> {
         self.call(Method::GET, "/v1/me/data", None).await

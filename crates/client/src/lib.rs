@@ -22,6 +22,7 @@ pub mod notify;
 pub mod oauth;
 pub mod personal;
 pub mod programme;
+pub mod push;
 pub mod reports;
 pub mod secrets;
 pub mod social;

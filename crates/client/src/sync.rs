@@ -175,6 +175,9 @@ impl Engine {
                 if let Err(e) = self.report_accounts().await {
                     tracing::info!(error = %e, "reporting connected networks failed; later");
                 }
+                if let Err(e) = self.report_push().await {
+                    tracing::info!(error = %e, "reporting the push channel or pause failed; later");
+                }
                 let mut events = self.api()?.events().await?;
                 let opened = std::time::Instant::now();
                 let mut known = i64::MIN;

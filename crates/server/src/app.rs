@@ -63,6 +63,8 @@ pub struct Config {
     pub sources: crate::sources::SourcesConfig,
     /// How long console sessions and sign-in links last.
     pub console: crate::console::ConsoleConfig,
+    /// Push services and their keys, the batch window.
+    pub push: crate::push::PushSettings,
 }
 
 /// A month's records are taken until 72 hours after it ends (devices that were offline).
@@ -123,6 +125,7 @@ impl AppState {
         (name = "shares", description = "Share records"),
         (name = "programme", description = "Points, tracked links, the leaderboard and the top ten"),
         (name = "analytics", description = "The programme's figures, never a person's"),
+        (name = "push", description = "Push notifications to phones and browsers, and a person's notification preferences"),
         (name = "console", description = "The curators' web console: browser sessions"),
     )
 )]
@@ -210,6 +213,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(crate::audit::router())
         .merge(crate::console::router())
         .merge(crate::analytics::router())
+        .merge(crate::push::router())
         .split_for_parts();
     // After the routes are in: it applies to their operations.
     utoipa::Modify::modify(&ProblemResponses, &mut doc);

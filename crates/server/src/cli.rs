@@ -333,6 +333,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             beacon,
             sources,
             console: crate::console::ConsoleConfig::from_env(),
+            push: crate::push::PushSettings::from_env()?,
         },
     );
     match cli.command {

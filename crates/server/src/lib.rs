@@ -24,6 +24,7 @@ pub mod people;
 pub mod people_import;
 pub mod personal;
 pub mod programme;
+pub mod push;
 pub mod reads;
 pub mod serve;
 pub mod shares;

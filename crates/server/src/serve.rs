@@ -142,6 +142,7 @@ pub async fn start(
     if let Some(every) = state.config.sources.poll_every {
         background.push(crate::sources::poller::spawn(state.clone(), every));
     }
+    background.push(crate::push::spawn(state.clone()));
     if state.db.backend == Backend::Postgres {
         background.push(state.events.listen_postgres(
             state.db.url().to_owned(),

@@ -21,6 +21,7 @@ mod mastodon;
 mod oauth;
 mod offline;
 mod programme;
+mod push;
 mod recheck;
 mod secrets;
 mod two_processes;

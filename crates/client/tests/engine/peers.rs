@@ -134,6 +134,15 @@ impl TestServer {
                     ..Default::default()
                 },
                 console: Default::default(),
+                // Web Push with a key of this run, to local receivers.
+                push: relay_server::push::PushSettings {
+                    web_push: Some(relay_server::push::WebPushConfig {
+                        private_key: relay_server::push::WebPushConfig::generate().0,
+                        subject: "mailto:push@relay.test".into(),
+                    }),
+                    allow_http_endpoints: true,
+                    ..Default::default()
+                },
             },
         );
         let mut tries = 0;

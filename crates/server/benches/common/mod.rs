@@ -67,5 +67,6 @@ pub fn config() -> Config {
         beacon: Default::default(),
         sources: Default::default(),
         console: Default::default(),
+        push: Default::default(),
     }
 }

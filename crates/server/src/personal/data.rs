@@ -25,6 +25,12 @@ pub(super) const TABLES: &[(&str, &str)] = &[
     ("draw_entries", "person_id = $1"),
     ("draw_opt_outs", "person_id = $1"),
     ("consults", "person_id = $1"),
+    ("push_channels", "person_id = $1"),
+    ("push_pending", "person_id = $1"),
+    (
+        "push_deliveries",
+        "device_id IN (SELECT device_id FROM sessions WHERE person_id = $1)",
+    ),
     (
         "read_batches",
         "device_id IN (SELECT device_id FROM sessions WHERE person_id = $1)",
@@ -41,7 +47,8 @@ pub(super) const TABLES: &[(&str, &str)] = &[
 /// Columns left out of the download: hashes of secrets and sealed tokens, which describe nothing
 /// about the person and are only useful to an attacker.
 fn withheld(column: &str) -> bool {
-    column.contains("hash") || column == "prev_successor"
+    // `auth` is a Web Push subscription's secret.
+    column.contains("hash") || column == "prev_successor" || column == "auth"
 }
 
 /// The person's rows in every table of [`TABLES`].

@@ -134,6 +134,10 @@ pub async fn erase(
         "DELETE FROM links WHERE person_id = $1",
         "DELETE FROM board_members WHERE person_id = $1",
         "DELETE FROM draw_opt_outs WHERE person_id = $1",
+        "DELETE FROM push_deliveries WHERE device_id IN \
+         (SELECT device_id FROM sessions WHERE person_id = $1)",
+        "DELETE FROM push_pending WHERE person_id = $1",
+        "DELETE FROM push_channels WHERE person_id = $1",
         "DELETE FROM enrolments WHERE person_id = $1",
         "DELETE FROM sessions WHERE person_id = $1",
         "DELETE FROM console_links WHERE person_id = $1",

@@ -143,6 +143,8 @@ pub struct Options {
     pub sources: relay_server::sources::SourcesConfig,
     /// Console sessions' idle timeout and lifetime.
     pub console: relay_server::console::ConsoleConfig,
+    /// Push services (none unless a test points them at its local receivers).
+    pub push: relay_server::push::PushSettings,
 }
 
 impl Default for Options {
@@ -170,6 +172,7 @@ impl Default for Options {
                 ..Default::default()
             },
             console: Default::default(),
+            push: Default::default(),
         }
     }
 }
@@ -203,6 +206,7 @@ impl Server {
             beacon: options.beacon.clone(),
             sources: options.sources.clone(),
             console: options.console,
+            push: options.push.clone(),
         };
         let state = AppState::new(pool, config);
         let running =

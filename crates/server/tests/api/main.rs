@@ -38,6 +38,8 @@ mod people;
 mod people_import;
 mod personal;
 mod programme;
+mod push;
+mod push_peers;
 mod reads;
 mod sessions;
 mod shares;
