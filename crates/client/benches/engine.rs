@@ -172,6 +172,7 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
             beacon: Default::default(),
             sources: Default::default(),
             console: Default::default(),
+            push: Default::default(),
         },
     );
     let started = Instant::now();
