@@ -50,6 +50,7 @@ mod mastodon;
 mod notifications;
 mod offline;
 mod personal;
+mod phone;
 mod programme;
 mod share_page;
 mod tray;
