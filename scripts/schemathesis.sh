@@ -33,6 +33,9 @@ token_of() {
         python3 -c 'import json,sys; print(json.load(sys.stdin)["session"]["access_token"])'
 }
 
+# One worker: with two, hypothesis parses lambdas' source from two threads at once, and
+# CPython 3.11's AST constructor then fails with "recursion depth mismatch" (CPython
+# gh-106905): a crash of the tester, not of the server (CI, stop 23).
 run() {
     local who=$1 token=$2
     shift 2
@@ -41,7 +44,7 @@ run() {
         --header "Authorization: Bearer $token" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,negative_data_rejection \
         --phases examples,coverage,fuzzing --max-examples 25 --max-time "$budget" \
-        --request-timeout 10 --workers 2 --seed 1 --generation-deterministic \
+        --request-timeout 10 --workers 1 --seed 1 --generation-deterministic \
         --suppress-health-check all "$@"
 }
 
