@@ -249,7 +249,8 @@ async fn quiet_hours_hold_notifications_and_a_pause_drops_them(backend: Backend)
 
     // Quiet hours around now, in Eve's time zone (Tokyo: not the organisation's).
     let tokyo: chrono_tz::Tz = "Asia/Tokyo".parse().unwrap();
-    let local = chrono::Utc::now().with_timezone(&tokyo);
+    let now = chrono::Utc::now();
+    let local = now.with_timezone(&tokyo);
     let clock = |t: chrono::DateTime<chrono_tz::Tz>| t.format("%H:%M").to_string();
     let start = clock(local - chrono::Duration::hours(1));
     let end = clock(local + chrono::Duration::hours(1));
@@ -262,9 +263,15 @@ async fn quiet_hours_hold_notifications_and_a_pause_drops_them(backend: Backend)
         .fetch_one(&c.server.db().read)
         .await
         .unwrap();
-    let expected_end = chrono::Utc::now() + chrono::Duration::minutes(59);
+    // Quiet hours are set to the minute, so they end at the start of the minute an hour from
+    // now (a fixed "now + 59 minutes" failed when the test ran in a minute's last seconds).
+    let expected_end = chrono::DurationRound::duration_trunc(
+        now + chrono::Duration::hours(1),
+        chrono::Duration::minutes(1),
+    )
+    .unwrap();
     assert!(
-        due > expected_end.timestamp_millis(),
+        due >= expected_end.timestamp_millis(),
         "put off until quiet hours end"
     );
 
