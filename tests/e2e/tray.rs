@@ -241,6 +241,14 @@ async fn tray_menu_counts_the_queue_syncs_now_and_quits() {
     d.click_css("[data-testid=card]").await;
     d.click_css("[data-testid=share]").await;
     d.wait_for("[data-testid=text-bluesky]").await;
+    // The tracked link arrives just after the composer opens and moves the button: wait
+    // for it, as a person would see it, so the click lands on the button.
+    d.wait_until(
+        "the tracked link is shown",
+        "return document.querySelector('[data-testid=link-bluesky]')?.textContent.includes('/l/')",
+        json!([]),
+    )
+    .await;
     d.click_css("[data-testid=share-submit]").await;
     d.wait_for("[data-testid=share-queued]").await;
     tray.wait_for_label(&desktop, "1 share queued").await;

@@ -150,9 +150,23 @@ impl WebDriver {
         .collect()
     }
 
+    /// Clicks `e` once it has stopped moving (two frames in the same place), as a person
+    /// would: a click computed before a layout shift lands beside the element.
     pub async fn click(&self, e: &Element) {
-        self.post(&format!("/element/{}/click", e.0), json!({}))
+        self.post(
+            "/execute/async",
+            json!({
+                "script": STILL,
+                "args": [{ELEMENT: e.0}],
+            }),
+        )
+        .await;
+        let answer = self
+            .post(&format!("/element/{}/click", e.0), json!({}))
             .await;
+        if std::env::var_os("E2E_DEBUG").is_some() {
+            eprintln!("click: {answer}");
+        }
     }
 
     pub async fn click_css(&self, css: &str) {
@@ -255,3 +269,12 @@ impl WebDriver {
             .unwrap_or_default()
     }
 }
+
+/// Resolves once the element's box is the same for two animation frames (or after 2 s).
+const STILL: &str = "const [el, done] = arguments; let last = ''; let same = 0; \
+    const end = Date.now() + 2000; \
+    const tick = () => { const r = el.getBoundingClientRect(); \
+      const now = [r.x, r.y, r.width, r.height].join(); \
+      same = now === last ? same + 1 : 0; last = now; \
+      if (same >= 2 || Date.now() > end) done(true); else requestAnimationFrame(tick); }; \
+    tick();";

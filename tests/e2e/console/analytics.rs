@@ -73,13 +73,22 @@ async fn analytics_draw_their_charts_export_what_they_show_and_print_a_report() 
     )
     .await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    // Chromium makes an empty placeholder under the final name and writes a `.crdownload`
+    // beside it, renamed over the placeholder when done: wait for that rename.
     let file = loop {
-        let found = std::fs::read_dir(browser.downloads.path())
+        let files: Vec<_> = std::fs::read_dir(browser.downloads.path())
             .unwrap()
             .filter_map(Result::ok)
             .map(|e| e.path())
-            .find(|p| p.extension().is_some_and(|e| e == "csv"));
-        if let Some(file) = found {
+            .collect();
+        let writing = files
+            .iter()
+            .any(|p| p.extension().is_some_and(|e| e == "crdownload"));
+        let found = files.into_iter().find(|p| {
+            p.extension().is_some_and(|e| e == "csv")
+                && std::fs::metadata(p).is_ok_and(|m| m.len() > 0)
+        });
+        if let (Some(file), false) = (found, writing) {
             break file;
         }
         assert!(
