@@ -82,6 +82,9 @@ pub enum Command {
     /// The monthly programme: points rules.
     #[command(subcommand)]
     Programme(ProgrammeCommand),
+    /// Print a new VAPID key pair for Web Push (set the private one as `RELAY_VAPID_PRIVATE_KEY`;
+    /// devices read the public one from `GET /v1/push/config`).
+    VapidKeys,
     /// Create the demo organisation (about 60 items in English and French, a few people) and
     /// print an enrolment code for the demo employee. Run again for a fresh code.
     Demo,
@@ -290,6 +293,13 @@ fn public_url(cli: &Cli, bind: Option<SocketAddr>) -> String {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::VapidKeys = cli.command {
+        // No database: a key pair is all this prints.
+        let (private, public) = crate::push::WebPushConfig::generate();
+        println!("RELAY_VAPID_PRIVATE_KEY={private}");
+        println!("# public key (served to devices at /v1/push/config): {public}");
+        return Ok(());
+    }
     let db = Db::connect(&cli.database_url).await?;
     let bind = match &cli.command {
         Command::Serve(args) => Some(args.bind),
@@ -435,6 +445,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{link}");
         }
         Command::Content(command) => content(&state, command).await?,
+        Command::VapidKeys => unreachable!("handled before the database opens"),
         Command::Demo => {
             let enrolment = crate::demo::ensure(&state).await?;
             crate::demo::print_enrolment(&enrolment);

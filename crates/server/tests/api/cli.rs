@@ -261,3 +261,76 @@ async fn sources_from_the_command_line() {
         "{drafts}"
     );
 }
+
+/// An operator makes a VAPID key pair with the binary, serves with its private half, and
+/// devices are offered Web Push with the matching public half (a key the server cannot read is
+/// refused at start, not at the first push).
+#[tokio::test]
+async fn vapid_keys_made_by_the_binary_turn_web_push_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("relay.db").display());
+    let bin = env!("CARGO_BIN_EXE_relay-server");
+
+    let keys = Command::new(bin).arg("vapid-keys").output().unwrap();
+    assert!(keys.status.success());
+    let out = String::from_utf8(keys.stdout).unwrap();
+    let private = out
+        .lines()
+        .find_map(|l| l.strip_prefix("RELAY_VAPID_PRIVATE_KEY="))
+        .unwrap_or_else(|| panic!("no private key printed: {out}"))
+        .to_owned();
+    let public = out
+        .lines()
+        .find_map(|l| {
+            l.split(": ")
+                .nth(1)
+                .filter(|_| l.starts_with("# public key"))
+        })
+        .unwrap_or_else(|| panic!("no public key printed: {out}"))
+        .to_owned();
+    assert!(!dir.path().join("relay.db").exists(), "no database needed");
+
+    let bad = Command::new(bin)
+        .args(["--database-url", &url, "serve", "--bind", "127.0.0.1:0"])
+        .env("RELAY_VAPID_PRIVATE_KEY", "not-a-key")
+        .env("RELAY_VAPID_SUBJECT", "mailto:ops@contoso.example")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let said = String::from_utf8_lossy(&bad.stderr);
+    assert!(said.contains("VAPID private key"), "{said}");
+    assert!(!said.contains("not-a-key"), "the key is not echoed: {said}");
+
+    let demo = Command::new(bin)
+        .args(["--database-url", &url, "demo"])
+        .output()
+        .unwrap();
+    let code = String::from_utf8(demo.stdout)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("enrolment code: ").map(str::to_owned))
+        .expect("a code");
+    let mut child = Command::new(bin)
+        .args(["--database-url", &url, "serve", "--bind", "127.0.0.1:0"])
+        .env("RELAY_LOG", "warn")
+        .env("RELAY_VAPID_PRIVATE_KEY", &private)
+        .env("RELAY_VAPID_SUBJECT", "mailto:ops@contoso.example")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let base = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("relay-server listening on ")
+                .map(str::to_owned)
+        })
+        .expect("the server says where it listens");
+    let device = Client::anonymous_at(&base).enrol(code, "phone").await;
+    let config: relay_protocol::PushConfig = device.get("/v1/push/config").await;
+    child.kill().unwrap();
+    let _ = child.wait();
+    assert_eq!(config.kinds, vec![relay_protocol::PushKind::WebPush]);
+    assert_eq!(config.vapid_public_key.as_deref(), Some(public.as_str()));
+}
