@@ -60,6 +60,8 @@ pub fn builder() -> Builder<tauri::Wry> {
             erase_me,
         ])
         .events(collect_events![SyncProgress, Changed, Navigate])
+        // Not a command's answer: the page reads it from `window.__RELAY_FIRST_SCREEN__`.
+        .typ::<crate::first_screen::FirstScreen>()
         .dangerously_cast_bigints_to_number()
         .disable_serde_phases()
 }

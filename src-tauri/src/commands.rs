@@ -52,7 +52,11 @@ pub fn status(state: State<'_, AppState>) -> AppResult<AppStatus> {
 #[specta::specta]
 pub fn status_local(state: State<'_, AppState>) -> AppResult<AppStatus> {
     crate::bench_mark("status asked");
-    view_status(&state, state.engine.status_local()?)
+    status_local_of(&state)
+}
+
+pub(crate) fn status_local_of(state: &AppState) -> AppResult<AppStatus> {
+    view_status(state, state.engine.status_local()?)
 }
 
 fn device_name() -> String {
@@ -146,6 +150,12 @@ fn decode_after(after: &Option<String>) -> Option<(i64, String)> {
 #[specta::specta]
 pub fn feed(state: State<'_, AppState>, filter: FeedFilter) -> AppResult<Vec<Card>> {
     crate::bench_mark("feed asked");
+    let cards = feed_of(&state, filter)?;
+    crate::bench_mark("feed answered");
+    Ok(cards)
+}
+
+pub(crate) fn feed_of(state: &AppState, filter: FeedFilter) -> AppResult<Vec<Card>> {
     let items = state.engine.store().feed(&FeedQuery {
         channel_id: filter.channel_id,
         unread_only: filter.unread_only,
@@ -153,9 +163,7 @@ pub fn feed(state: State<'_, AppState>, filter: FeedFilter) -> AppResult<Vec<Car
         limit: PAGE,
         after: decode_after(&filter.after),
     })?;
-    let cards = items.iter().map(Card::from_feed).collect();
-    crate::bench_mark("feed answered");
-    Ok(cards)
+    Ok(items.iter().map(Card::from_feed).collect())
 }
 
 /// Searches the cache (works offline); words may be prefixes, accents do not matter.
@@ -213,6 +221,10 @@ pub fn mark_saved(state: State<'_, AppState>, id: String, saved: bool) -> AppRes
 #[tauri::command(async)]
 #[specta::specta]
 pub fn channels(state: State<'_, AppState>) -> AppResult<Vec<ChannelView>> {
+    channels_of(&state)
+}
+
+pub(crate) fn channels_of(state: &AppState) -> AppResult<Vec<ChannelView>> {
     let lang = i18n::current(&state.engine).code();
     Ok(state
         .engine
@@ -360,6 +372,10 @@ pub fn retry_share(app: AppHandle, state: State<'_, AppState>, id: String) -> Ap
 #[tauri::command(async)]
 #[specta::specta]
 pub fn settings(app: AppHandle, state: State<'_, AppState>) -> AppResult<Settings> {
+    settings_of(&app, &state)
+}
+
+pub(crate) fn settings_of<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> AppResult<Settings> {
     Ok(Settings {
         language: i18n::setting(&state.engine),
         system_language: i18n::system().code().into(),
@@ -367,7 +383,7 @@ pub fn settings(app: AppHandle, state: State<'_, AppState>) -> AppResult<Setting
             .engine
             .notifications_paused_until()?
             .map(|t| t.to_rfc3339()),
-        start_at_login: crate::autostart::enabled(&app),
+        start_at_login: crate::autostart::enabled(app),
         start_at_login_available: cfg!(desktop),
     })
 }
@@ -462,19 +478,39 @@ pub fn open_link(app: AppHandle, url: String) -> AppResult<()> {
     crate::guard::open_external(&app, &url)
 }
 
+/// A step of the page's start, at `at` milliseconds since the Unix epoch (the page's
+/// `performance.timeOrigin + performance.now()`).
+#[derive(serde::Deserialize, specta::Type)]
+pub struct PageMark {
+    pub step: String,
+    pub at: f64,
+}
+
 /// The UI painted its first feed: logged with the time since launch (the startup benchmark
-/// reads it).
+/// reads it). Under the benchmark, the page's own steps are printed too, as times since launch.
 #[tauri::command]
 #[specta::specta]
-pub fn ui_painted() {
+pub fn ui_painted(marks: Vec<PageMark>) {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let ms = crate::STARTED
+        let elapsed = crate::STARTED
             .get()
-            .map(|s| s.elapsed().as_millis())
-            .unwrap_or(0);
+            .map(|s| s.elapsed())
+            .unwrap_or_default();
+        let ms = elapsed.as_millis();
         tracing::info!(ms, "first feed paint");
         if std::env::var_os("RELAY_BENCH").is_some() {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default();
+            let launched = (now.saturating_sub(elapsed)).as_secs_f64() * 1000.0;
+            for mark in marks.iter().take(32) {
+                eprintln!(
+                    "startup: page: {} at {:.0} ms",
+                    mark.step,
+                    mark.at - launched
+                );
+            }
             eprintln!("first paint after {ms} ms");
         }
     });

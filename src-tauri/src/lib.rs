@@ -7,6 +7,7 @@ pub mod autostart;
 pub mod bindings;
 pub mod commands;
 pub mod error;
+pub mod first_screen;
 pub mod guard;
 pub mod i18n;
 pub mod images;
@@ -15,6 +16,8 @@ pub mod live;
 pub mod notifications;
 pub mod personal;
 pub mod programme;
+#[cfg(mobile)]
+pub mod push;
 pub mod routes;
 pub mod state;
 #[cfg(desktop)]
@@ -89,6 +92,10 @@ pub fn run() {
                 Some(vec!["--minimized"]),
             ));
     }
+    #[cfg(mobile)]
+    {
+        builder = builder.plugin(tauri_plugin_remote_push::init());
+    }
     builder
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
@@ -110,13 +117,10 @@ pub fn run() {
                 live: Arc::new(Live::default()),
             });
             let minimized = std::env::args().any(|a| a == "--minimized");
-            if let Some(window) = app.get_webview_window("main") {
-                if !minimized {
-                    window.show()?;
-                }
-            }
+            first_screen::main_window(&handle, &app.state::<AppState>(), !minimized)?;
             #[cfg(desktop)]
             tray::create(&handle)?;
+            bench_mark("tray made");
             links(&handle);
             bench_mark("setup ends");
             // The first paint need not wait for the keychain's answer (a D-Bus round trip) on
@@ -131,6 +135,8 @@ pub fn run() {
                     .unwrap_or(false);
                 if signed_in {
                     live::start(&starter);
+                    #[cfg(mobile)]
+                    push::register(&starter);
                 }
             });
             Ok(())

@@ -92,9 +92,9 @@ export const commands = {
 	openLink: (url: string) => typedError<null, AppError>(__TAURI_INVOKE("open_link", { url })),
 	/**
 	 *  The UI painted its first feed: logged with the time since launch (the startup benchmark
-	 *  reads it).
+	 *  reads it). Under the benchmark, the page's own steps are printed too, as times since launch.
 	 */
-	uiPainted: () => __TAURI_INVOKE<void>("ui_painted"),
+	uiPainted: (marks: PageMark[]) => __TAURI_INVOKE<void>("ui_painted", { marks }),
 	/**  The programme: asked of the server (a cheap `304` when nothing moved), the cache offline. */
 	programme: () => typedError<ProgrammeScreen | null, AppError>(__TAURI_INVOKE("programme")),
 	/**  Joins the leaderboard (under a pseudonym, or the person's name) or leaves it. */
@@ -252,6 +252,15 @@ export type FeedFilter = {
 	after: string | null,
 };
 
+/**  What the first screen shows, as the commands of the same names would answer. */
+export type FirstScreen = {
+	settings: Settings,
+	status: AppStatus,
+	channels: ChannelView[],
+	/**  The first page of the whole feed (no filter). */
+	feed: Card[],
+};
+
 /**  The UI's language: the system's, or one chosen in Settings. */
 export type Language = "system" | "en" | "fr";
 
@@ -275,6 +284,15 @@ export type Navigate = {
 
 /**  A social network, as the UI names it. */
 export type NetworkKind = "linkedin" | "x" | "mastodon" | "bluesky" | "facebook";
+
+/**
+ *  A step of the page's start, at `at` milliseconds since the Unix epoch (the page's
+ *  `performance.timeOrigin + performance.now()`).
+ */
+export type PageMark = {
+	step: string,
+	at: number | null,
+};
 
 /**  How long to pause new-content notifications. */
 export type PausePeriod = "one_hour" | "until_tomorrow" | "off";

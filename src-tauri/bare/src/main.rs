@@ -16,6 +16,12 @@ fn main() {
     START.get_or_init(Instant::now);
     tauri::Builder::default()
         .invoke_handler(tauri::generate_handler![painted])
+        // Tauri made the window from the configuration just before (as relay-app's setup does).
+        .setup(|_| {
+            let ms = START.get().map(|s| s.elapsed().as_millis()).unwrap_or(0);
+            eprintln!("startup: bare: window made at {ms} ms");
+            Ok(())
+        })
         .run(tauri::generate_context!())
         .expect("bare window");
 }
