@@ -7,8 +7,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -33,16 +33,29 @@ pub struct LinkCache(Arc<CacheInner>);
 
 #[derive(Default)]
 pub struct CacheInner {
-    salt: Mutex<Option<(String, String)>>,
-    links: Mutex<HashMap<String, Arc<LinkRow>>>,
+    salt: Mutex<Option<Arc<Day>>>,
+    links: Mutex<HashMap<String, Arc<Followed>>>,
     seen: Mutex<(String, HashSet<[u8; 32]>)>,
+}
+
+/// Today (UTC), as its number since the epoch and as `YYYY-MM-DD`, with its salt.
+pub struct Day {
+    number: i64,
+    name: String,
+    salt: String,
+}
+
+/// A link as following it needs it: its row and its `Location`, built once.
+pub struct Followed {
+    row: LinkRow,
+    location: HeaderValue,
 }
 
 /// Entries kept before a map is emptied and starts again (bounded memory).
 const CACHE_LIMIT: usize = 200_000;
 
 impl LinkCache {
-    fn link(&self, code: &str) -> Option<Arc<LinkRow>> {
+    fn link(&self, code: &str) -> Option<Arc<Followed>> {
         self.0
             .links
             .lock()
@@ -51,12 +64,12 @@ impl LinkCache {
             .cloned()
     }
 
-    fn keep_link(&self, row: Arc<LinkRow>) {
+    fn keep_link(&self, link: Arc<Followed>) {
         let mut links = self.0.links.lock().unwrap_or_else(|e| e.into_inner());
         if links.len() >= CACHE_LIMIT {
             links.clear();
         }
-        links.insert(row.code.clone(), row);
+        links.insert(link.row.code.clone(), link);
     }
 
     /// Whether this visitor was already counted today (by this instance).
@@ -98,15 +111,23 @@ const PREVIEW_AGENTS: &[&str] = &[
     "go-http-client",
 ];
 
+/// The preview agents as one automaton, any case: one pass over the user agent per click.
+static PREVIEWS: std::sync::LazyLock<aho_corasick::AhoCorasick> = std::sync::LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(PREVIEW_AGENTS)
+        .expect("fixed patterns")
+});
+
 /// Whether a request is a person following the link, as far as one can tell.
 pub fn is_person(method: &Method, user_agent: Option<&str>) -> bool {
     if method != Method::GET {
         return false;
     }
-    let Some(agent) = user_agent.map(str::to_ascii_lowercase) else {
+    let Some(agent) = user_agent else {
         return false;
     };
-    !agent.trim().is_empty() && !PREVIEW_AGENTS.iter().any(|bot| agent.contains(bot))
+    !agent.trim().is_empty() && !PREVIEWS.is_match(agent)
 }
 
 /// The item's address with Relay's UTM parameters (replacing any `utm_*` it had).
@@ -209,6 +230,9 @@ async fn create(
 
 /// Follows a tracked link: `302` to the item's address with UTM parameters. Counted once a day
 /// per visitor; preview fetchers and HEAD requests are not counted. No sign-in.
+///
+/// The hottest unauthenticated path: a link's row and `Location` are kept in memory, and the
+/// request's headers are read in place (not copied).
 #[utoipa::path(get, path = "/l/{code}", tag = "programme",
     params(("code" = String, Path, description = "The link's code")),
     responses((status = 302, description = "To the item", headers(("Location" = String))),
@@ -216,54 +240,57 @@ async fn create(
 async fn follow(
     State(state): State<AppState>,
     Path(code): Path<String>,
-    method: Method,
     address: ClientAddr,
-    headers: HeaderMap,
+    request: Request,
 ) -> ApiResult<Response> {
     if code.len() > 64 {
         return Err(ApiError::NotFound("link"));
     }
-    let row = match state.link_cache.link(&code) {
-        Some(row) => row,
+    let link = match state.link_cache.link(&code) {
+        Some(link) => link,
         None => {
             let row: Option<LinkRow> =
                 sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM links WHERE code = $1"))
                     .bind(&code)
                     .fetch_optional(&state.db.read)
                     .await?;
-            let row = Arc::new(row.ok_or(ApiError::NotFound("link"))?);
-            state.link_cache.keep_link(row.clone());
-            row
+            let row = row.ok_or(ApiError::NotFound("link"))?;
+            let location = HeaderValue::from_str(&row.target)
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!("a link's target: {e}")))?;
+            let link = Arc::new(Followed { row, location });
+            state.link_cache.keep_link(link.clone());
+            link
         }
     };
-    let agent = headers
+    let agent = request
+        .headers()
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    if is_person(&method, agent) {
-        let visitor = format!(
-            "{}|{}",
-            address.0.map(|a| a.to_string()).unwrap_or_default(),
-            agent.unwrap_or_default()
-        );
+    if is_person(request.method(), agent) {
         // A click that cannot be counted must not stop the visitor.
-        if let Err(err) = count(&state, &row, &visitor).await {
+        if let Err(err) = count(&state, &link.row, address, agent.unwrap_or_default()).await {
             tracing::warn!(error = %err, "a click was not counted");
         }
     }
-    Ok((
-        StatusCode::FOUND,
-        [
-            (header::LOCATION, row.target.as_str()),
-            (header::CACHE_CONTROL, "private, no-store"),
-            (header::REFERRER_POLICY, "no-referrer"),
-        ],
-    )
-        .into_response())
+    let mut response = StatusCode::FOUND.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::LOCATION, link.location.clone());
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    Ok(response)
 }
 
 /// Today's salt, made (and older ones with their visitors deleted) at the first click of a day.
-async fn salt(state: &AppState, day: &str) -> Result<String, ApiError> {
-    if let Some((cached_day, salt)) = state
+async fn today(state: &AppState) -> Result<Arc<Day>, ApiError> {
+    let now = chrono::Utc::now();
+    let number = now.timestamp().div_euclid(86_400);
+    if let Some(day) = state
         .link_cache
         .0
         .salt
@@ -271,17 +298,18 @@ async fn salt(state: &AppState, day: &str) -> Result<String, ApiError> {
         .unwrap_or_else(|e| e.into_inner())
         .clone()
     {
-        if cached_day == day {
-            return Ok(salt);
+        if day.number == number {
+            return Ok(day);
         }
     }
+    let name = now.format("%Y-%m-%d").to_string();
     let mut tx = state.db.begin().await?;
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     let fresh = sqlx::query(
         "INSERT INTO link_salts (day, salt) VALUES ($1, $2) ON CONFLICT (day) DO NOTHING",
     )
-    .bind(day)
+    .bind(&name)
     .bind(URL_SAFE_NO_PAD.encode(bytes))
     .execute(&mut *tx)
     .await?
@@ -289,41 +317,54 @@ async fn salt(state: &AppState, day: &str) -> Result<String, ApiError> {
         == 1;
     if fresh {
         sqlx::query("DELETE FROM link_visitors WHERE day < $1")
-            .bind(day)
+            .bind(&name)
             .execute(&mut *tx)
             .await?;
         sqlx::query("DELETE FROM link_salts WHERE day < $1")
-            .bind(day)
+            .bind(&name)
             .execute(&mut *tx)
             .await?;
     }
     let salt: String = sqlx::query_scalar("SELECT salt FROM link_salts WHERE day = $1")
-        .bind(day)
+        .bind(&name)
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
+    let day = Arc::new(Day { number, name, salt });
     *state
         .link_cache
         .0
         .salt
         .lock()
-        .unwrap_or_else(|e| e.into_inner()) = Some((day.to_owned(), salt.clone()));
-    Ok(salt)
+        .unwrap_or_else(|e| e.into_inner()) = Some(day.clone());
+    Ok(day)
 }
 
 /// Counts a visitor once a day, and credits the click to the share the link went out with.
-async fn count(state: &AppState, link: &LinkRow, visitor: &str) -> Result<(), ApiError> {
-    let day = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    let salt = salt(state, &day).await?;
-    let hash: [u8; 32] = Sha256::new()
-        .chain_update(salt.as_bytes())
+async fn count(
+    state: &AppState,
+    link: &LinkRow,
+    address: ClientAddr,
+    agent: &str,
+) -> Result<(), ApiError> {
+    let today = today(state).await?;
+    let day = today.name.as_str();
+    let mut hasher = Sha256::new()
+        .chain_update(today.salt.as_bytes())
         .chain_update(b"|")
         .chain_update(link.code.as_bytes())
+        .chain_update(b"|");
+    match address.0 {
+        Some(std::net::IpAddr::V4(ip)) => hasher.update(ip.octets()),
+        Some(std::net::IpAddr::V6(ip)) => hasher.update(ip.octets()),
+        None => {}
+    }
+    let hash: [u8; 32] = hasher
         .chain_update(b"|")
-        .chain_update(visitor.as_bytes())
+        .chain_update(agent.as_bytes())
         .finalize()
         .into();
-    if state.link_cache.seen(&day, &hash) {
+    if state.link_cache.seen(day, &hash) {
         return Ok(());
     }
     let mut tx = state.db.begin().await?;
@@ -331,14 +372,14 @@ async fn count(state: &AppState, link: &LinkRow, visitor: &str) -> Result<(), Ap
         "INSERT INTO link_visitors (code, day, visitor) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
     )
     .bind(&link.code)
-    .bind(&day)
+    .bind(day)
     .bind(URL_SAFE_NO_PAD.encode(hash))
     .execute(&mut *tx)
     .await?
     .rows_affected()
         == 1;
     if !new_visitor {
-        state.link_cache.keep_seen(&day, hash);
+        state.link_cache.keep_seen(day, hash);
         return Ok(());
     }
     sqlx::query("UPDATE links SET clicks = clicks + 1 WHERE code = $1")
@@ -353,7 +394,7 @@ async fn count(state: &AppState, link: &LinkRow, visitor: &str) -> Result<(), Ap
         ledger::credit_clicks(&mut tx, share, &member, 1, &calendar).await?;
     }
     tx.commit().await?;
-    state.link_cache.keep_seen(&day, hash);
+    state.link_cache.keep_seen(day, hash);
     if share.is_some() {
         state.events.programme_moved(&link.org_id);
     }

@@ -8,6 +8,10 @@ use std::time::Duration;
 use relay_server::auth::store::TokenLifetimes;
 use relay_server::Config;
 
+// The server binary's allocator: the benchmarks measure the server as it ships.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A new, empty database on the PostgreSQL server at `admin` (dropped first if a previous run
 /// left it), or `None` when no PostgreSQL answers within 5 s.
 pub async fn fresh_pg_database(admin: &str, prefix: &str) -> Option<String> {
