@@ -112,9 +112,8 @@ impl Store {
             match change {
                 Change::Upsert { item } => {
                     let known: Option<i64> = tx
-                        .query_row("SELECT version FROM items WHERE id = ?1", [&item.id], |r| {
-                            r.get(0)
-                        })
+                        .prepare_cached("SELECT version FROM items WHERE id = ?1")?
+                        .query_row([&item.id], |r| r.get(0))
                         .optional()?;
                     tx.prepare_cached(
                         "INSERT INTO items (id, kind, channel_id, title, summary, body_html, body_text, url, image_url, \
