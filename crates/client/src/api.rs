@@ -484,7 +484,10 @@ impl ServerApi {
                         let parsed = match (name, data) {
                             (Some("version"), Some(data)) => {
                                 serde_json::from_str::<VersionEvent>(data)
-                                    .map(|v| ServerEvent::Version(v.version))
+                                    .map(|v| ServerEvent::Version {
+                                        version: v.version,
+                                        wait: v.wait(rand::random::<f64>()),
+                                    })
                                     .map_err(ClientError::from)
                             }
                             (Some("programme"), _) => Ok(ServerEvent::Programme),
@@ -527,8 +530,9 @@ fn month_path(month: &str) -> Result<&str, ClientError> {
 /// What the server's live event stream says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerEvent {
-    /// The content feed reached this version: sync.
-    Version(i64),
+    /// The content feed reached this version: sync, after `wait` (a random moment within the
+    /// server's spread).
+    Version { version: i64, wait: Duration },
     /// Points, boards or the top ten moved: ask for the programme again.
     Programme,
 }

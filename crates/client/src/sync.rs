@@ -181,15 +181,25 @@ impl Engine {
                 let mut events = self.api()?.events().await?;
                 let opened = std::time::Instant::now();
                 let mut known = i64::MIN;
+                // A sync put off within the server's spread (see `VersionEvent::spread_ms`).
+                let mut sync_at: Option<tokio::time::Instant> = None;
                 loop {
                     let wait = self.until_next_due()?;
+                    let put_off = async move {
+                        match sync_at {
+                            Some(at) => tokio::time::sleep_until(at).await,
+                            None => std::future::pending().await,
+                        }
+                    };
                     let resync = tokio::select! {
                         event = events.next() => match event {
-                            Some(Ok(ServerEvent::Version(version))) if version > known => {
+                            Some(Ok(ServerEvent::Version { version, wait })) if version > known => {
                                 known = version;
-                                true
+                                let at = tokio::time::Instant::now() + wait;
+                                sync_at = Some(sync_at.map_or(at, |t| t.min(at)));
+                                false
                             }
-                            Some(Ok(ServerEvent::Version(_))) => false,
+                            Some(Ok(ServerEvent::Version { .. })) => false,
                             Some(Ok(ServerEvent::Programme)) => {
                                 on_event(&LiveEvent::ProgrammeMoved);
                                 false
@@ -201,6 +211,7 @@ impl Engine {
                             None if opened.elapsed() > Duration::from_secs(5) => return Ok(()),
                             None => return Err(ClientError::Offline("the event stream ended".into())),
                         },
+                        _ = put_off => true,
                         _ = nudge.notified() => {
                             self.store.retry_waiting_now()?;
                             true
@@ -208,6 +219,7 @@ impl Engine {
                         _ = tokio::time::sleep(wait) => false,
                     };
                     if resync {
+                        sync_at = None;
                         let report = self.sync(&mut |_| {}).await?;
                         on_event(&LiveEvent::Synced(report));
                     }

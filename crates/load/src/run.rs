@@ -126,6 +126,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             Backend::Postgres => "one PostgreSQL",
         }
     );
+    let mut switch_on = Devices::default();
+    for worker in &mut workers {
+        switch_on.add(report_of(worker).await?);
+    }
+    report::print_rows(&rows_of(&mut switch_on), 1.0);
+    if !switch_on.errors.is_empty() {
+        println!("  device errors: {:?}", switch_on.errors);
+    }
     for (n, instance) in instances.iter().enumerate() {
         println!(
             "  instance {n}: {:.0} MiB resident, {} open files",
@@ -143,7 +151,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     ));
     let db = relay_server::db::Db::connect(&url).await?;
     let http = reqwest::Client::new();
-    let mut signed_out = 0;
+    let mut signed_out = switch_on.signed_out;
     let mut revoked = 0;
     let mut all_reached = true;
     let mut added = false;
@@ -213,11 +221,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         let elapsed = phase_started.elapsed().as_secs_f64();
         let mut devices = Devices::default();
         for worker in &mut workers {
-            worker.send(&WorkerCommand::Report).await?;
-            match worker.next().await? {
-                WorkerMessage::Report(report) => devices.add(report),
-                WorkerMessage::Ready { .. } => anyhow::bail!("a worker was ready twice"),
-            }
+            devices.add(report_of(worker).await?);
         }
         signed_out += devices.signed_out;
 
@@ -225,22 +229,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
             "\n== {scale}x the peak, {elapsed:.0} s ({} live connections at the end) ==",
             devices.live
         );
-        let mut rows: Vec<Row> = devices
-            .percentiles()
-            .into_iter()
-            .map(|(kind, count, p50_ms, p99_ms)| Row {
-                failed: devices
-                    .errors
-                    .iter()
-                    .filter(|(what, _)| what.starts_with(&format!("{kind}:")))
-                    .map(|(_, n)| *n as usize)
-                    .sum(),
-                kind,
-                count,
-                p50_ms,
-                p99_ms,
-            })
-            .collect();
+        let mut rows = rows_of(&mut devices);
         rows.extend(attack::percentiles(&metrics).into_iter().map(
             |(kind, count, failed, p50_ms, p99_ms)| Row {
                 kind,
@@ -317,6 +306,35 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
     drop(instances);
     let _ = std::fs::remove_dir_all(&scratch);
     Ok(())
+}
+
+/// What a worker measured since its last report.
+async fn report_of(worker: &mut WorkerProcess) -> anyhow::Result<crate::worker::WorkerReport> {
+    worker.send(&WorkerCommand::Report).await?;
+    match worker.next().await? {
+        WorkerMessage::Report(report) => Ok(report),
+        WorkerMessage::Ready { .. } => anyhow::bail!("a worker was ready twice"),
+    }
+}
+
+/// The devices' latency rows, with their failures.
+fn rows_of(devices: &mut Devices) -> Vec<Row> {
+    let percentiles = devices.percentiles();
+    percentiles
+        .into_iter()
+        .map(|(kind, count, p50_ms, p99_ms)| Row {
+            failed: devices
+                .errors
+                .iter()
+                .filter(|(what, _)| what.starts_with(&format!("{kind}:")))
+                .map(|(_, n)| *n as usize)
+                .sum(),
+            kind,
+            count,
+            p50_ms,
+            p99_ms,
+        })
+        .collect()
 }
 
 /// A curator's draft approved now; returns the feed version it made and when it was sent.

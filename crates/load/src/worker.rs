@@ -20,8 +20,8 @@ use tokio::sync::{Notify, Semaphore};
 /// Syncs in flight at once per worker: the connections a worker's devices may open besides
 /// their live ones (the server's file limit is shared by both).
 const SYNCS_IN_FLIGHT: usize = 256;
-/// Not a request: from an event's arrival to the device's synced cache (its sync's pages, and
-/// the wait for one of the worker's connections).
+/// Not a request: from an event's arrival to the device's synced cache (the wait within the
+/// server's spread, for one of the worker's connections, and the sync's pages).
 pub const EVENT_TO_SYNCED: &str = "(device) event to synced";
 /// Live connections opened per second per worker while the devices start.
 const CONNECTS_PER_SEC: u64 = 1_000;
@@ -221,7 +221,7 @@ impl Worker {
                 buffer.extend_from_slice(&chunk);
                 while let Some(end) = find(&buffer, b"\n\n") {
                     let block: Vec<u8> = buffer.drain(..end + 2).collect();
-                    let Some(version) = version_of(&block) else {
+                    let Some((version, spread)) = version_of(&block) else {
                         continue;
                     };
                     if version <= known {
@@ -239,6 +239,8 @@ impl Worker {
                     first = false;
                     tokio::spawn(async move {
                         let arrived = Instant::now();
+                        // As the app does: at a random moment within the server's spread.
+                        tokio::time::sleep(spread.wait(rand::random::<f64>())).await;
                         worker.sync(&device, kind).await;
                         if counts_first {
                             worker.first_syncs.fetch_add(1, Ordering::Relaxed);
@@ -285,14 +287,14 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 }
 
 /// The version of a `version` event block, if it is one.
-fn version_of(block: &[u8]) -> Option<i64> {
+fn version_of(block: &[u8]) -> Option<(i64, relay_protocol::VersionEvent)> {
     let text = std::str::from_utf8(block).ok()?;
     if !text.lines().any(|l| l == "event: version") {
         return None;
     }
     let data = text.lines().find_map(|l| l.strip_prefix("data: "))?;
     let event: relay_protocol::VersionEvent = serde_json::from_str(data).ok()?;
-    Some(event.version)
+    Some((event.version, event))
 }
 
 fn kind_of(e: &reqwest::Error) -> &'static str {

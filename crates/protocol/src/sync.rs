@@ -66,4 +66,44 @@ pub struct SyncPage {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct VersionEvent {
     pub version: i64,
+    /// Milliseconds the devices told of this version spread their syncs over: each waits a
+    /// random time between a tenth of this (the announcement reaching the others) and this,
+    /// so that one approval announced to thousands of devices at once does not bring all
+    /// their syncs in the same instant. 0 (and absent, from older servers): sync at once.
+    #[serde(default)]
+    pub spread_ms: u64,
+}
+
+impl VersionEvent {
+    /// How long a device waits before syncing, for `draw` uniform in [0, 1).
+    pub fn wait(&self, draw: f64) -> std::time::Duration {
+        std::time::Duration::from_millis(self.spread_ms).mul_f64(0.1 + 0.9 * draw.clamp(0.0, 1.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::VersionEvent;
+
+    #[test]
+    fn a_device_waits_within_the_spread_after_its_first_tenth() {
+        let event = |spread_ms| VersionEvent {
+            version: 7,
+            spread_ms,
+        };
+        assert_eq!(event(0).wait(0.99), Duration::ZERO, "no spread: at once");
+        assert_eq!(event(10_000).wait(0.0), Duration::from_millis(1_000));
+        assert_eq!(event(10_000).wait(0.5), Duration::from_millis(5_500));
+        assert!(event(10_000).wait(0.999_999) <= Duration::from_millis(10_000));
+        assert_eq!(
+            event(10_000).wait(7.0),
+            Duration::from_millis(10_000),
+            "clamped"
+        );
+        // Older servers send no spread: at once.
+        let old: VersionEvent = serde_json::from_str(r#"{"version":3}"#).unwrap();
+        assert_eq!(old.wait(0.5), Duration::ZERO);
+    }
 }

@@ -43,6 +43,17 @@ struct ProgrammeNotice {
     pending: bool,
 }
 
+/// Syncs per second an instance asks for after announcing a version: the devices it holds
+/// spread theirs over `streams / HERD_SYNCS_PER_SEC` seconds (at most [`MAX_SPREAD`]). 1,000
+/// a second keeps a 2-core instance's other requests fast while 15,000 devices catch up
+/// (2,000 did not: `scripts/load.sh`, README).
+pub const HERD_SYNCS_PER_SEC: u64 = 1_000;
+pub const MAX_SPREAD: Duration = Duration::from_secs(30);
+
+/// Announcements are written over a millisecond per this many streams, at most [`MAX_FAN_OUT`].
+pub const FAN_OUT_STREAMS_PER_MS: u64 = 30;
+pub const MAX_FAN_OUT: Duration = Duration::from_secs(1);
+
 /// Programme notices wake every device of an organisation: at most one per this interval.
 pub const PROGRAMME_NOTICE_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -63,6 +74,23 @@ impl Events {
         self.observe(org_id, version);
         // No receivers is fine: nobody is connected.
         let _ = self.tx.send(Arc::new((org_id.to_owned(), version)));
+    }
+
+    /// How long the devices this instance holds should spread their syncs over after an
+    /// announcement, in milliseconds: nothing with a few hundred, seconds with thousands.
+    pub fn spread_ms(&self) -> u64 {
+        let streams = self.tx.receiver_count() as u64;
+        (streams * 1000 / HERD_SYNCS_PER_SEC).min(MAX_SPREAD.as_millis() as u64)
+    }
+
+    /// How long this stream waits before writing an announcement: a random moment within a
+    /// window of a millisecond per 30 streams (at most [`MAX_FAN_OUT`]), so that writing
+    /// 15,000 announcements does not take both cores at once for a quarter of a second and
+    /// hold every other request up meanwhile (`scripts/load.sh`).
+    pub fn fan_out_pace(&self) -> Duration {
+        let streams = self.tx.receiver_count() as u64;
+        let window = Duration::from_millis(streams / FAN_OUT_STREAMS_PER_MS).min(MAX_FAN_OUT);
+        window.mul_f64(rand::random::<f64>())
     }
 
     /// Records a version read from the database (committed, so safe to serve up to).
@@ -223,11 +251,18 @@ async fn stream(
     let ended = session_end(state.clone(), &caller);
     let state_for_end = state.clone();
     let org_id = caller.org_id.clone();
+    let pacing = state.events.clone();
     let updates = BroadcastStream::new(receiver).filter_map(move |msg| {
         let org_id = org_id.clone();
+        let pace = pacing.fan_out_pace();
         async move {
             match msg {
-                Ok(msg) if msg.0 == org_id => Some(Some(msg.1)),
+                Ok(msg) if msg.0 == org_id => {
+                    if !pace.is_zero() {
+                        tokio::time::sleep(pace).await;
+                    }
+                    Some(Some(msg.1))
+                }
                 Ok(_) => None,
                 // Missed some: read the head again, which is at least as new.
                 Err(BroadcastStreamRecvError::Lagged(_)) => Some(None),
@@ -235,6 +270,7 @@ async fn stream(
         }
     });
     let org_id = caller.org_id.clone();
+    let events = state.events.clone();
     let versions = futures::stream::once(async move { Some(first) })
         .chain(updates)
         .then(move |known| {
@@ -256,10 +292,14 @@ async fn stream(
             futures::future::ready(Some(fresh.then_some(v)))
         })
         .filter_map(futures::future::ready)
-        .map(|version| {
+        .map(move |version| {
+            let event = VersionEvent {
+                version,
+                spread_ms: events.spread_ms(),
+            };
             Ok(Event::default()
                 .event("version")
-                .data(serde_json::to_string(&VersionEvent { version }).unwrap_or_default()))
+                .data(serde_json::to_string(&event).unwrap_or_default()))
         });
     let org_id = caller.org_id.clone();
     let programme = BroadcastStream::new(programme).filter_map(move |msg| {
@@ -323,4 +363,23 @@ async fn head(state: &AppState, org_id: &str) -> Result<i64, ApiError> {
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Events, MAX_SPREAD};
+
+    #[test]
+    fn the_spread_grows_with_the_streams_held_up_to_its_cap() {
+        let events = Events::default();
+        assert_eq!(events.spread_ms(), 0);
+        let few: Vec<_> = (0..200).map(|_| events.subscribe()).collect();
+        assert_eq!(events.spread_ms(), 200, "200 streams: a fifth of a second");
+        let many: Vec<_> = (0..14_800).map(|_| events.subscribe()).collect();
+        assert_eq!(events.spread_ms(), 15_000, "15,000 streams: 15 s");
+        let more: Vec<_> = (0..40_000).map(|_| events.subscribe()).collect();
+        assert_eq!(events.spread_ms(), MAX_SPREAD.as_millis() as u64);
+        drop((few, many, more));
+        assert_eq!(events.spread_ms(), 0, "streams gone, nothing to spread");
+    }
 }
