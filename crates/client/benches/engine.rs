@@ -17,7 +17,6 @@ use relay_client::secrets::MemoryStore;
 use relay_client::store::Store;
 use relay_client::Engine;
 use relay_protocol::{Change, SyncPage};
-use relay_server::auth::store::TokenLifetimes;
 use relay_server::{AppState, Config, Db};
 
 fn arg(name: &str, default: usize) -> usize {
@@ -155,26 +154,7 @@ async fn server(dir: &std::path::Path, size: usize) -> (relay_server::serve::Run
     let db = Db::connect(&format!("sqlite:{}", dir.join("server.db").display()))
         .await
         .unwrap();
-    let state = AppState::new(
-        db.clone(),
-        Config {
-            public_url: "http://bench".into(),
-            tokens: TokenLifetimes::default(),
-            linkedin: None,
-            oidc: None,
-            // Tests and benchmarks enrol many devices from one address.
-            attempts: relay_server::auth::AttemptQuota {
-                per_address: u32::MAX,
-                per_org: u32::MAX,
-            },
-            tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
-            month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
-            beacon: Default::default(),
-            sources: Default::default(),
-            console: Default::default(),
-            push: Default::default(),
-        },
-    );
+    let state = AppState::new(db.clone(), Config::unlimited("http://bench"));
     let started = Instant::now();
     let org = relay_server::demo::bulk_org(&state, "bench", size)
         .await

@@ -179,7 +179,19 @@ impl ServerApi {
 
     /// An access token good for at least a minute, refreshing it when needed.
     async fn access_token(&self, force_refresh: bool) -> Result<String, ClientError> {
-        let session = self.session()?;
+        let session = match self.session() {
+            Ok(session) => session,
+            // Another process of the device may be replacing the session this instant (the
+            // keychain holds no item between the old one and the new): read it again once
+            // that process lets go of the device's lock.
+            Err(ClientError::NotEnrolled | ClientError::Keychain(_))
+                if self.refresh_lock.is_some() =>
+            {
+                let _device = self.lock_device().await?;
+                self.session()?
+            }
+            Err(e) => return Err(e),
+        };
         if !force_refresh && session.access_expires_at > Utc::now() + chrono::Duration::seconds(60)
         {
             return Ok(session.access_token);
@@ -491,6 +503,13 @@ impl ServerApi {
                                     .map_err(ClientError::from)
                             }
                             (Some("programme"), _) => Ok(ServerEvent::Programme),
+                            (Some("reconnect"), Some(data)) => {
+                                serde_json::from_str::<relay_protocol::ReconnectEvent>(data)
+                                    .map(|r| ServerEvent::Reconnect {
+                                        wait: r.wait(rand::random::<f64>()),
+                                    })
+                                    .map_err(ClientError::from)
+                            }
                             // Events of later servers, keep-alive comments.
                             _ => continue,
                         };
@@ -535,6 +554,9 @@ pub enum ServerEvent {
     Version { version: i64, wait: Duration },
     /// Points, boards or the top ten moved: ask for the programme again.
     Programme,
+    /// The instance stops (the stream ends next): reconnect after `wait`, a random moment
+    /// within the window it gave, so its devices reach the other instances spread out.
+    Reconnect { wait: Duration },
 }
 
 /// Serialisable request bodies, behind a trait object so `send` is not generic.
@@ -616,4 +638,54 @@ async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, C
         });
     }
     Err(ClientError::Server(problem))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::MemoryStore;
+
+    fn stored(access: &str) -> String {
+        serde_json::to_string(&StoredSession {
+            access_token: access.into(),
+            access_expires_at: Utc::now() + chrono::Duration::hours(1),
+            refresh_token: format!("{access}-refresh"),
+        })
+        .unwrap()
+    }
+
+    /// What CI once saw: the command line read the keychain in the instant the app had taken
+    /// the old session out to put the new one in, and said "not signed in".
+    #[tokio::test]
+    async fn a_session_being_replaced_by_another_process_is_waited_for_not_signed_out() {
+        let folder = tempfile::tempdir().unwrap();
+        let lock = folder.path().join("session.lock");
+        let secrets = MemoryStore::default();
+        let api = ServerApi::new(
+            "http://127.0.0.1:9",
+            http_client(),
+            Arc::new(secrets.clone()),
+        )
+        .with_refresh_lock(&lock);
+
+        // The other process holds the device's lock, and the keychain holds no session.
+        let other = std::fs::File::create(&lock).unwrap();
+        other.lock().unwrap();
+        let reading = tokio::spawn({
+            let api = api.clone();
+            async move { api.access_token(false).await }
+        });
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(!reading.is_finished(), "it read while the lock was held");
+        secrets.set(SESSION_SECRET, &stored("new")).unwrap();
+        drop(other);
+        assert_eq!(reading.await.unwrap().unwrap(), "new");
+
+        // With nobody replacing it, a missing session still means not enrolled.
+        secrets.delete(SESSION_SECRET).unwrap();
+        assert!(matches!(
+            api.access_token(false).await,
+            Err(ClientError::NotEnrolled)
+        ));
+    }
 }

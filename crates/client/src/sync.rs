@@ -180,6 +180,8 @@ impl Engine {
                 }
                 let mut events = self.api()?.events().await?;
                 let opened = std::time::Instant::now();
+                // Set when the instance says it stops: how long to wait before reconnecting.
+                let mut farewell: Option<Duration> = None;
                 let mut known = i64::MIN;
                 // A sync put off within the server's spread (see `VersionEvent::spread_ms`).
                 let mut sync_at: Option<tokio::time::Instant> = None;
@@ -204,11 +206,16 @@ impl Engine {
                                 on_event(&LiveEvent::ProgrammeMoved);
                                 false
                             }
-                            Some(Err(e)) => return Err::<(), _>(e),
+                            Some(Ok(ServerEvent::Reconnect { wait })) => {
+                                farewell = Some(wait);
+                                false
+                            }
+                            Some(Err(e)) => return Err::<Option<Duration>, _>(e),
+                            None if farewell.is_some() => return Ok(farewell),
                             // The server ends a stream when its access token expires: start
                             // over at once with a fresh one (after a back-off only when the
                             // stream ended straight away).
-                            None if opened.elapsed() > Duration::from_secs(5) => return Ok(()),
+                            None if opened.elapsed() > Duration::from_secs(5) => return Ok(None),
                             None => return Err(ClientError::Offline("the event stream ended".into())),
                         },
                         _ = put_off => true,
@@ -250,7 +257,19 @@ impl Engine {
                         }
                     }
                 }
-                Ok(()) => {}
+                Ok(None) => {}
+                Ok(Some(wait)) => {
+                    tracing::info!(
+                        wait_ms = wait.as_millis() as u64,
+                        "the server stops; reconnecting"
+                    );
+                    tokio::select! {
+                        _ = tokio::time::sleep(wait) => {}
+                        _ = nudge.notified() => {
+                            let _ = self.store.retry_waiting_now();
+                        }
+                    }
+                }
             }
         }
     }

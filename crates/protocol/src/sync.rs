@@ -81,11 +81,35 @@ impl VersionEvent {
     }
 }
 
+/// Data of the `reconnect` event on `GET /v1/events`, the last a stopping instance sends: its
+/// devices reconnect (to the other instances) each at a random moment within `within_ms`, so
+/// that a rolling restart does not bring all of one instance's devices to the others at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ReconnectEvent {
+    pub within_ms: u64,
+}
+
+impl ReconnectEvent {
+    /// How long a device waits before reconnecting, for `draw` uniform in [0, 1).
+    pub fn wait(&self, draw: f64) -> std::time::Duration {
+        std::time::Duration::from_millis(self.within_ms).mul_f64(draw.clamp(0.0, 1.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
 
-    use super::VersionEvent;
+    use super::{ReconnectEvent, VersionEvent};
+
+    #[test]
+    fn a_device_reconnects_within_the_window() {
+        let event = ReconnectEvent { within_ms: 8_000 };
+        assert_eq!(event.wait(0.0), Duration::ZERO);
+        assert_eq!(event.wait(0.25), Duration::from_millis(2_000));
+        assert_eq!(event.wait(3.0), Duration::from_millis(8_000), "clamped");
+    }
 
     #[test]
     fn a_device_waits_within_the_spread_after_its_first_tenth() {

@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
-use relay_protocol::{Problem, VersionEvent};
+use relay_protocol::{Problem, ReconnectEvent, VersionEvent};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
@@ -33,6 +33,9 @@ pub struct Events {
     heads: Arc<RwLock<HashMap<String, i64>>>,
     programme: broadcast::Sender<Arc<String>>,
     programme_sent: Arc<std::sync::Mutex<HashMap<String, ProgrammeNotice>>>,
+    /// The reconnection window this instance gave its streams as it stopped, taken once (the
+    /// count of streams falls as they end).
+    farewell_ms: Arc<std::sync::OnceLock<u64>>,
 }
 
 /// When an organisation's last programme notice went out, and whether one waits for the end of
@@ -64,6 +67,7 @@ impl Default for Events {
             heads: Arc::default(),
             programme: broadcast::channel(1024).0,
             programme_sent: Arc::default(),
+            farewell_ms: Arc::default(),
         }
     }
 }
@@ -81,6 +85,13 @@ impl Events {
     pub fn spread_ms(&self) -> u64 {
         let streams = self.tx.receiver_count() as u64;
         (streams * 1000 / HERD_SYNCS_PER_SEC).min(MAX_SPREAD.as_millis() as u64)
+    }
+
+    /// The window a stopping instance's devices reconnect within, in milliseconds: at the
+    /// rate its devices would sync after an announcement, counted from the streams held when
+    /// the first of them ended.
+    pub fn farewell_ms(&self) -> u64 {
+        *self.farewell_ms.get_or_init(|| self.spread_ms())
     }
 
     /// How long this stream waits before writing an announcement: a random moment within a
@@ -235,9 +246,10 @@ impl Events {
 /// Server-Sent Events: a `version` event with the current version at once, then one each time
 /// a newer version of the caller's organisation commits (sync when one arrives); and a
 /// `programme` event, at most once a minute, when points, boards or the top ten moved (ask
-/// `/v1/programme/summary` with its `ETag`).
+/// `/v1/programme/summary` with its `ETag`); last, from an instance that stops, a `reconnect`
+/// event with the window to reconnect within.
 #[utoipa::path(get, path = "/v1/events", tag = "sync",
-    responses((status = 200, description = "text/event-stream of `version` events", body = VersionEvent),
+    responses((status = 200, description = "text/event-stream of `version` events (a `VersionEvent`), `programme` events, and, last from a stopping instance, a `reconnect` event (a `ReconnectEvent`)", body = VersionEvent),
               (status = 401, body = Problem)),
     security(("bearer" = [])))]
 async fn stream(
@@ -307,10 +319,31 @@ async fn stream(
             || matches!(msg, Err(BroadcastStreamRecvError::Lagged(_)));
         futures::future::ready(mine.then(|| Ok(Event::default().event("programme").data("{}"))))
     });
-    let events = futures::stream::select(versions, programme).take_until(futures::future::select(
-        Box::pin(ended),
-        Box::pin(state_for_end.shutdown.signalled()),
-    ));
+    let shutdown = state_for_end.shutdown.clone();
+    let farewell = state_for_end.events.clone();
+    let stopping = {
+        let (signalled, events) = (state_for_end.shutdown.signalled(), farewell.clone());
+        async move {
+            signalled.await;
+            // Counted while this stream still holds its subscription.
+            events.farewell_ms();
+        }
+    };
+    let events = futures::stream::select(versions, programme)
+        .take_until(futures::future::select(Box::pin(ended), Box::pin(stopping)))
+        .map(Some)
+        // The instance stops: its devices come to the others spread out, not all at once.
+        .chain(futures::stream::once(async move {
+            shutdown.is_triggered().then(|| {
+                let event = ReconnectEvent {
+                    within_ms: farewell.farewell_ms(),
+                };
+                Ok(Event::default()
+                    .event("reconnect")
+                    .data(serde_json::to_string(&event).unwrap_or_default()))
+            })
+        }))
+        .filter_map(futures::future::ready);
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

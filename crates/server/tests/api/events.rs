@@ -27,9 +27,12 @@ async fn stopping_the_server_ends_streams_and_background_tasks(backend: Backend)
     let mut stream = EventStream::open(&device).await;
     assert!(stream.next_version(Duration::from_secs(5)).await.is_some());
     let stopping = tokio::spawn(server.running.stop());
-    assert!(
-        stream.ends_within(Duration::from_secs(5)).await,
-        "the stream ends when the server stops"
+    // Its devices reconnect to the other instances within a window (here, with one stream,
+    // a millisecond), not all at once.
+    assert_eq!(
+        stream.end_within(Duration::from_secs(5)).await,
+        End::Ended(Some(ReconnectEvent { within_ms: 1 })),
+        "the stream ends when the server stops, telling the device when to reconnect"
     );
     let clean = tokio::time::timeout(Duration::from_secs(20), stopping)
         .await
@@ -177,15 +180,38 @@ impl EventStream {
     }
 }
 
+/// How a stream was left.
+#[derive(Debug, PartialEq)]
+pub enum End {
+    /// Still open after the wait.
+    Open,
+    /// Ended, with the `reconnect` event it sent last, if any.
+    Ended(Option<ReconnectEvent>),
+}
+
 impl EventStream {
     /// Whether the server ends the stream within `wait` (events before the end are skipped).
     pub async fn ends_within(&mut self, wait: Duration) -> bool {
+        self.end_within(wait).await != End::Open
+    }
+
+    /// How the stream is left after at most `wait`.
+    pub async fn end_within(&mut self, wait: Duration) -> End {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             match tokio::time::timeout_at(deadline, self.stream.next()).await {
-                Err(_) => return false,
-                Ok(None) | Ok(Some(Err(_))) => return true,
-                Ok(Some(Ok(_))) => continue,
+                Err(_) => return End::Open,
+                Ok(None) | Ok(Some(Err(_))) => {
+                    let reconnect = self.buffer.split("\n\n").find_map(|event| {
+                        if !event.lines().any(|l| l == "event: reconnect") {
+                            return None;
+                        }
+                        let data = event.lines().find_map(|l| l.strip_prefix("data: "))?;
+                        Some(serde_json::from_str::<ReconnectEvent>(data).unwrap())
+                    });
+                    return End::Ended(reconnect);
+                }
+                Ok(Some(Ok(chunk))) => self.buffer.push_str(&String::from_utf8_lossy(&chunk)),
             }
         }
     }
