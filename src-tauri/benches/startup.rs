@@ -177,19 +177,7 @@ fn main() {
         ))
         .await
         .unwrap();
-        let config = relay_server::Config {
-            public_url: "http://127.0.0.1".into(),
-            tokens: Default::default(),
-            linkedin: None,
-            oidc: None,
-            attempts: Default::default(),
-            tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
-            month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
-            beacon: Default::default(),
-            sources: Default::default(),
-            console: Default::default(),
-            push: Default::default(),
-        };
+        let config = relay_server::Config::unlimited("http://127.0.0.1");
         let state = relay_server::AppState::new(db, config);
         let org = relay_server::demo::bulk_org(&state, "bench", ITEMS)
             .await

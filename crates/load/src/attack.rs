@@ -145,18 +145,16 @@ async fn share_item(user: &mut GooseUser) -> TransactionResult {
             rng.gen_ratio(1, REPLAY_ONE_IN),
         )
     };
-    let url = format!("{base}/v1/links");
-    let builder = user
-        .get_request_builder(&GooseMethod::Post, &url)?
-        .bearer_auth(&token)
-        .json(&json!({"item_id": item, "network": network}));
-    let request = GooseRequest::builder()
-        .method(GooseMethod::Post)
-        .path(url.as_str())
-        .name("link")
-        .set_request_builder(builder)
-        .build();
-    let answer = user.request(request).await?;
+    let answer = send(
+        user,
+        GooseMethod::Post,
+        &format!("{base}/v1/links"),
+        "link",
+        &token,
+        Some(&json!({"item_id": item, "network": network})),
+        None,
+    )
+    .await?;
     let Ok(link) = answer.response else {
         return Ok(());
     };
@@ -174,38 +172,32 @@ async fn share_item(user: &mut GooseUser) -> TransactionResult {
         "post_id": format!("post-{}", uuid_like()),
         "link_code": link.code,
     });
-    let url = format!("{base}/v1/shares");
-    let builder = user
-        .get_request_builder(&GooseMethod::Post, &url)?
-        .bearer_auth(&token)
-        .json(&record);
-    let request = GooseRequest::builder()
-        .method(GooseMethod::Post)
-        .path(url.as_str())
-        .name("share")
-        .expect_status_code(201)
-        .set_request_builder(builder)
-        .build();
-    let answer = user.request(request).await?;
+    let answer = send(
+        user,
+        GooseMethod::Post,
+        &format!("{base}/v1/shares"),
+        "share",
+        &token,
+        Some(&record),
+        Some(201),
+    )
+    .await?;
     if answer.response.is_ok_and(|r| r.status().as_u16() == 201) {
         s.created.fetch_add(1, Ordering::Relaxed);
     }
     if replay {
         // The device did not hear the answer and sends the same record again, maybe to
         // another instance: the same record comes back, nothing is added.
-        let url = format!("{}/v1/shares", s.base());
-        let builder = user
-            .get_request_builder(&GooseMethod::Post, &url)?
-            .bearer_auth(&token)
-            .json(&record);
-        let request = GooseRequest::builder()
-            .method(GooseMethod::Post)
-            .path(url.as_str())
-            .name("share, sent again")
-            .expect_status_code(200)
-            .set_request_builder(builder)
-            .build();
-        let answer = user.request(request).await?;
+        let answer = send(
+            user,
+            GooseMethod::Post,
+            &format!("{}/v1/shares", s.base()),
+            "share, sent again",
+            &token,
+            Some(&record),
+            Some(200),
+        )
+        .await?;
         if answer.response.is_ok_and(|r| r.status().as_u16() == 200) {
             s.replayed.fetch_add(1, Ordering::Relaxed);
         }
@@ -256,16 +248,16 @@ async fn click(user: &mut GooseUser) -> TransactionResult {
 async fn curate(user: &mut GooseUser) -> TransactionResult {
     let s = shared();
     let base = s.base();
-    let url = format!("{base}/v1/content?limit=50");
-    let builder = user
-        .get_request_builder(&GooseMethod::Get, &url)?
-        .bearer_auth(&s.curator);
-    let request = GooseRequest::builder()
-        .path(url.as_str())
-        .name("curator: inbox")
-        .set_request_builder(builder)
-        .build();
-    user.request(request).await?;
+    send(
+        user,
+        GooseMethod::Get,
+        &format!("{base}/v1/content?limit=50"),
+        "curator: inbox",
+        &s.curator,
+        None,
+        None,
+    )
+    .await?;
 
     let now = crate::worker::unix_ms();
     let due = s.last_publish_ms.load(Ordering::Relaxed)
@@ -274,24 +266,23 @@ async fn curate(user: &mut GooseUser) -> TransactionResult {
         return Ok(());
     }
     s.last_publish_ms.store(now, Ordering::Relaxed);
-    let url = format!("{base}/v1/content");
-    let builder = user
-        .get_request_builder(&GooseMethod::Post, &url)?
-        .bearer_auth(&s.curator)
-        .json(&json!({
-            "kind": "article",
-            "channel_id": s.channel_id,
-            "title": format!("News of the day {now}"),
-            "url": format!("https://news.load.example/{now}"),
-            "language": "en",
-        }));
-    let request = GooseRequest::builder()
-        .method(GooseMethod::Post)
-        .path(url.as_str())
-        .name("curator: draft")
-        .set_request_builder(builder)
-        .build();
-    let answer = user.request(request).await?;
+    let draft = json!({
+        "kind": "article",
+        "channel_id": s.channel_id,
+        "title": format!("News of the day {now}"),
+        "url": format!("https://news.load.example/{now}"),
+        "language": "en",
+    });
+    let answer = send(
+        user,
+        GooseMethod::Post,
+        &format!("{base}/v1/content"),
+        "curator: draft",
+        &s.curator,
+        Some(&draft),
+        None,
+    )
+    .await?;
     let Ok(draft) = answer.response else {
         return Ok(());
     };
@@ -301,19 +292,44 @@ async fn curate(user: &mut GooseUser) -> TransactionResult {
     let Some(id) = draft["id"].as_str() else {
         return Ok(());
     };
-    let url = format!("{base}/v1/content/{id}/approve");
-    let builder = user
-        .get_request_builder(&GooseMethod::Post, &url)?
-        .bearer_auth(&s.curator);
-    let request = GooseRequest::builder()
-        .method(GooseMethod::Post)
-        .path(url.as_str())
-        .name("curator: approve")
-        .set_request_builder(builder)
-        .build();
-    user.request(request).await?;
+    send(
+        user,
+        GooseMethod::Post,
+        &format!("{base}/v1/content/{id}/approve"),
+        "curator: approve",
+        &s.curator,
+        None,
+        None,
+    )
+    .await?;
     s.published.fetch_add(1, Ordering::Relaxed);
     Ok(())
+}
+
+/// A request with the caller's token and a JSON body, if any, reported under `name`; a status
+/// other than `expect` (any success when none) counts as a failure.
+async fn send(
+    user: &mut GooseUser,
+    method: GooseMethod,
+    url: &str,
+    name: &str,
+    token: &str,
+    body: Option<&serde_json::Value>,
+    expect: Option<u16>,
+) -> Result<goose::goose::GooseResponse, Box<TransactionError>> {
+    let mut builder = user.get_request_builder(&method, url)?.bearer_auth(token);
+    if let Some(body) = body {
+        builder = builder.json(body);
+    }
+    let mut request = GooseRequest::builder()
+        .method(method)
+        .path(url)
+        .name(name)
+        .set_request_builder(builder);
+    if let Some(status) = expect {
+        request = request.expect_status_code(status);
+    }
+    user.request(request.build()).await
 }
 
 fn uuid_like() -> String {

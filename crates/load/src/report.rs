@@ -1,8 +1,6 @@
 //! What a phase measured, merged from the device workers and goose, printed with the goals.
 
-use std::collections::BTreeMap;
-
-use crate::worker::{Arrival, WorkerReport};
+use crate::worker::WorkerReport;
 
 /// Every request kind under this at p99, at 10x the peak.
 pub const GOAL_P99_MS: f64 = 50.0;
@@ -11,19 +9,9 @@ pub const GOAL_FANOUT_MS: u64 = 2_000;
 /// The server's resident set stays under this.
 pub const GOAL_RSS_MIB: f64 = 1024.0;
 
-/// The device workers' reports of one phase, merged.
-#[derive(Default)]
-pub struct Devices {
-    pub latencies_us: BTreeMap<String, Vec<u32>>,
-    pub versions: BTreeMap<i64, Arrival>,
-    pub signed_out: u32,
-    pub errors: BTreeMap<String, u32>,
-    pub reconnects: u32,
-    pub live: u32,
-}
-
-impl Devices {
-    pub fn add(&mut self, report: WorkerReport) {
+/// The device workers' reports of one phase, merged into one.
+impl WorkerReport {
+    pub fn merge(&mut self, report: WorkerReport) {
         for (kind, mut values) in report.latencies_us {
             self.latencies_us
                 .entry(kind)

@@ -35,24 +35,10 @@ pub struct Seeded {
 /// The server's configuration here: defaults, sources may reach this machine's feed server,
 /// and no attempt limits (20,000 enrolments come from one address).
 pub fn config() -> Config {
-    let mut sources = relay_server::sources::SourcesConfig::default();
-    sources.fetch.allow_private = true;
-    Config {
-        public_url: "http://load".into(),
-        tokens: TokenLifetimes::default(),
-        linkedin: None,
-        oidc: None,
-        attempts: relay_server::auth::AttemptQuota {
-            per_address: u32::MAX,
-            per_org: u32::MAX,
-        },
-        tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
-        month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
-        beacon: Default::default(),
-        sources,
-        console: Default::default(),
-        push: Default::default(),
-    }
+    let mut config = Config::unlimited("http://load");
+    // The run's sources are served on this machine.
+    config.sources.fetch.allow_private = true;
+    config
 }
 
 pub async fn seed(url: &str, devices: usize, feeds: &str) -> anyhow::Result<Seeded> {

@@ -45,10 +45,14 @@ pub struct WorkerConfig {
 pub enum WorkerCommand {
     /// Play the peak at this multiple from now on.
     Scale(f64),
-    /// Every `every`th live device reconnects to `base` (an instance added behind the balancer).
+    /// Every `every`th live device reconnects to `base` (an instance added behind the
+    /// balancer), each at a random moment within `over_ms`: a balancer moves no open
+    /// connection, a device lands on the new instance when its stream ends, as its access
+    /// token expires (tokens were issued at random moments, so their expiries are too).
     Move {
         base: String,
         every: usize,
+        over_ms: u64,
     },
     /// Answer a [`WorkerMessage::Report`] with what was measured since the last one.
     Report,
@@ -393,15 +397,24 @@ pub async fn main() -> anyhow::Result<()> {
             WorkerCommand::Scale(scale) => {
                 worker.scale_bits.store(scale.to_bits(), Ordering::Relaxed)
             }
-            WorkerCommand::Move { base, every } => {
+            WorkerCommand::Move {
+                base,
+                every,
+                over_ms,
+            } => {
                 for device in worker
                     .devices
                     .iter()
                     .filter(|d| d.spec.live)
                     .step_by(every.max(1))
                 {
-                    *device.base.write().unwrap() = base.clone();
-                    device.moved.notify_one();
+                    let (device, base) = (device.clone(), base.clone());
+                    let at = Duration::from_millis(over_ms).mul_f64(rand::random::<f64>());
+                    tokio::spawn(async move {
+                        tokio::time::sleep(at).await;
+                        *device.base.write().unwrap() = base;
+                        device.moved.notify_one();
+                    });
                 }
             }
             WorkerCommand::Report => {

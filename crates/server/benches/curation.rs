@@ -17,7 +17,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use relay_protocol::{NewSource, SourceKind};
-use relay_server::auth::store::{redeem, TokenLifetimes};
 use relay_server::{AppState, Config};
 
 const SOURCES: usize = 20;
@@ -227,43 +226,7 @@ async fn run(dir: &std::path::Path, url: &str) -> Vec<String> {
     ));
 
     // The lists, over HTTP, as an admin.
-    let curator = relay_server::people::add(
-        &db,
-        &org.id,
-        None,
-        relay_protocol::NewPerson {
-            name: "Cora".into(),
-            email: "cora@bench.example".into(),
-            country: "FR".into(),
-            language: "en".into(),
-            department: "Comms".into(),
-            role: relay_protocol::Role::Admin,
-        },
-    )
-    .await
-    .unwrap();
-    let mut tx = db.begin().await.unwrap();
-    let enrolment = relay_server::auth::store::create_enrolment(
-        &mut tx,
-        &org.id,
-        &curator.id,
-        None,
-        "http://bench",
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let token = redeem(
-        &db,
-        TokenLifetimes::default(),
-        &enrolment.code,
-        "bench",
-        "linux",
-    )
-    .await
-    .unwrap()
-    .session
-    .access_token;
+    let token = common::staff_session(&db, &org.id, relay_protocol::Role::Admin).await;
     let running = relay_server::serve::start(
         state.clone(),
         "127.0.0.1:0".parse().unwrap(),

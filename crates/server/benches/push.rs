@@ -245,43 +245,7 @@ async fn run(url: &str) -> Vec<String> {
     );
 
     // The curator's approval.
-    let curator = relay_server::people::add(
-        &db,
-        &org.id,
-        None,
-        relay_protocol::NewPerson {
-            name: "Cora".into(),
-            email: "cora@bench.example".into(),
-            country: "FR".into(),
-            language: "en".into(),
-            department: "Comms".into(),
-            role: relay_protocol::Role::Curator,
-        },
-    )
-    .await
-    .unwrap();
-    let mut tx = db.begin().await.unwrap();
-    let enrolment = relay_server::auth::store::create_enrolment(
-        &mut tx,
-        &org.id,
-        &curator.id,
-        None,
-        "http://bench",
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let curator = redeem(
-        &db,
-        TokenLifetimes::default(),
-        &enrolment.code,
-        "console",
-        "web",
-    )
-    .await
-    .unwrap()
-    .session
-    .access_token;
+    let curator = common::staff_session(&db, &org.id, relay_protocol::Role::Curator).await;
     let channel = relay_server::channels::list_all(&db, &org.id)
         .await
         .unwrap()

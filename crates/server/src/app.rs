@@ -67,6 +67,29 @@ pub struct Config {
     pub push: crate::push::PushSettings,
 }
 
+impl Config {
+    /// Every default, at `public_url`, without limits on attempts: for tests, benchmarks and
+    /// load runs, which enrol many devices from one address.
+    pub fn unlimited(public_url: &str) -> Config {
+        Config {
+            public_url: public_url.into(),
+            tokens: TokenLifetimes::default(),
+            linkedin: None,
+            oidc: None,
+            attempts: AttemptQuota {
+                per_address: u32::MAX,
+                per_org: u32::MAX,
+            },
+            tombstone_max_age: chrono::Duration::days(DEFAULT_TOMBSTONE_DAYS),
+            month_grace: chrono::Duration::hours(DEFAULT_MONTH_GRACE_HOURS),
+            beacon: Default::default(),
+            sources: Default::default(),
+            console: Default::default(),
+            push: Default::default(),
+        }
+    }
+}
+
 /// A month's records are taken until 72 hours after it ends (devices that were offline).
 pub const DEFAULT_MONTH_GRACE_HOURS: i64 = 72;
 

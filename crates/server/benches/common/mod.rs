@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use relay_server::auth::store::TokenLifetimes;
 use relay_server::Config;
 
 // The server binary's allocator: the benchmarks measure the server as it ships.
@@ -57,20 +56,51 @@ pub fn backends(
 /// The server's configuration in a benchmark: defaults, and no attempt limits (benchmarks
 /// enrol many devices from one address).
 pub fn config() -> Config {
-    Config {
-        public_url: "http://bench".into(),
-        tokens: TokenLifetimes::default(),
-        linkedin: None,
-        oidc: None,
-        attempts: relay_server::auth::AttemptQuota {
-            per_address: u32::MAX,
-            per_org: u32::MAX,
+    Config::unlimited("http://bench")
+}
+
+/// An access token for a new staff member of `org_id` (Cora, with `role`), as the console
+/// would hold after signing in.
+pub async fn staff_session(
+    db: &relay_server::Db,
+    org_id: &str,
+    role: relay_protocol::Role,
+) -> String {
+    let staff = relay_server::people::add(
+        db,
+        org_id,
+        None,
+        relay_protocol::NewPerson {
+            name: "Cora".into(),
+            email: "cora@bench.example".into(),
+            country: "FR".into(),
+            language: "en".into(),
+            department: "Comms".into(),
+            role,
         },
-        tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
-        month_grace: chrono::Duration::hours(relay_server::app::DEFAULT_MONTH_GRACE_HOURS),
-        beacon: Default::default(),
-        sources: Default::default(),
-        console: Default::default(),
-        push: Default::default(),
-    }
+    )
+    .await
+    .unwrap();
+    let mut tx = db.begin().await.unwrap();
+    let enrolment = relay_server::auth::store::create_enrolment(
+        &mut tx,
+        org_id,
+        &staff.id,
+        None,
+        "http://bench",
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    relay_server::auth::store::redeem(
+        db,
+        relay_server::auth::store::TokenLifetimes::default(),
+        &enrolment.code,
+        "console",
+        "web",
+    )
+    .await
+    .unwrap()
+    .session
+    .access_token
 }
