@@ -250,12 +250,7 @@ impl Engine {
                     }
                     let wait = backoff(failures, &e);
                     tracing::info!(error = %e, wait_ms = wait.as_millis() as u64, "live mode interrupted; retrying");
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = nudge.notified() => {
-                            let _ = self.store.retry_waiting_now();
-                        }
-                    }
+                    self.pause(wait, nudge).await;
                 }
                 Ok(None) => {}
                 Ok(Some(wait)) => {
@@ -263,13 +258,18 @@ impl Engine {
                         wait_ms = wait.as_millis() as u64,
                         "the server stops; reconnecting"
                     );
-                    tokio::select! {
-                        _ = tokio::time::sleep(wait) => {}
-                        _ = nudge.notified() => {
-                            let _ = self.store.retry_waiting_now();
-                        }
-                    }
+                    self.pause(wait, nudge).await;
                 }
+            }
+        }
+    }
+
+    /// Waits before reconnecting; "Sync now" cuts the wait short and retries waiting shares.
+    async fn pause(&self, wait: Duration, nudge: &tokio::sync::Notify) {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = nudge.notified() => {
+                let _ = self.store.retry_waiting_now();
             }
         }
     }

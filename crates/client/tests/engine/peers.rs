@@ -111,18 +111,9 @@ impl TestServer {
         let state = AppState::new(
             db,
             Config {
-                public_url: self.url(),
                 tokens: self.tokens,
                 linkedin: self.linkedin.clone(),
                 oidc: self.oidc.clone(),
-                // Tests and benchmarks enrol many devices from one address.
-                attempts: relay_server::auth::AttemptQuota {
-                    per_address: u32::MAX,
-                    per_org: u32::MAX,
-                },
-                tombstone_max_age: chrono::Duration::days(
-                    relay_server::app::DEFAULT_TOMBSTONE_DAYS,
-                ),
                 month_grace: self.month_grace,
                 beacon: self.beacon.clone(),
                 // Sources read the tests' own feeds, on this machine.
@@ -133,7 +124,6 @@ impl TestServer {
                     },
                     ..Default::default()
                 },
-                console: Default::default(),
                 // Web Push with a key of this run, to local receivers.
                 push: relay_server::push::PushSettings {
                     web_push: Some(relay_server::push::WebPushConfig {
@@ -143,6 +133,8 @@ impl TestServer {
                     allow_http_endpoints: true,
                     ..Default::default()
                 },
+                // Tests and benchmarks enrol many devices from one address.
+                ..Config::unlimited(&self.url())
             },
         );
         let mut tries = 0;

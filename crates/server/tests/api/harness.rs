@@ -192,7 +192,6 @@ impl Server {
     pub async fn start_with(db: &TestDb, options: Options) -> Server {
         let pool = Db::connect(&db.url).await.expect("open test database");
         let config = Config {
-            public_url: "http://relay.test".into(),
             tokens: TokenLifetimes {
                 access: options.access_ttl,
                 refresh_grace: options.refresh_grace,
@@ -201,12 +200,12 @@ impl Server {
             linkedin: options.linkedin.clone(),
             oidc: options.oidc.clone(),
             attempts: options.attempts,
-            tombstone_max_age: chrono::Duration::days(relay_server::app::DEFAULT_TOMBSTONE_DAYS),
             month_grace: options.month_grace,
             beacon: options.beacon.clone(),
             sources: options.sources.clone(),
             console: options.console,
             push: options.push.clone(),
+            ..Config::unlimited("http://relay.test")
         };
         let state = AppState::new(pool, config);
         let running =
