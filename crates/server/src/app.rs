@@ -30,15 +30,19 @@ async fn limit_headers(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let headers = request.headers();
+    if headers_too_large(request.headers()) {
+        return ApiError::HeadersTooLarge.into_response();
+    }
+    next.run(request).await
+}
+
+/// Whether a request's headers go past [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`].
+pub fn headers_too_large(headers: &axum::http::HeaderMap) -> bool {
     let bytes: usize = headers
         .iter()
         .map(|(name, value)| name.as_str().len() + value.len())
         .sum();
-    if bytes > MAX_HEADER_BYTES || headers.len() > MAX_HEADERS {
-        return ApiError::HeadersTooLarge.into_response();
-    }
-    next.run(request).await
+    bytes > MAX_HEADER_BYTES || headers.len() > MAX_HEADERS
 }
 
 /// Settings that shape the API's answers.

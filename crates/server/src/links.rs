@@ -243,15 +243,39 @@ async fn follow(
     address: ClientAddr,
     request: Request,
 ) -> ApiResult<Response> {
+    follow_link(&state, &code, request.method(), request.headers(), address).await
+}
+
+/// The code of a tracked link's address (`/l/{code}`), when `path` is one and the code is
+/// spelt as codes are (URL-safe base64: nothing to decode).
+pub fn tracked_code(path: &str) -> Option<&str> {
+    let code = path.strip_prefix("/l/")?;
+    let plain = !code.is_empty()
+        && code.len() <= 64
+        && code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    plain.then_some(code)
+}
+
+/// What following a link does, for the route above and for the listener's direct path (see
+/// `serve.rs`): the redirect, the visitor counted when it is a person.
+pub async fn follow_link(
+    state: &AppState,
+    code: &str,
+    method: &Method,
+    headers: &axum::http::HeaderMap,
+    address: ClientAddr,
+) -> ApiResult<Response> {
     if code.len() > 64 {
         return Err(ApiError::NotFound("link"));
     }
-    let link = match state.link_cache.link(&code) {
+    let link = match state.link_cache.link(code) {
         Some(link) => link,
         None => {
             let row: Option<LinkRow> =
                 sqlx::query_as(&format!("SELECT {LINK_COLUMNS} FROM links WHERE code = $1"))
-                    .bind(&code)
+                    .bind(code)
                     .fetch_optional(&state.db.read)
                     .await?;
             let row = row.ok_or(ApiError::NotFound("link"))?;
@@ -262,13 +286,12 @@ async fn follow(
             link
         }
     };
-    let agent = request
-        .headers()
+    let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    if is_person(request.method(), agent) {
+    if is_person(method, agent) {
         // A click that cannot be counted must not stop the visitor.
-        if let Err(err) = count(&state, &link.row, address, agent.unwrap_or_default()).await {
+        if let Err(err) = count(state, &link.row, address, agent.unwrap_or_default()).await {
             tracing::warn!(error = %err, "a click was not counted");
         }
     }
@@ -410,6 +433,23 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_link_addresses_take_the_direct_path() {
+        assert_eq!(tracked_code("/l/aB3_-x"), Some("aB3_-x"));
+        for path in [
+            "/l/",
+            "/l/a/b",
+            "/l/%41",
+            "/l/a.b",
+            "/lx/abc",
+            "/v1/links",
+            "/l",
+        ] {
+            assert_eq!(tracked_code(path), None, "{path}");
+        }
+        assert_eq!(tracked_code(&format!("/l/{}", "a".repeat(65))), None);
+    }
 
     #[test]
     fn previews_and_head_requests_are_not_people() {

@@ -128,9 +128,38 @@ async fn a_tracked_link_redirects_and_counts_people_once_a_day(backend: Backend)
     let mine: MyProgramme = eve.get("/v1/programme/me").await;
     assert_eq!(mine.points, 10 + 20);
     assert_eq!(link(&eve, &item, Network::Bluesky).await.1.clicks, 27);
-    // An unknown code is a problem, not a redirect.
+    // An unknown code is a problem, not a redirect; so is anything the direct path (serve.rs)
+    // leaves to the router: other methods, codes spelt otherwise, oversized headers.
     let unknown = follow(base, "nope", Method::GET, Some(FIREFOX)).await;
     assert_eq!(unknown.status(), StatusCode::NOT_FOUND);
+    assert_problem(unknown).await;
+    let posted = follow(base, &tracked.code, Method::POST, Some(FIREFOX)).await;
+    assert_eq!(posted.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_problem(posted).await;
+    let encoded = follow(base, &format!("{}%2E", tracked.code), Method::GET, None).await;
+    assert_eq!(encoded.status(), StatusCode::NOT_FOUND);
+    let huge = format!("{FIREFOX} {}", "x".repeat(40 * 1024));
+    let oversized = follow(base, &tracked.code, Method::GET, Some(&huge)).await;
+    assert_eq!(
+        oversized.status(),
+        StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE
+    );
+    assert_problem(oversized).await;
+    assert_eq!(
+        link(&eve, &item, Network::Bluesky).await.1.clicks,
+        27,
+        "none of those counted"
+    );
+}
+
+async fn assert_problem(answer: reqwest::Response) {
+    let kind = answer.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(kind, "application/problem+json");
+    let problem: serde_json::Value = answer.json().await.unwrap();
+    assert!(problem["title"].is_string(), "{problem}");
 }
 
 async fn links_belong_to_their_person_item_and_network(backend: Backend) {
