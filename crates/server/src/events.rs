@@ -36,6 +36,10 @@ pub struct Events {
     /// The reconnection window this instance gave its streams as it stopped, taken once (the
     /// count of streams falls as they end).
     farewell_ms: Arc<std::sync::OnceLock<u64>>,
+    /// The other instances over the same PostgreSQL: the streams each said it held, and when.
+    peers: Arc<std::sync::Mutex<HashMap<String, (u64, tokio::time::Instant)>>>,
+    /// This instance's name among them (random, made at start).
+    instance: Arc<str>,
 }
 
 /// When an organisation's last programme notice went out, and whether one waits for the end of
@@ -46,16 +50,22 @@ struct ProgrammeNotice {
     pending: bool,
 }
 
-/// Syncs per second an instance asks for after announcing a version: the devices it holds
-/// spread theirs over `streams / HERD_SYNCS_PER_SEC` seconds (at most [`MAX_SPREAD`]). 1,000
-/// a second keeps a 2-core instance's other requests fast while 15,000 devices catch up
-/// (2,000 did not: `scripts/load.sh`, README).
+/// Syncs per second a deployment asks for after announcing a version: devices spread theirs
+/// over `streams / HERD_SYNCS_PER_SEC` seconds (at most [`MAX_SPREAD`]), counting the streams
+/// of every instance over the same database, since all their syncs land on it. 1,000 a second
+/// keeps a 2-core machine's other requests fast while 15,000 devices catch up (2,000 did not:
+/// `scripts/load.sh`, README).
 pub const HERD_SYNCS_PER_SEC: u64 = 1_000;
 pub const MAX_SPREAD: Duration = Duration::from_secs(30);
 
 /// Announcements are written over a millisecond per this many streams, at most [`MAX_FAN_OUT`].
 pub const FAN_OUT_STREAMS_PER_MS: u64 = 30;
 pub const MAX_FAN_OUT: Duration = Duration::from_secs(1);
+
+/// The NOTIFY channel on which each instance says how many streams it holds, every
+/// [`STREAMS_EVERY`]; a count older than three of those is forgotten (the instance stopped).
+pub const STREAMS_CHANNEL: &str = "relay_streams";
+pub const STREAMS_EVERY: Duration = Duration::from_secs(5);
 
 /// Programme notices wake every device of an organisation: at most one per this interval.
 pub const PROGRAMME_NOTICE_INTERVAL: Duration = Duration::from_secs(60);
@@ -68,6 +78,8 @@ impl Default for Events {
             programme: broadcast::channel(1024).0,
             programme_sent: Arc::default(),
             farewell_ms: Arc::default(),
+            peers: Arc::default(),
+            instance: uuid::Uuid::new_v4().simple().to_string().into(),
         }
     }
 }
@@ -80,11 +92,19 @@ impl Events {
         let _ = self.tx.send(Arc::new((org_id.to_owned(), version)));
     }
 
-    /// How long the devices this instance holds should spread their syncs over after an
-    /// announcement, in milliseconds: nothing with a few hundred, seconds with thousands.
+    /// How long devices should spread their syncs over after an announcement, in
+    /// milliseconds: nothing with a few hundred streams in the deployment, seconds with
+    /// thousands.
     pub fn spread_ms(&self) -> u64 {
-        let streams = self.tx.receiver_count() as u64;
+        let streams = self.tx.receiver_count() as u64 + self.peer_streams();
         (streams * 1000 / HERD_SYNCS_PER_SEC).min(MAX_SPREAD.as_millis() as u64)
+    }
+
+    /// The streams the other instances said they held, lately.
+    fn peer_streams(&self) -> u64 {
+        let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+        peers.retain(|_, (_, said_at)| said_at.elapsed() < STREAMS_EVERY * 3);
+        peers.values().map(|(streams, _)| streams).sum()
     }
 
     /// The window a stopping instance's devices reconnect within, in milliseconds: at the
@@ -173,15 +193,33 @@ impl Events {
         }
     }
 
+    /// Another instance's "instance streams" (this instance's own are counted live instead).
+    fn peer_said(&self, payload: &str) {
+        let Some((instance, streams)) = payload.split_once(' ') else {
+            return;
+        };
+        if instance == &*self.instance {
+            return;
+        }
+        if let Ok(streams) = streams.parse::<u64>() {
+            let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
+            // Bounded: a name per instance, and stale ones go at the next count.
+            if peers.len() < 1_000 || peers.contains_key(instance) {
+                peers.insert(instance.to_owned(), (streams, tokio::time::Instant::now()));
+            }
+        }
+    }
+
     pub fn subscribe_programme(&self) -> broadcast::Receiver<Arc<String>> {
         self.programme.subscribe()
     }
 
-    /// Forwards NOTIFYs from every server instance on the same PostgreSQL (feed versions and
-    /// session invalidations), reconnecting after failures, until the server stops.
+    /// Forwards NOTIFYs from every server instance on the same PostgreSQL (feed versions,
+    /// session invalidations, the streams each holds), reconnecting after failures, and says
+    /// every [`STREAMS_EVERY`] how many streams this one holds, until the server stops.
     pub fn listen_postgres(
         &self,
-        url: String,
+        db: crate::db::Db,
         sessions: SessionCache,
         shutdown: crate::shutdown::Shutdown,
     ) -> tokio::task::JoinHandle<()> {
@@ -189,10 +227,27 @@ impl Events {
         let stop = shutdown.signalled();
         tokio::spawn(async move {
             tokio::select! {
-                _ = events.forward_postgres(url, sessions) => {}
+                _ = events.forward_postgres(db.url().to_owned(), sessions) => {}
+                _ = events.tell_streams(&db) => {}
                 _ = stop => {}
             }
         })
+    }
+
+    async fn tell_streams(&self, db: &crate::db::Db) {
+        let mut every = tokio::time::interval(STREAMS_EVERY);
+        loop {
+            every.tick().await;
+            let said = format!("{} {}", self.instance, self.tx.receiver_count());
+            if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(STREAMS_CHANNEL)
+                .bind(said)
+                .execute(&db.write)
+                .await
+            {
+                tracing::info!(error = %err, "cannot tell the other instances our streams");
+            }
+        }
     }
 
     async fn forward_postgres(&self, url: String, sessions: SessionCache) {
@@ -201,7 +256,10 @@ impl Events {
             loop {
                 match sqlx::postgres::PgListener::connect(&url).await {
                     Ok(mut listener) => {
-                        match listener.listen_all([FEED_CHANNEL, cache::CHANNEL]).await {
+                        match listener
+                            .listen_all([FEED_CHANNEL, cache::CHANNEL, STREAMS_CHANNEL])
+                            .await
+                        {
                             Err(err) => tracing::warn!(error = %err, "LISTEN failed"),
                             Ok(()) => {
                                 tracing::info!("listening for other instances' changes");
@@ -235,6 +293,8 @@ impl Events {
             if let Some(what) = Invalidation::parse(payload) {
                 sessions.invalidate(&what);
             }
+        } else if channel == STREAMS_CHANNEL {
+            self.peer_said(payload);
         } else if let Some((org, version)) = payload.split_once(' ') {
             if let Ok(version) = version.parse() {
                 self.publish(org, version);
@@ -400,7 +460,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Events, MAX_SPREAD};
+    use super::{Events, MAX_SPREAD, STREAMS_EVERY};
 
     #[test]
     fn the_spread_grows_with_the_streams_held_up_to_its_cap() {
@@ -414,5 +474,39 @@ mod tests {
         assert_eq!(events.spread_ms(), MAX_SPREAD.as_millis() as u64);
         drop((few, many, more));
         assert_eq!(events.spread_ms(), 0, "streams gone, nothing to spread");
+    }
+
+    #[test]
+    fn the_spread_counts_the_other_instances_streams_while_they_are_fresh() {
+        let events = Events::default();
+        let mine: Vec<_> = (0..5_000).map(|_| events.subscribe()).collect();
+        assert_eq!(events.spread_ms(), 5_000);
+        events.peer_said("instance-b 5000");
+        events.peer_said("instance-c 5000");
+        events.peer_said("instance-b 6000");
+        assert_eq!(
+            events.spread_ms(),
+            16_000,
+            "every instance's streams sync on one database"
+        );
+        // Its own count, heard back through PostgreSQL, is not counted twice; garbage is ignored.
+        events.peer_said(&format!("{} 5000", events.instance));
+        events.peer_said("instance-d lots");
+        events.peer_said("[]");
+        assert_eq!(events.spread_ms(), 16_000);
+        // instance-b last spoke three periods ago: it stopped.
+        let long_ago = tokio::time::Instant::now()
+            .checked_sub(STREAMS_EVERY * 3)
+            .unwrap();
+        events
+            .peers
+            .lock()
+            .unwrap()
+            .get_mut("instance-b")
+            .unwrap()
+            .1 = long_ago;
+        assert_eq!(events.spread_ms(), 10_000);
+        assert!(!events.peers.lock().unwrap().contains_key("instance-b"));
+        drop(mine);
     }
 }

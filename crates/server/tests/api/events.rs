@@ -17,6 +17,45 @@ crate::both_backends!(
     stopping_the_server_ends_streams_and_background_tasks,
 );
 
+/// The devices of every instance over one PostgreSQL sync on that one database, so each
+/// instance spreads an announcement's syncs over the deployment's streams, not its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_over_postgres_spread_syncs_over_the_whole_deployment() {
+    if !postgres_available().await {
+        return;
+    }
+    let db = TestDb::new(Backend::Postgres).await;
+    let first = Server::start(&db).await;
+    let second = Server::start(&db).await;
+    let org = first.org("acme").await;
+    let device = first
+        .person(&org, "Eve Employee", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let mut on_first = Vec::new();
+    for _ in 0..3 {
+        on_first.push(EventStream::open(&device).await);
+    }
+    let mut elsewhere = device.clone();
+    elsewhere.base = second.base.clone();
+    let _on_second = EventStream::open(&elsewhere).await;
+    // One stream of its own is a millisecond; the first instance's three are told within
+    // STREAMS_EVERY (5 s).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let spread = |server: &Server| server.state().events.spread_ms();
+    while spread(&second) != 4 || spread(&first) != 4 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "each instance counts the other's streams: {} / {}",
+            spread(&first),
+            spread(&second)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    drop(on_first);
+    second.running.stop().await;
+    first.running.stop().await;
+}
+
 async fn stopping_the_server_ends_streams_and_background_tasks(backend: Backend) {
     let db = TestDb::new(backend).await;
     let server = Server::start(&db).await;
