@@ -1,9 +1,11 @@
 //! Device engine benchmark: `cargo bench -p relay-client --bench engine` (or
 //! `scripts/bench.sh`). Prints:
-//! - the first sync of 10,000 and of 100,000 items, end to end against the real server (items/s);
-//! - the apply rate alone (pages already fetched) next to a raw rusqlite bulk insert of the
-//!   same rows into a bare table, in the same run (goal: >= 0.5 of raw);
-//! - search latency over 100,000 items, p50 and p99 (goal: p99 < 20 ms);
+//! - the first sync of 10,000 and of 100,000 items, end to end against the real server (items/s;
+//!   goal: 10,000 in under 1 s);
+//! - the apply rate alone (pages already fetched) next to raw rusqlite inserts of the same rows
+//!   into a bare table and into the device's own schema with its search index, in the same run
+//!   (goal: apply >= 0.9 of the raw insert into the same schema);
+//! - search latency over 100,000 items, p50 and p99 (goal: p99 < 10 ms);
 //! - the feed and search answering while the 100,000-item first sync runs, p50 and p99 (goal:
 //!   p99 < 50 ms: the app's window never waits for a sync).
 //!
@@ -26,6 +28,14 @@ fn arg(name: &str, default: usize) -> usize {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
+}
+
+/// Rounds of the apply and raw-insert measurements (medians are shown).
+const ROUNDS: usize = 3;
+
+fn median(mut rates: Vec<f64>) -> f64 {
+    rates.sort_by(f64::total_cmp);
+    rates[rates.len() / 2]
 }
 
 struct Row {
@@ -66,12 +76,22 @@ fn main() {
         // The same pages again, fetched first, then applied alone; and raw inserts of them.
         let api = ServerApi::new(&base, relay_client::api::http_client(), Arc::new(secrets));
         let pages = rt.block_on(fetch_all(&api));
-        let store = Store::open(&scratch.path().join("apply.db")).unwrap();
-        let started = Instant::now();
-        for page in &pages {
-            store.apply_page(page).unwrap();
+        // Three rounds, each into fresh files, the three ways in turn; medians (a single
+        // 10,000-item round lasts a third of a second and moves with whatever else runs).
+        let (mut apply, mut raw, mut raw_schema) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..ROUNDS {
+            let file = |name: &str| scratch.path().join(format!("{name}-{round}.db"));
+            let store = Store::open(&file("apply")).unwrap();
+            let started = Instant::now();
+            for page in &pages {
+                store.apply_page(page).unwrap();
+            }
+            apply.push(size as f64 / started.elapsed().as_secs_f64());
+            raw.push(raw_insert(&file("raw"), &pages, size));
+            raw_schema.push(raw_insert_same_schema(&file("raw-schema"), &pages, size));
         }
-        let apply_rate = size as f64 / started.elapsed().as_secs_f64();
+        let (apply_rate, raw_rate, raw_schema_rate) =
+            (median(apply), median(raw), median(raw_schema));
         // Breakdown: the same apply without maintaining the search index.
         let bare = Store::open(&scratch.path().join("apply-nofts.db")).unwrap();
         bare.drop_search_triggers_for_bench();
@@ -83,9 +103,6 @@ fn main() {
             "apply without the search index: {:.0} items/s",
             size as f64 / started.elapsed().as_secs_f64()
         );
-        let raw_rate = raw_insert(&scratch.path().join("raw.db"), &pages, size);
-        let raw_schema_rate =
-            raw_insert_same_schema(&scratch.path().join("raw-schema.db"), &pages, size);
         rows.push(Row {
             items: size,
             sync_rate,
@@ -128,7 +145,15 @@ fn main() {
             r.apply_rate / r.raw_schema_rate
         );
     }
-    println!("(goal: apply >= 0.5 of raw)");
+    println!("(goals: a 10,000-item first sync in under 1 s; apply >= 0.9 of the raw insert into the same schema)");
+    for r in &rows {
+        println!(
+            "  {} items: first sync in {:.2} s; apply at {:.2} of the same schema's raw insert",
+            r.items,
+            r.items as f64 / r.sync_rate,
+            r.apply_rate / r.raw_schema_rate
+        );
+    }
     if let Some((n, [feed, search])) = &during_sync {
         for (what, l) in [("feed", feed), ("search", search)] {
             println!(
@@ -142,7 +167,7 @@ fn main() {
     }
     if let Some((n, p50, p99, queries)) = search {
         println!(
-            "search over {n} items: p50 {:.2} ms, p99 {:.2} ms over {queries} queries (goal p99 < 20 ms)",
+            "search over {n} items: p50 {:.2} ms, p99 {:.2} ms over {queries} queries (goal p99 < 10 ms)",
             p50.as_secs_f64() * 1e3,
             p99.as_secs_f64() * 1e3
         );

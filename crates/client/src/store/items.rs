@@ -111,41 +111,48 @@ impl Store {
         for change in &page.changes {
             match change {
                 Change::Upsert { item } => {
-                    let known: Option<i64> = tx
-                        .prepare_cached("SELECT version FROM items WHERE id = ?1")?
-                        .query_row([&item.id], |r| r.get(0))
-                        .optional()?;
-                    tx.prepare_cached(
-                        "INSERT INTO items (id, kind, channel_id, title, summary, body_html, body_text, url, image_url, \
-                         language, suggested_texts, published_at, expires_at, updated_at, version) \
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
-                         ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, channel_id = excluded.channel_id, \
-                         title = excluded.title, summary = excluded.summary, body_html = excluded.body_html, \
-                         body_text = excluded.body_text, url = excluded.url, image_url = excluded.image_url, \
-                         language = excluded.language, suggested_texts = excluded.suggested_texts, \
-                         published_at = excluded.published_at, expires_at = excluded.expires_at, \
-                         updated_at = excluded.updated_at, version = excluded.version",
-                    )?
-                    .execute(params![
-                            item.id,
-                            item.kind.as_str(),
-                            item.channel_id,
-                            composed(&item.title),
-                            composed(&item.summary),
-                            item.body_html,
-                            composed(&to_text(&item.body_html)),
-                            item.url,
-                            item.image_url,
-                            item.language,
-                            serde_json::to_string(&item.suggested_texts)?,
-                            item.published_at.timestamp_millis(),
-                            item.expires_at.map(|t| t.timestamp_millis()),
-                            item.updated_at.timestamp_millis(),
-                            item.version,
-                        ],
-                    )?;
+                    let (title, summary) = (composed(&item.title), composed(&item.summary));
+                    let text = to_text(&item.body_html);
+                    let body_text = composed(&text);
+                    let suggested = serde_json::to_string(&item.suggested_texts)?;
+                    let values = params![
+                        item.id,
+                        item.kind.as_str(),
+                        item.channel_id,
+                        title,
+                        summary,
+                        item.body_html,
+                        body_text,
+                        item.url,
+                        item.image_url,
+                        item.language,
+                        suggested,
+                        item.published_at.timestamp_millis(),
+                        item.expires_at.map(|t| t.timestamp_millis()),
+                        item.updated_at.timestamp_millis(),
+                        item.version,
+                    ];
+                    // Most items a sync brings are new to the device: the insert is tried
+                    // first (no lookup), and an item already known is updated instead.
+                    let inserted = tx
+                        .prepare_cached(
+                            "INSERT INTO items (id, kind, channel_id, title, summary, body_html, body_text, url, image_url, \
+                             language, suggested_texts, published_at, expires_at, updated_at, version) \
+                             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) \
+                             ON CONFLICT (id) DO NOTHING",
+                        )?
+                        .execute(values)?
+                        == 1;
+                    if !inserted {
+                        tx.prepare_cached(
+                            "UPDATE items SET kind = ?2, channel_id = ?3, title = ?4, summary = ?5, body_html = ?6, \
+                             body_text = ?7, url = ?8, image_url = ?9, language = ?10, suggested_texts = ?11, \
+                             published_at = ?12, expires_at = ?13, updated_at = ?14, version = ?15 WHERE id = ?1",
+                        )?
+                        .execute(values)?;
+                    }
                     outcome.upserted += 1;
-                    if known.is_none() {
+                    if inserted {
                         outcome.new_items.push((
                             item.id.clone(),
                             item.title.clone(),
