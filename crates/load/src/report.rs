@@ -34,6 +34,16 @@ impl WorkerReport {
         }
         self.reconnects += report.reconnects;
         self.live += report.live;
+        for (version, devices) in report.newest {
+            *self.newest.entry(version).or_default() += devices;
+        }
+    }
+
+    /// Of the live devices not signed out: how many were told of `version` (or a newer one),
+    /// and how many there are.
+    pub fn told_of(&self, version: i64) -> (u32, u32) {
+        let told = self.newest.range(version..).map(|(_, n)| n).sum();
+        (told, self.newest.values().sum())
     }
 
     /// (kind, count, p50 ms, p99 ms) per kind.
@@ -95,5 +105,29 @@ pub fn verdict(met: bool) -> &'static str {
         "met"
     } else {
         "NOT met"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_approval_is_counted_device_by_device_across_workers() {
+        let worker = |newest: &[(i64, u32)]| WorkerReport {
+            newest: newest.iter().copied().collect(),
+            ..Default::default()
+        };
+        let mut merged = WorkerReport::default();
+        merged.merge(worker(&[(3, 10), (5, 990)]));
+        merged.merge(worker(&[(5, 1_000)]));
+        assert_eq!(merged.told_of(5), (1_990, 2_000), "ten devices missed it");
+        assert_eq!(
+            merged.told_of(3),
+            (2_000, 2_000),
+            "a newer version implies the older"
+        );
+        merged.merge(worker(&[(i64::MIN, 1)]));
+        assert_eq!(merged.told_of(3), (2_000, 2_001), "one never connected");
     }
 }

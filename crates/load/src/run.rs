@@ -252,12 +252,11 @@ pub async fn run(args: RunArgs) -> anyhow::Result<()> {
         }
         let arrival = devices.versions.get(&version).copied().unwrap_or_default();
         let fanout_ms = arrival.last_ms.saturating_sub(approved_ms);
-        let reached = arrival.count >= devices.live;
+        let (told, live_devices) = devices.told_of(version);
+        let reached = told == live_devices;
         all_reached &= reached;
         println!(
-            "  the 9:00 approval (version {version}): at {} of {} live connections, the first after {} ms, the last after {fanout_ms} ms (goal within {} ms: {})",
-            arrival.count,
-            devices.live,
+            "  the 9:00 approval (version {version}): told to {told} of {live_devices} live devices not signed out, the first after {} ms, the last after {fanout_ms} ms (goal within {} ms: {})",
             arrival.first_ms.saturating_sub(approved_ms),
             report::GOAL_FANOUT_MS,
             report::verdict(reached && fanout_ms <= report::GOAL_FANOUT_MS)

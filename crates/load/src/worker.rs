@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
@@ -87,6 +87,9 @@ pub struct WorkerReport {
     pub reconnects: u32,
     /// Live connections open when the report was made.
     pub live: u32,
+    /// The live devices not signed out, by the newest version they were told of, when the
+    /// report was made: who has an approval is counted device by device, not by arrivals.
+    pub newest: BTreeMap<i64, u32>,
 }
 
 struct Device {
@@ -96,6 +99,8 @@ struct Device {
     /// Told to drop its live connection and reconnect (to its new base).
     moved: Notify,
     signed_out: AtomicBool,
+    /// The newest version its live connection announced (across reconnections).
+    newest: AtomicI64,
 }
 
 struct Worker {
@@ -232,6 +237,7 @@ impl Worker {
                         continue;
                     }
                     known = version;
+                    device.newest.fetch_max(version, Ordering::Relaxed);
                     self.arrived(version);
                     let (worker, device) = (self.clone(), device.clone());
                     let kind = if first {
@@ -353,6 +359,7 @@ pub async fn main() -> anyhow::Result<()> {
                     cursor: tokio::sync::Mutex::new(None),
                     moved: Notify::new(),
                     signed_out: AtomicBool::new(false),
+                    newest: AtomicI64::new(i64::MIN),
                 })
             })
             .collect(),
@@ -420,6 +427,12 @@ pub async fn main() -> anyhow::Result<()> {
             WorkerCommand::Report => {
                 let mut report = std::mem::take(&mut *worker.report.lock().unwrap());
                 report.live = worker.live_now.load(Ordering::Relaxed);
+                for device in worker.devices.iter().filter(|d| d.spec.live) {
+                    if !device.signed_out.load(Ordering::Relaxed) {
+                        let newest = device.newest.load(Ordering::Relaxed);
+                        *report.newest.entry(newest).or_default() += 1;
+                    }
+                }
                 say(&WorkerMessage::Report(report)).await;
             }
             WorkerCommand::Stop => break,
