@@ -173,6 +173,22 @@ impl ServerApi {
         serde_json::from_str(&raw).map_err(|_| ClientError::NotEnrolled)
     }
 
+    /// The session, read again a few times within a second when it is missing: the keychain
+    /// daemon can show no item for a moment after another process replaced it, even once that
+    /// process let go of the device's lock (seen on the Secret Service under load in CI).
+    async fn session_patiently(&self) -> Result<StoredSession, ClientError> {
+        let mut tries = 0;
+        loop {
+            match self.session() {
+                Err(ClientError::NotEnrolled | ClientError::Keychain(_)) if tries < 5 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                }
+                read => return read,
+            }
+        }
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
@@ -188,7 +204,7 @@ impl ServerApi {
                 if self.refresh_lock.is_some() =>
             {
                 let _device = self.lock_device().await?;
-                self.session()?
+                self.session_patiently().await?
             }
             Err(e) => return Err(e),
         };
@@ -199,7 +215,7 @@ impl ServerApi {
         let _guard = self.refreshing.lock().await;
         let _device = self.lock_device().await?;
         // Another task or process may have refreshed while this one waited.
-        let current = self.session()?;
+        let current = self.session_patiently().await?;
         if current.access_token != session.access_token {
             return Ok(current.access_token);
         }
