@@ -18,6 +18,7 @@ pub mod personal;
 pub mod programme;
 #[cfg(mobile)]
 pub mod push;
+pub mod rendering;
 pub mod routes;
 pub mod state;
 #[cfg(desktop)]
@@ -75,6 +76,7 @@ pub fn bench_mark(step: &str) {
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
     STARTED.get_or_init(std::time::Instant::now);
+    rendering::choose();
     relay_client::init_logging();
 
     let specta = bindings::builder();
