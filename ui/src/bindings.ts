@@ -259,6 +259,12 @@ export type FirstScreen = {
 	channels: ChannelView[],
 	/**  The first page of the whole feed (no filter). */
 	feed: Card[],
+	/**
+	 *  The desktop's interface font family where the shell knows it (Linux: GTK's setting). The
+	 *  page names it instead of `system-ui`, which WebKitGTK resolves by starting GTK's settings
+	 *  in the web process: about 30 ms before the first paint.
+	 */
+	ui_font: string | null,
 };
 
 /**  The UI's language: the system's, or one chosen in Settings. */

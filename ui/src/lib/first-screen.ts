@@ -17,3 +17,11 @@ export function takeFirst<K extends keyof FirstScreen>(part: K): FirstScreen[K] 
   delete first[part];
   return value;
 }
+
+// The desktop's font family as a CSS string (any quote or backslash in the name escaped), or
+// nothing to keep `system-ui`.
+export function uiFont(family: string | null | undefined): string | null {
+  const name = family?.trim();
+  if (!name) return null;
+  return `"${name.replace(/["\\]/g, "\\$&").replace(/[\n\r\f]/g, " ")}"`;
+}
