@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The desktop app's startup benchmark: release binary size, launch to first painted feed with
-# 10,000 cached items, and memory after idling in the tray (10 minutes; set
-# RELAY_BENCH_IDLE_SECS to shorten), next to a bare Tauri window built the same way.
+# 10,000 cached items (median of RELAY_BENCH_ROUNDS turns, default 5, after a warm-up launch of
+# each; RELAY_BENCH_STEPS=1 prints each launch's start steps), and memory after idling in the
+# tray (10 minutes; set RELAY_BENCH_IDLE_SECS to shorten), next to a bare Tauri window built the
+# same way.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
