@@ -47,7 +47,8 @@ pub struct DrawSetup {
     pub eligibility: Eligibility,
 }
 
-/// Published before the month closes: nobody can then choose the seed or the beacon round.
+/// Published before the month closes: nobody can then choose the seed, the beacon round, the
+/// prizes or who is eligible. Devices pin its `digest` the first time they see it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrawCommitment {
@@ -58,12 +59,22 @@ pub struct DrawCommitment {
     /// The beacon: drand quicknet's chain hash, and the round that will be used.
     pub beacon_chain: String,
     pub beacon_round: u64,
-    /// When that round is published.
+    /// When that round is published (quicknet's genesis plus 3 s a round: every verifier
+    /// computes it).
     pub beacon_round_at: DateTime<Utc>,
+    /// When the month's records close and the entry list is frozen, before the round.
+    pub closes_at: DateTime<Utc>,
+    /// The prizes, in the order they are drawn, bound by the commitment.
+    pub prizes: Vec<Prize>,
+    /// Who enters, bound by the commitment.
+    pub eligibility: Eligibility,
+    /// SHA-256 of the commitment's canonical text (see `docs/draw.md`), hex: what devices pin.
+    pub digest: String,
     pub committed_at: DateTime<Utc>,
 }
 
-/// The entry list, frozen once the month closed: sorted pseudonymous entry ids.
+/// The entry list, frozen when the month closed and published before the beacon round exists:
+/// sorted pseudonymous entry ids (16 random bytes each, 32 lowercase hex digits).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DrawEntries {

@@ -45,6 +45,11 @@ pub struct PointsRules {
     /// At most this many click points per share (default 20).
     #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 100000))]
     pub click_cap: u32,
+    /// Whether attested shares (posted through X's or LinkedIn's API, which the server cannot
+    /// read) score and count for the draw as confirmed ones do; by default they count as
+    /// declared. Set before a month begins, like every rule, and shown to every employee.
+    #[serde(default)]
+    pub trust_attested: bool,
 }
 
 impl Default for PointsRules {
@@ -55,12 +60,24 @@ impl Default for PointsRules {
             daily_cap: 5,
             click: 1,
             click_cap: 20,
+            trust_attested: false,
         }
     }
 }
 
 impl PointsRules {
-    /// Points a share with this proof earns when it is scored.
+    /// How a share standing at `status` counts: as verified, as declared, or not at all.
+    pub fn counts_as(&self, status: crate::ShareStatus) -> Option<ShareProof> {
+        use crate::ShareStatus::*;
+        match status {
+            Confirmed => Some(ShareProof::Verified),
+            Attested if self.trust_attested => Some(ShareProof::Verified),
+            Attested | Declared => Some(ShareProof::Declared),
+            Pending | Rejected => None,
+        }
+    }
+
+    /// Points a share counted with this proof earns when it is scored.
     pub fn share_points(&self, proof: ShareProof) -> u32 {
         match proof {
             ShareProof::Verified => self.verified_share,
@@ -214,8 +231,20 @@ pub struct MyShare {
     pub shared_at: DateTime<Utc>,
     pub points: i64,
     pub clicks: i64,
-    /// Why the share earned no share points (already scored, the daily cap), if it did not.
+    /// Why the share earned no share points (already scored, the daily cap, retracted), if it
+    /// did not.
     pub unscored: Option<String>,
+    /// Where the share stands: pending (being checked), confirmed, attested, declared or
+    /// rejected.
+    #[serde(default = "declared_status")]
+    pub status: crate::ShareStatus,
+    /// Why, when that needs saying.
+    #[serde(default)]
+    pub status_reason: Option<String>,
+}
+
+fn declared_status() -> crate::ShareStatus {
+    crate::ShareStatus::Declared
 }
 
 /// The caller's own figures: private, whether or not they are on the leaderboard.

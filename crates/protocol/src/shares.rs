@@ -32,12 +32,32 @@ pub struct NewShareRecord {
     /// The tracked link the post carried (`POST /v1/links`), so its clicks count for it.
     #[serde(default)]
     pub link_code: Option<String>,
-    /// The posting account's followers when the share went out, where the network says
-    /// (Bluesky, Mastodon, X): the share's estimated reach. Absent: unknown (LinkedIn, share
-    /// pages), never guessed. At most 10,000,000,000; verified shares only.
+    /// The posting account's followers as the device read them (Bluesky, Mastodon, X). Kept
+    /// as the device's word and never summed into reach: the server reads the count itself
+    /// where the network's profiles are public, and nowhere else is reach measured. Refused
+    /// for LinkedIn (its counts are never used) and for declared shares. At most 10,000,000,000.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(maximum = 10000000000.0))]
     pub followers: Option<u64>,
+}
+
+crate::wire_enum! {
+    /// Where a share stands, as the server knows it (not as the device says).
+    /// - **pending**: a Bluesky or Mastodon post the server has yet to read;
+    /// - **confirmed**: the server read the post where anyone may, on the person's account,
+    ///   carrying their link, made when the share says;
+    /// - **attested**: posted through the network's API by the device, but the server cannot
+    ///   read it (X, LinkedIn): the device's word. Scored as declared unless the month's rules
+    ///   trust attested shares;
+    /// - **declared**: opened on a share page, or a post the server could not read in time;
+    /// - **rejected**: the post is not there, not the person's, or not this share's: no points.
+    ShareStatus {
+        Pending = "pending",
+        Confirmed = "confirmed",
+        Attested = "attested",
+        Declared = "declared",
+        Rejected = "rejected",
+    }
 }
 
 fn declared() -> ShareProof {
@@ -65,8 +85,19 @@ pub struct ShareRecord {
     /// Why it earned no share points, when it did not: `already_scored` (this item on this
     /// network) or `daily_cap`.
     pub unscored: Option<String>,
-    /// When the person's device found the post deleted and withdrew the record.
+    /// When the post was found deleted (by the server, or by the person's device) and the
+    /// record withdrawn, its points with it.
     pub withdrawn_at: Option<DateTime<Utc>>,
+    /// Where the share stands (see [`ShareStatus`]).
+    #[serde(default = "declared_status")]
+    pub status: ShareStatus,
+    /// Why it stands there, when that needs saying (a rejection, a post read too late).
+    #[serde(default)]
+    pub status_reason: Option<String>,
+}
+
+fn declared_status() -> ShareStatus {
+    ShareStatus::Declared
 }
 
 impl Network {

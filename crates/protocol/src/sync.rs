@@ -81,6 +81,16 @@ impl VersionEvent {
     }
 }
 
+/// Data of the `draw` event on `GET /v1/events`: a month's prize draw moved (committed, its
+/// entry list frozen, drawn). Sent at once, never held back: a device fetches the draw and pins
+/// what it sees before the beacon round exists.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DrawEvent {
+    /// `YYYY-MM`.
+    pub month: String,
+}
+
 /// Data of the `reconnect` event on `GET /v1/events`, the last a stopping instance sends: its
 /// devices reconnect (to the other instances) each at a random moment within `within_ms`, so
 /// that a rolling restart does not bring all of one instance's devices to the others at once.

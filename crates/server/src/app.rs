@@ -63,8 +63,11 @@ pub struct Config {
     pub month_grace: chrono::Duration,
     /// Where the prize draw's beacon rounds come from.
     pub beacon: crate::programme::draw::BeaconConfig,
-    /// What sources may reach, and how often they are looked at.
+    /// What sources may reach, and how often they are looked at. Shares are confirmed through
+    /// the same guard and addresses (PLC directory, AppView, Mastodon's scheme).
     pub sources: crate::sources::SourcesConfig,
+    /// How often posts are read to confirm shares, and read again.
+    pub confirm: crate::shares::confirm::ConfirmConfig,
     /// How long console sessions and sign-in links last.
     pub console: crate::console::ConsoleConfig,
     /// Push services and their keys, the batch window.
@@ -88,6 +91,7 @@ impl Config {
             month_grace: chrono::Duration::hours(DEFAULT_MONTH_GRACE_HOURS),
             beacon: Default::default(),
             sources: Default::default(),
+            confirm: Default::default(),
             console: Default::default(),
             push: Default::default(),
         }

@@ -116,13 +116,11 @@ pub struct ServeArgs {
     /// Hours after a programme month ends during which its share records are still taken.
     #[arg(long, env = "RELAY_MONTH_GRACE_HOURS", default_value_t = crate::app::DEFAULT_MONTH_GRACE_HOURS)]
     pub month_grace_hours: i64,
-    /// drand's HTTP API, where the prize draw reads its beacon round (quicknet).
+    /// drand's HTTP API, where the prize draw reads its beacon round (quicknet). Any copy of
+    /// it will do: every round's signature is checked against quicknet's built-in key, and
+    /// quicknet's clock is built in too (no option moves it).
     #[arg(long, env = "RELAY_DRAND_URL", default_value = "https://api.drand.sh")]
     pub drand_url: String,
-    /// quicknet's genesis (Unix seconds), which maps times to rounds; only tests replaying
-    /// recorded rounds change it.
-    #[arg(long, env = "RELAY_DRAND_GENESIS", default_value_t = relay_draw::QUICKNET.genesis_unix, hide = true)]
-    pub drand_genesis: i64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -314,7 +312,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     sources.fetch.allow_private = cli.sources_allow_private;
     if let Command::Serve(args) = &cli.command {
         beacon.url = args.drand_url.clone();
-        beacon.genesis_unix = args.drand_genesis;
         anyhow::ensure!(
             args.month_grace_hours >= 0,
             "--month-grace-hours must not be negative"
@@ -342,6 +339,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             month_grace,
             beacon,
             sources,
+            confirm: Default::default(),
             console: crate::console::ConsoleConfig::from_env(),
             push: crate::push::PushSettings::from_env()?,
         },

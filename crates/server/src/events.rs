@@ -10,7 +10,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
-use relay_protocol::{Problem, ReconnectEvent, VersionEvent};
+use relay_protocol::{DrawEvent, Problem, ReconnectEvent, VersionEvent};
 use tokio::sync::broadcast;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 use tokio_stream::wrappers::BroadcastStream;
@@ -33,6 +33,8 @@ pub struct Events {
     heads: Arc<RwLock<HashMap<String, i64>>>,
     programme: broadcast::Sender<Arc<String>>,
     programme_sent: Arc<std::sync::Mutex<HashMap<String, ProgrammeNotice>>>,
+    /// A month's draw moved: `(organisation, month)`, sent at once.
+    draws: broadcast::Sender<Arc<(String, String)>>,
     /// The reconnection window this instance gave its streams as it stopped, taken once (the
     /// count of streams falls as they end).
     farewell_ms: Arc<std::sync::OnceLock<u64>>,
@@ -77,6 +79,7 @@ impl Default for Events {
             heads: Arc::default(),
             programme: broadcast::channel(1024).0,
             programme_sent: Arc::default(),
+            draws: broadcast::channel(256).0,
             farewell_ms: Arc::default(),
             peers: Arc::default(),
             instance: uuid::Uuid::new_v4().simple().to_string().into(),
@@ -193,6 +196,14 @@ impl Events {
         }
     }
 
+    /// Says that an organisation's draw of `month` moved (committed, frozen, drawn): at once,
+    /// so devices see the frozen list before the beacon round exists.
+    pub fn draw_moved(&self, org_id: &str, month: &str) {
+        let _ = self
+            .draws
+            .send(Arc::new((org_id.to_owned(), month.to_owned())));
+    }
+
     /// Another instance's "instance streams" (this instance's own are counted live instead).
     fn peer_said(&self, payload: &str) {
         let Some((instance, streams)) = payload.split_once(' ') else {
@@ -306,10 +317,11 @@ impl Events {
 /// Server-Sent Events: a `version` event with the current version at once, then one each time
 /// a newer version of the caller's organisation commits (sync when one arrives); and a
 /// `programme` event, at most once a minute, when points, boards or the top ten moved (ask
-/// `/v1/programme/summary` with its `ETag`); last, from an instance that stops, a `reconnect`
+/// `/v1/programme/summary` with its `ETag`); a `draw` event at once when a month's draw moved
+/// (fetch it: its entry list is frozen before the beacon round exists); last, from an instance that stops, a `reconnect`
 /// event with the window to reconnect within.
 #[utoipa::path(get, path = "/v1/events", tag = "sync",
-    responses((status = 200, description = "text/event-stream of `version` events (a `VersionEvent`), `programme` events, and, last from a stopping instance, a `reconnect` event (a `ReconnectEvent`)", body = VersionEvent),
+    responses((status = 200, description = "text/event-stream of `version` events (a `VersionEvent`), `programme` events, `draw` events (a `DrawEvent`), and, last from a stopping instance, a `reconnect` event (a `ReconnectEvent`)", body = VersionEvent),
               (status = 401, body = Problem)),
     security(("bearer" = [])))]
 async fn stream(
@@ -319,6 +331,7 @@ async fn stream(
     // Subscribe before reading the head, so that nothing committed in between is missed.
     let receiver = state.events.subscribe();
     let programme = state.events.subscribe_programme();
+    let draws = state.events.draws.subscribe();
     let first = head(&state, &caller.org_id).await?;
     let ended = session_end(state.clone(), &caller);
     let state_for_end = state.clone();
@@ -379,6 +392,21 @@ async fn stream(
             || matches!(msg, Err(BroadcastStreamRecvError::Lagged(_)));
         futures::future::ready(mine.then(|| Ok(Event::default().event("programme").data("{}"))))
     });
+    let org_id = caller.org_id.clone();
+    let draws = BroadcastStream::new(draws).filter_map(move |msg| {
+        let event = match msg {
+            Ok(draw) if draw.0 == org_id => Some(DrawEvent {
+                month: draw.1.clone(),
+            }),
+            _ => None,
+        };
+        futures::future::ready(event.map(|e| {
+            Ok(Event::default()
+                .event("draw")
+                .data(serde_json::to_string(&e).unwrap_or_default()))
+        }))
+    });
+    let programme = futures::stream::select(programme, draws);
     let shutdown = state_for_end.shutdown.clone();
     let farewell = state_for_end.events.clone();
     let stopping = {

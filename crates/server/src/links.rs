@@ -1,8 +1,10 @@
 //! Tracked links: `POST /v1/links` gives a person one short link per item and network, and
 //! `GET /l/{code}` redirects it to the item's address with UTM parameters, counting unique
-//! visitors. A visitor is a hash of address and user agent with a salt that changes daily and
-//! is then deleted: no address, cookie or user agent is stored, and yesterday's hashes cannot
-//! be recomputed. Link-preview fetchers and HEAD requests get the redirect but are not counted.
+//! visitors. A visitor is a hash of the address with a salt that changes daily and is then
+//! deleted: no address, cookie or user agent is stored, and yesterday's hashes cannot be
+//! recomputed. One address is one visitor a day, whatever user agents it sends; an address the
+//! sharer's own devices used today is not a visitor of their links. Link-preview fetchers and
+//! HEAD requests get the redirect but are not counted.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -36,6 +38,8 @@ pub struct CacheInner {
     salt: Mutex<Option<Arc<Day>>>,
     links: Mutex<HashMap<String, Arc<Followed>>>,
     seen: Mutex<(String, HashSet<[u8; 32]>)>,
+    /// The (person, address) pairs noted today, so that each is written once.
+    sharers: Mutex<(i64, HashSet<(String, std::net::IpAddr)>)>,
 }
 
 /// Today (UTC), as its number since the epoch and as `YYYY-MM-DD`, with its salt.
@@ -195,6 +199,11 @@ async fn create(
 ) -> ApiResult<(StatusCode, Json<TrackedLink>)> {
     let mut tx = state.db.begin().await?;
     let item = crate::content::offered(&mut tx, &caller, &new.item_id).await?;
+    if !item.still_offered_at(now_ms()) {
+        return Err(ApiError::Conflict(
+            "this item was retracted or has expired: it gets no new tracked links".into(),
+        ));
+    }
     let target = with_utm(&item.url, new.network.as_str(), &item.channel_slug)?;
     let made = sqlx::query(
         "INSERT INTO links (code, org_id, person_id, item_id, network, target, created_at) \
@@ -291,7 +300,7 @@ pub async fn follow_link(
         .and_then(|v| v.to_str().ok());
     if is_person(method, agent) {
         // A click that cannot be counted must not stop the visitor.
-        if let Err(err) = count(state, &link.row, address, agent.unwrap_or_default()).await {
+        if let Err(err) = count(state, &link.row, address).await {
             tracing::warn!(error = %err, "a click was not counted");
         }
     }
@@ -343,6 +352,10 @@ async fn today(state: &AppState) -> Result<Arc<Day>, ApiError> {
             .bind(&name)
             .execute(&mut *tx)
             .await?;
+        sqlx::query("DELETE FROM sharer_addresses WHERE day < $1")
+            .bind(&name)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM link_salts WHERE day < $1")
             .bind(&name)
             .execute(&mut *tx)
@@ -363,31 +376,85 @@ async fn today(state: &AppState) -> Result<Arc<Day>, ApiError> {
     Ok(day)
 }
 
-/// Counts a visitor once a day, and credits the click to the share the link went out with.
-async fn count(
-    state: &AppState,
-    link: &LinkRow,
-    address: ClientAddr,
-    agent: &str,
-) -> Result<(), ApiError> {
-    let today = today(state).await?;
-    let day = today.name.as_str();
+/// An address as today's salt hides it: what visitors and sharers are compared by.
+fn hidden(day: &Day, address: ClientAddr) -> [u8; 32] {
     let mut hasher = Sha256::new()
-        .chain_update(today.salt.as_bytes())
-        .chain_update(b"|")
-        .chain_update(link.code.as_bytes())
-        .chain_update(b"|");
+        .chain_update(day.salt.as_bytes())
+        .chain_update(b"|address|");
     match address.0 {
         Some(std::net::IpAddr::V4(ip)) => hasher.update(ip.octets()),
         Some(std::net::IpAddr::V6(ip)) => hasher.update(ip.octets()),
         None => {}
     }
-    let hash: [u8; 32] = hasher
+    hasher.finalize().into()
+}
+
+/// Notes that a person's device used `address` today (on any signed-in request), so that their
+/// own clicks from it are not counted. Written once a day per person and address; the row
+/// holds the address hidden by the day's salt and goes with it.
+pub fn note_sharer(state: &AppState, person_id: &str, address: std::net::IpAddr) {
+    let number = chrono::Utc::now().timestamp().div_euclid(86_400);
+    {
+        let mut noted = state
+            .link_cache
+            .0
+            .sharers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if noted.0 != number || noted.1.len() >= CACHE_LIMIT {
+            *noted = (number, HashSet::new());
+        }
+        if !noted.1.insert((person_id.to_owned(), address)) {
+            return;
+        }
+    }
+    let (state, person_id) = (state.clone(), person_id.to_owned());
+    tokio::spawn(async move {
+        let written = async {
+            let day = today(&state).await?;
+            sqlx::query(
+                "INSERT INTO sharer_addresses (person_id, day, address) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&person_id)
+            .bind(&day.name)
+            .bind(URL_SAFE_NO_PAD.encode(hidden(&day, ClientAddr(Some(address)))))
+            .execute(&state.db.write)
+            .await?;
+            Ok::<_, ApiError>(())
+        };
+        if let Err(err) = written.await {
+            tracing::warn!(error = %err, "a sharer's address was not noted");
+        }
+    });
+}
+
+/// Counts a visitor once a day, and credits the click to the share the link went out with,
+/// unless the visitor is the sharer (an address their devices used today).
+async fn count(state: &AppState, link: &LinkRow, address: ClientAddr) -> Result<(), ApiError> {
+    let today = today(state).await?;
+    let day = today.name.as_str();
+    let address_hash = hidden(&today, address);
+    let hash: [u8; 32] = Sha256::new()
+        .chain_update(address_hash)
         .chain_update(b"|")
-        .chain_update(agent.as_bytes())
+        .chain_update(link.code.as_bytes())
         .finalize()
         .into();
     if state.link_cache.seen(day, &hash) {
+        return Ok(());
+    }
+    let own: Option<String> = sqlx::query_scalar(
+        "SELECT day FROM sharer_addresses WHERE person_id = $1 AND day = $2 AND address = $3",
+    )
+    .bind(&link.person_id)
+    .bind(day)
+    .bind(URL_SAFE_NO_PAD.encode(address_hash))
+    .fetch_optional(&state.db.read)
+    .await?;
+    if own.is_some() {
+        // The sharer following their own link: not a visitor, now or later today.
+        state.link_cache.keep_seen(day, hash);
         return Ok(());
     }
     let mut tx = state.db.begin().await?;

@@ -179,6 +179,8 @@ pub async fn start(
         background.push(crate::sources::poller::spawn(state.clone(), every));
     }
     background.push(crate::push::spawn(state.clone()));
+    background.push(crate::programme::draw::clock::spawn(state.clone()));
+    background.push(crate::shares::confirm::spawn(state.clone()));
     if state.db.backend == Backend::Postgres {
         background.push(state.events.listen_postgres(
             state.db.clone(),

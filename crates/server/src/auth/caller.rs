@@ -133,6 +133,13 @@ impl FromRequestParts<AppState> for Caller {
                     .await;
             });
         }
+        // The sharer's own clicks on their links are not counted: their devices' address today.
+        if let Some(axum::extract::ConnectInfo(peer)) = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        {
+            crate::links::note_sharer(state, &row.person_id, peer.ip());
+        }
         let org_version = state.events.head(&row.org_id).unwrap_or(row.version);
         Ok(Caller {
             role: row

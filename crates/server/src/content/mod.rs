@@ -128,8 +128,19 @@ pub struct Offered {
     pub channel_slug: String,
     pub audience: String,
     pub published_at: Option<i64>,
+    /// When it was retracted, and when it expires: shares after either do not score, and it
+    /// gets no new tracked links.
+    pub retracted_at: Option<i64>,
+    pub expires_at: Option<i64>,
     /// The organisation's time zone (the programme's calendar), read in the same lookup.
     pub time_zone: String,
+}
+
+impl Offered {
+    /// Whether the item was still offered at `at` (Unix ms): not retracted, not expired.
+    pub fn still_offered_at(&self, at: i64) -> bool {
+        self.retracted_at.is_none_or(|r| at < r) && self.expires_at.is_none_or(|e| at < e)
+    }
 }
 
 /// The item `item_id` as offered to `caller`, or a refusal saying why it cannot be shared.
@@ -140,7 +151,8 @@ pub async fn offered(
     item_id: &str,
 ) -> Result<Offered, ApiError> {
     let item: Option<Offered> = sqlx::query_as(
-        "SELECT i.id, i.url, c.slug AS channel_slug, i.audience, i.published_at, o.time_zone \
+        "SELECT i.id, i.url, c.slug AS channel_slug, i.audience, i.published_at, i.retracted_at, \
+         i.expires_at, o.time_zone \
          FROM items i JOIN channels c ON c.id = i.channel_id JOIN orgs o ON o.id = i.org_id \
          WHERE i.id = $1 AND i.org_id = $2 AND i.ever_live = 1",
     )

@@ -383,7 +383,7 @@ pub async fn retract(
         ftx.move_feed().await?;
     }
     sqlx::query(
-        "UPDATE items SET state = $1, retracted_reason = $2, live = 0, updated_at = $3, version = $4 WHERE id = $5",
+        "UPDATE items SET state = $1, retracted_reason = $2, live = 0, updated_at = $3, retracted_at = $3, version = $4 WHERE id = $5",
     )
     .bind(ContentState::Retracted.as_str())
     .bind(&reason)

@@ -239,6 +239,8 @@ struct MyShareRow {
     points: i64,
     clicks: i64,
     unscored: Option<String>,
+    status: String,
+    status_reason: Option<String>,
 }
 
 async fn totals(
@@ -281,7 +283,7 @@ pub async fn my_programme(
             .await?;
     let rows: Vec<MyShareRow> = sqlx::query_as(
         "SELECT s.share_id, s.item_id, i.title, s.network, s.proof, s.shared_at, s.points, s.clicks, \
-         s.unscored FROM shares s JOIN items i ON i.id = s.item_id \
+         s.unscored, s.status, s.status_reason FROM shares s JOIN items i ON i.id = s.item_id \
          WHERE s.person_id = $1 AND s.month = $2 AND s.withdrawn_at IS NULL \
          ORDER BY s.shared_at DESC LIMIT 500",
     )
@@ -303,6 +305,8 @@ pub async fn my_programme(
                 points: r.points,
                 clicks: r.clicks,
                 unscored: r.unscored,
+                status: r.status.parse().map_err(internal)?,
+                status_reason: r.status_reason,
             })
         })
         .collect::<Result<Vec<_>, ApiError>>()?;

@@ -22,6 +22,8 @@ pub enum Unscored {
     AlreadyScored,
     /// The person reached the day's cap of scored shares.
     DailyCap,
+    /// The item was retracted or had expired before the share.
+    Retracted,
 }
 
 impl Unscored {
@@ -29,6 +31,7 @@ impl Unscored {
         match self {
             Unscored::AlreadyScored => "already_scored",
             Unscored::DailyCap => "daily_cap",
+            Unscored::Retracted => "retracted",
         }
     }
 }
@@ -56,6 +59,38 @@ pub fn person_lock(conn: &AnyConnection) -> &'static str {
     } else {
         ""
     }
+}
+
+/// Whether one share of `person_id` (on `day`, of `item_id` on `network`) scores, counting what
+/// they scored already: one scored share per item and network, at most `daily_cap` a day. Call
+/// under the person's lock ([`lock_person`]).
+pub async fn decide(
+    conn: &mut AnyConnection,
+    person_id: &str,
+    day: &str,
+    item_id: &str,
+    network: &str,
+    daily_cap: u32,
+) -> Result<Option<Unscored>, ApiError> {
+    let (same_item, that_day): (i64, i64) = sqlx::query_as(
+        "SELECT CAST(COALESCE(SUM(CASE WHEN item_id = $2 AND network = $3 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN day = $4 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+         FROM shares WHERE person_id = $1 AND scored = 1 AND withdrawn_at IS NULL \
+         AND ((item_id = $2 AND network = $3) OR day = $4)",
+    )
+    .bind(person_id)
+    .bind(item_id)
+    .bind(network)
+    .bind(day)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(if same_item > 0 {
+        Some(Unscored::AlreadyScored)
+    } else if that_day >= i64::from(daily_cap) {
+        Some(Unscored::DailyCap)
+    } else {
+        None
+    })
 }
 
 /// What a ledger line moves in the totals.
@@ -283,8 +318,9 @@ pub async fn linked_share(
     .await?)
 }
 
-/// Credits `clicks` unique clicks to a share, within its rules' cap per share, unless its month
-/// has closed (the clicks are still counted on the link). Returns the points given.
+/// Credits `clicks` unique clicks to a share, within its rules' cap of click points per share,
+/// unless its month has closed (the clicks are still counted on the link). Returns the points
+/// given.
 pub async fn credit_clicks(
     conn: &mut AnyConnection,
     share: &LinkedShare,
@@ -297,8 +333,14 @@ pub async fn credit_clicks(
         return Ok(0);
     }
     let rules = super::rules::rules_for(conn, &share.org_id, month).await?;
-    let room = (i64::from(rules.click_cap) - share.clicks).max(0);
-    let credited = clicks.min(room);
+    // The cap counts click points, whatever a click is worth.
+    let per_click = i64::from(rules.click);
+    let credited = if per_click == 0 {
+        0
+    } else {
+        let room = (i64::from(rules.click_cap) - share.clicks * per_click).max(0);
+        clicks.min(room / per_click)
+    };
     if credited == 0 {
         return Ok(0);
     }

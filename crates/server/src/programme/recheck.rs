@@ -1,6 +1,7 @@
-//! Share-then-delete does not pay: until a month closes, a device re-checks that each of its
-//! verified posts still exists (where the network lets it read posts; its tokens never leave
-//! it for this) and withdraws the record of a deleted one, whose points go with it.
+//! Share-then-delete does not pay. The server re-reads the posts it confirmed before their month
+//! closes (`shares::confirm`); for attested posts, which only the person's device can read (X,
+//! with its tokens that never leave it), the device re-checks and withdraws the record of a
+//! deleted one. Either way the record's points, clicks included, leave the ledger.
 
 use axum::extract::{Path, State};
 use relay_protocol::{Problem, RecheckItem, ShareRecord};
@@ -21,7 +22,7 @@ struct RecheckRow {
     month: String,
 }
 
-/// The caller's device's verified records of months not closed yet, to check.
+/// The caller's device's attested records of months not closed yet, to check.
 #[utoipa::path(get, path = "/v1/programme/recheck", tag = "programme",
     responses((status = 200, body = Vec<RecheckItem>)), security(("bearer" = [])))]
 pub async fn to_recheck(
@@ -42,7 +43,7 @@ pub async fn to_recheck(
     for month in months {
         let rows: Vec<RecheckRow> = sqlx::query_as(
             "SELECT share_id, network, post_id, post_url, month FROM shares \
-             WHERE device_id = $1 AND month = $2 AND proof = 'verified' AND withdrawn_at IS NULL \
+             WHERE device_id = $1 AND month = $2 AND status = 'attested' AND withdrawn_at IS NULL \
              ORDER BY shared_at LIMIT 1000",
         )
         .bind(&caller.device_id)
@@ -65,12 +66,71 @@ pub async fn to_recheck(
     Ok(Json(items))
 }
 
+/// Withdraws a standing share (by its row id) under its person's lock: its points, clicks
+/// included, leave the ledger. `reason` is shown with it.
+pub async fn withdraw_in(
+    conn: &mut sqlx::AnyConnection,
+    org_id: &str,
+    id: &str,
+    member: &super::teams::Member,
+    reason: Option<&str>,
+) -> Result<(), ApiError> {
+    let share: Withdrawn = sqlx::query_as(
+        "SELECT id, person_id, item_id, proof, status, month, scored, points, clicks, withdrawn_at \
+         FROM shares WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut *conn)
+    .await?;
+    if share.withdrawn_at.is_some() {
+        return Ok(());
+    }
+    sqlx::query(
+        "UPDATE shares SET withdrawn_at = $1, check_after = NULL, \
+         status_reason = COALESCE($2, status_reason) WHERE id = $3",
+    )
+    .bind(now_ms())
+    .bind(reason)
+    .bind(&share.id)
+    .execute(&mut *conn)
+    .await?;
+    if share.scored == 1 {
+        let month = Month::parse(&share.month)?;
+        let internal = |e: relay_protocol::UnknownVariant| ApiError::Internal(e.into());
+        let status: relay_protocol::ShareStatus = share.status.parse().map_err(internal)?;
+        let rules = super::rules::rules_for(conn, org_id, month).await?;
+        // Counted as it was when scored: a scored share's status no longer moves.
+        let proof = rules
+            .counts_as(status)
+            .unwrap_or(share.proof.parse().map_err(internal)?);
+        let gained = Movement::share(proof, share.points);
+        let entry = ledger::Entry {
+            org_id,
+            person_id: &share.person_id,
+            member,
+            item_id: &share.item_id,
+            share_id: &share.id,
+            month,
+            reason: "withdrawn",
+        };
+        let reversed = Movement {
+            points: -share.points,
+            verified: -gained.verified,
+            declared: -gained.declared,
+            clicks: -share.clicks,
+        };
+        ledger::write(conn, entry, reversed).await?;
+    }
+    Ok(())
+}
+
 #[derive(sqlx::FromRow)]
 struct Withdrawn {
     id: String,
     person_id: String,
     item_id: String,
     proof: String,
+    status: String,
     month: String,
     scored: i64,
     points: i64,
@@ -93,8 +153,8 @@ pub async fn withdraw(
     let mut tx = state.db.begin().await?;
     let member = ledger::lock_person(&mut tx, &caller.person_id).await?;
     let share: Option<Withdrawn> = sqlx::query_as(
-        "SELECT id, person_id, item_id, proof, month, scored, points, clicks, withdrawn_at FROM shares \
-         WHERE device_id = $1 AND share_id = $2",
+        "SELECT id, person_id, item_id, proof, status, month, scored, points, clicks, withdrawn_at \
+         FROM shares WHERE device_id = $1 AND share_id = $2",
     )
     .bind(&caller.device_id)
     .bind(&share_id)
@@ -110,34 +170,7 @@ pub async fn withdraw(
                 closed_at: calendar.closes_at(month),
             });
         }
-        sqlx::query("UPDATE shares SET withdrawn_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(&share.id)
-            .execute(&mut *tx)
-            .await?;
-        if share.scored == 1 {
-            let proof = share
-                .proof
-                .parse()
-                .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
-            let gained = Movement::share(proof, share.points);
-            let entry = ledger::Entry {
-                org_id: &caller.org_id,
-                person_id: &share.person_id,
-                member: &member,
-                item_id: &share.item_id,
-                share_id: &share.id,
-                month,
-                reason: "withdrawn",
-            };
-            let reversed = Movement {
-                points: -gained.points,
-                verified: -gained.verified,
-                declared: -gained.declared,
-                clicks: -share.clicks,
-            };
-            ledger::write(&mut tx, entry, reversed).await?;
-        }
+        withdraw_in(&mut tx, &caller.org_id, &share.id, &member, None).await?;
     }
     let record = crate::shares::find_record(&mut tx, &caller.device_id, &share_id)
         .await?

@@ -1,10 +1,15 @@
 //! Share records: which person shared which item where. Keyed by `(device_id, share_id)`, so a
-//! device that retries after a lost answer records the share once. A record is scored by the
-//! programme's ledger in its own transaction; records that cannot be true are refused.
+//! device that retries after a lost answer records the share once; a post is recorded once per
+//! organisation. A record is scored by the programme's ledger in its own transaction; records
+//! that cannot be true are refused. What the device says is not taken for proof: a Bluesky or
+//! Mastodon post waits (pending) until the server has read it itself (`confirm/`); an X or
+//! LinkedIn post, which the server cannot read, is the device's word (attested).
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use relay_protocol::{Network, NewShareRecord, PointsRules, Problem, ShareProof, ShareRecord};
+use relay_protocol::{
+    Network, NewShareRecord, PointsRules, Problem, ShareProof, ShareRecord, ShareStatus,
+};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -15,6 +20,8 @@ use crate::db::{now_ms, to_time};
 use crate::error::{ApiError, ApiResult, Json};
 use crate::programme;
 
+pub mod confirm;
+pub mod posts;
 pub mod recorder;
 
 #[derive(sqlx::FromRow)]
@@ -33,10 +40,12 @@ struct ShareRow {
     points: i64,
     unscored: Option<String>,
     withdrawn_at: Option<i64>,
+    status: String,
+    status_reason: Option<String>,
 }
 
 const SHARE_COLUMNS: &str = "id, device_id, share_id, person_id, item_id, network, shared_at, \
-     post_url, recorded_at, proof, month, points, unscored, withdrawn_at";
+     post_url, recorded_at, proof, month, points, unscored, withdrawn_at, status, status_reason";
 
 fn internal(e: relay_protocol::UnknownVariant) -> ApiError {
     ApiError::Internal(e.into())
@@ -59,6 +68,8 @@ impl ShareRow {
             points: self.points,
             unscored: self.unscored,
             withdrawn_at: self.withdrawn_at.map(to_time),
+            status: self.status.parse().map_err(internal)?,
+            status_reason: self.status_reason,
         })
     }
 }
@@ -67,11 +78,21 @@ impl ShareRow {
 /// item's publication (clocks drift).
 const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
 
-/// The checks that need no database: the share id, the proof and the post's address.
 /// More followers than any account has: a forged reach.
 const MAX_FOLLOWERS: u64 = 10_000_000_000;
 
-fn check_shape(new: &NewShareRecord) -> Result<Option<String>, ApiError> {
+/// What the checks that need no database make of a record.
+pub struct Shape {
+    /// The post's address, sanitised.
+    pub post_url: Option<String>,
+    /// The post's identity, once per organisation (verified shares).
+    pub post_key: Option<String>,
+    /// Where the share starts: pending, attested or declared.
+    pub status: ShareStatus,
+}
+
+/// The checks that need no database: the share id, the proof, the post's identity and address.
+fn check_shape(new: &NewShareRecord) -> Result<Shape, ApiError> {
     let share_id = &new.share_id;
     if share_id.is_empty()
         || share_id.len() > 64
@@ -105,6 +126,11 @@ fn check_shape(new: &NewShareRecord) -> Result<Option<String>, ApiError> {
             "a declared share has no account, so no followers to report",
         ));
     }
+    if new.followers.is_some() && new.network == Network::Linkedin {
+        return Err(ApiError::bad(
+            "LinkedIn follower counts are never used: send none",
+        ));
+    }
     let post_url = new
         .post_url
         .as_deref()
@@ -131,7 +157,30 @@ fn check_shape(new: &NewShareRecord) -> Result<Option<String>, ApiError> {
         ShareProof::Declared if has_post => Err(ApiError::bad(
             "a declared share has no post: with post_id or post_url it is verified",
         )),
-        _ => Ok(post_url),
+        ShareProof::Declared => Ok(Shape {
+            post_url,
+            post_key: None,
+            status: ShareStatus::Declared,
+        }),
+        ShareProof::Verified => {
+            let post_key = posts::key(
+                new.network,
+                new.post_id.as_deref(),
+                post_url.as_deref(),
+                new.account_host.as_deref(),
+            )
+            .map_err(ApiError::bad)?;
+            let status = match new.network {
+                // Posts anyone may read: the server reads them before they count.
+                Network::Bluesky | Network::Mastodon => ShareStatus::Pending,
+                Network::X | Network::Linkedin | Network::Facebook => ShareStatus::Attested,
+            };
+            Ok(Shape {
+                post_url,
+                post_key: Some(post_key),
+                status,
+            })
+        }
     }
 }
 
@@ -155,12 +204,12 @@ async fn record(
     caller: Caller,
     Json(new): Json<NewShareRecord>,
 ) -> ApiResult<(StatusCode, Json<ShareRecord>)> {
-    let post_url = check_shape(&new)?;
+    let shape = check_shape(&new)?;
     // What needs no lock is read from the read pool: on SQLite the single writer then spends
     // its time on the writes alone.
     let mut read = state.db.read.acquire().await?;
     let checked = check_truth(&state, &mut read, &caller, &new).await;
-    let (calendar, month, rules) = match checked {
+    let (calendar, month, rules, offered) = match checked {
         Ok(checked) => checked,
         // A record repeated after its month closed (or its item changed) is still the record
         // the device made: the same answer, not a refusal.
@@ -174,15 +223,29 @@ async fn record(
     drop(read);
     let now = now_ms();
     let shared_at = new.shared_at.timestamp_millis();
+    // Shares of an item already retracted or expired do not score; nothing to read either.
+    let (status, retracted) = if offered {
+        (shape.status, None)
+    } else {
+        (
+            ShareStatus::Rejected,
+            Some("the item was retracted or had expired before this share"),
+        )
+    };
     let prepared = recorder::Prepared {
         org_id: caller.org_id.clone(),
         person_id: caller.person_id.clone(),
         device_id: caller.device_id.clone(),
-        post_url,
+        post_url: shape.post_url,
+        post_key: shape.post_key,
+        status,
+        status_reason: retracted,
         shared_at,
         now,
         month,
-        day: calendar.day_of(new.shared_at),
+        // The daily cap counts the day the record arrived: a device's date is its word. A
+        // confirmed post's day is its own, read by the server.
+        day: calendar.day_of(chrono::Utc::now()),
         rules,
         calendar,
         new,
@@ -194,12 +257,13 @@ async fn record(
             Ok((StatusCode::CREATED, Json(record)))
         }
         recorder::Outcome::Exists(row) => repeat(row, &new_ref),
+        recorder::Outcome::Refused(refusal) => Err(refusal),
     }
 }
 
 /// The checks that need the database but no lock: the item was offered to the caller, the time
-/// is possible, the month is open, the link is the caller's. Gives the calendar, the month and
-/// its rules.
+/// is possible, the month is open, the link is the caller's. Gives the calendar, the month, its
+/// rules, and whether the item was still offered when shared (not retracted, not expired).
 async fn check_truth(
     state: &AppState,
     read: &mut sqlx::AnyConnection,
@@ -210,6 +274,7 @@ async fn check_truth(
         programme::calendar::Calendar,
         programme::calendar::Month,
         PointsRules,
+        bool,
     ),
     ApiError,
 > {
@@ -239,7 +304,7 @@ async fn check_truth(
     if let Some(code) = &new.link_code {
         own_link(read, caller, new, code).await?;
     }
-    Ok((calendar, month, rules))
+    Ok((calendar, month, rules, item.still_offered_at(shared_at)))
 }
 
 /// The answer to a share id the device already used: the same record, unless it named another

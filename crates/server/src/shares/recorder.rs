@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use relay_protocol::{NewShareRecord, PointsRules, ShareRecord};
+use relay_protocol::{NewShareRecord, PointsRules, ShareRecord, ShareStatus};
 use sqlx::AnyConnection;
 use tokio::sync::oneshot;
 
@@ -36,6 +36,10 @@ pub struct Prepared {
     pub device_id: String,
     pub new: NewShareRecord,
     pub post_url: Option<String>,
+    /// The post's identity (verified shares): recorded once per organisation.
+    pub post_key: Option<String>,
+    pub status: ShareStatus,
+    pub status_reason: Option<&'static str>,
     pub shared_at: i64,
     pub now: i64,
     pub month: Month,
@@ -49,6 +53,8 @@ pub enum Outcome {
     Created(ShareRecord),
     /// The device already recorded this share id (a retry racing its original).
     Exists(ShareRecord),
+    /// Refused under the lock: the post is another record's.
+    Refused(ApiError),
 }
 
 struct Pending {
@@ -236,6 +242,26 @@ async fn lock_people(
         .collect())
 }
 
+/// The posts of the batch already recorded: `(organisation, network, key)`.
+async fn posts_held(
+    conn: &mut AnyConnection,
+    records: &[&Prepared],
+) -> Result<HashSet<(String, String, String)>, ApiError> {
+    let keys: Vec<&str> = unique(records.iter().filter_map(|r| r.post_key.as_deref()));
+    if keys.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let sql = format!(
+        "SELECT org_id, network, post_key FROM shares WHERE post_key IN ({})",
+        placeholders(1, keys.len())
+    );
+    let mut query = sqlx::query_as::<_, (String, String, String)>(&sql);
+    for k in &keys {
+        query = query.bind(*k);
+    }
+    Ok(query.fetch_all(&mut *conn).await?.into_iter().collect())
+}
+
 /// The records of the batch the database already holds (a device's retry): `(device, share)`.
 async fn existing(
     conn: &mut AnyConnection,
@@ -264,16 +290,24 @@ struct LinkClicks {
 struct New<'a> {
     r: &'a Prepared,
     id: String,
+    /// How it counts now: none while pending (or rejected).
+    counts_as: Option<relay_protocol::ShareProof>,
     unscored: Option<Unscored>,
     points: i64,
+}
+
+/// What a held record answers: the record itself, or a refusal.
+enum Held {
+    Record,
+    PostTaken,
 }
 
 /// Columns of a share row as the recorder writes it.
 const SHARE_INSERT: &str =
     "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, \
      network, shared_at, post_url, recorded_at, proof, post_id, link_code, month, day, scored, \
-     unscored, points, followers) VALUES";
-const SHARE_WIDTH: usize = 19;
+     unscored, points, reported_followers, status, status_reason, post_key, check_after) VALUES";
+const SHARE_WIDTH: usize = 23;
 
 /// Writes the batch: every person's lock, what they scored already and the records the
 /// database holds already are read with one statement each; the new share rows and ledger lines
@@ -288,26 +322,46 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
     };
     let mut scored = Scored::read(&mut tx, records).await?;
     let mut known = existing(&mut tx, records).await?;
-    // `None`: held already (or earlier in this batch), answered after the writes.
-    let mut decided: Vec<Option<New>> = Vec::with_capacity(records.len());
+    let mut posts = posts_held(&mut tx, records).await?;
+    // `Err`: held already (or earlier in this batch), answered after the writes.
+    let mut decided: Vec<Result<New, Held>> = Vec::with_capacity(records.len());
     for r in records {
         if !known.insert((r.device_id.clone(), r.new.share_id.clone())) {
-            decided.push(None);
+            decided.push(Err(Held::Record));
             continue;
         }
-        let unscored = scored.decide(r);
-        let points = match unscored {
-            None => i64::from(r.rules.share_points(r.new.proof)),
-            Some(_) => 0,
+        if let Some(key) = &r.post_key {
+            let post = (
+                r.org_id.clone(),
+                r.new.network.as_str().to_owned(),
+                key.clone(),
+            );
+            if !posts.insert(post) {
+                known.remove(&(r.device_id.clone(), r.new.share_id.clone()));
+                decided.push(Err(Held::PostTaken));
+                continue;
+            }
+        }
+        let counts_as = r.rules.counts_as(r.status);
+        let unscored = match (r.status_reason, counts_as) {
+            (Some(_), _) => Some(Unscored::Retracted),
+            // Pending: decided once the post is read (its own day counts then).
+            (None, None) => None,
+            (None, Some(_)) => scored.decide(r),
         };
-        decided.push(Some(New {
+        let points = match (unscored, counts_as) {
+            (None, Some(proof)) => i64::from(r.rules.share_points(proof)),
+            _ => 0,
+        };
+        decided.push(Ok(New {
             r,
             id: new_id(),
+            counts_as,
             unscored,
             points,
         }));
     }
-    let new: Vec<&New> = decided.iter().flatten().collect();
+    let new: Vec<&New> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
     if !new.is_empty() {
         let sql = format!(
             "{SHARE_INSERT} {}",
@@ -332,16 +386,21 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
                 .bind(&r.new.link_code)
                 .bind(r.month.to_string())
                 .bind(&r.day)
-                .bind(i64::from(n.unscored.is_none()))
+                .bind(i64::from(n.counts_as.is_some() && n.unscored.is_none()))
                 .bind(n.unscored.map(Unscored::as_str))
                 .bind(n.points)
-                .bind(r.new.followers.map(|f| f as i64));
+                .bind(r.new.followers.map(|f| f as i64))
+                .bind(r.status.as_str())
+                .bind(r.status_reason)
+                .bind(&r.post_key)
+                .bind((r.status == ShareStatus::Pending).then_some(r.now));
         }
         query.execute(&mut *tx).await?;
     }
     let mut totals = ledger::Totals::default();
     let mut lines = Vec::new();
     for n in new.iter().filter(|n| n.unscored.is_none()) {
+        let Some(proof) = n.counts_as else { continue };
         let r = n.r;
         let entry = ledger::Entry {
             org_id: &r.org_id,
@@ -352,7 +411,7 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
             month: r.month,
             reason: "share",
         };
-        let moved = Movement::share(r.new.proof, n.points);
+        let moved = Movement::share(proof, n.points);
         lines.push((entry, moved));
         totals.add(&entry, moved);
     }
@@ -360,18 +419,27 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
 
     let mut outcomes = Vec::with_capacity(records.len());
     for (r, decided) in records.iter().zip(&decided) {
-        let Some(n) = decided else {
-            let held = super::find_record(&mut tx, &r.device_id, &r.new.share_id)
-                .await?
-                .ok_or_else(|| {
-                    ApiError::Internal(anyhow::anyhow!("a share conflicts but is gone"))
-                })?;
-            outcomes.push(Outcome::Exists(held));
-            continue;
+        let n = match decided {
+            Ok(n) => n,
+            Err(Held::PostTaken) => {
+                outcomes.push(Outcome::Refused(ApiError::Conflict(
+                    "this post was already recorded (a post counts once)".into(),
+                )));
+                continue;
+            }
+            Err(Held::Record) => {
+                let held = super::find_record(&mut tx, &r.device_id, &r.new.share_id)
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::Internal(anyhow::anyhow!("a share conflicts but is gone"))
+                    })?;
+                outcomes.push(Outcome::Exists(held));
+                continue;
+            }
         };
         let mut total_points = n.points;
         // Clicks the link had before the record arrived count for it now.
-        if let (None, Some(code)) = (n.unscored, &r.new.link_code) {
+        if let (None, Some(_), Some(code)) = (n.unscored, n.counts_as, &r.new.link_code) {
             let member = member(&r.person_id)?;
             let link: Option<LinkClicks> =
                 sqlx::query_as("SELECT clicks FROM links WHERE code = $1")
@@ -401,6 +469,8 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
             points: total_points,
             unscored: n.unscored.map(|u| u.as_str().to_owned()),
             withdrawn_at: None,
+            status: r.status,
+            status_reason: r.status_reason.map(str::to_owned),
         }));
     }
     totals.write(&mut tx).await?;

@@ -51,30 +51,9 @@ pub async fn resolve(state: &AppState, address: &str) -> Result<(String, String)
             .ok_or_else(|| failed("its handle", "no DID in the answer".into()))?
             .to_owned()
     };
-    let doc_url = if let Some(host) = did.strip_prefix("did:web:") {
-        format!("https://{host}/.well-known/did.json")
-    } else if did.starts_with("did:plc:") {
-        format!("{}/{did}", config.plc_directory.trim_end_matches('/'))
-    } else {
-        return Err(failed(
-            "its DID",
-            format!("{did} is not did:plc or did:web"),
-        ));
-    };
-    let doc = json(state, &doc_url)
+    let pds = pds_of(state, &did)
         .await
-        .map_err(|e| failed("its DID document", e))?;
-    let pds = doc["service"]
-        .as_array()
-        .and_then(|services| {
-            services.iter().find_map(|s| {
-                let id = s["id"].as_str()?;
-                (id == "#atproto_pds" || id.ends_with("#atproto_pds"))
-                    .then(|| s["serviceEndpoint"].as_str())
-                    .flatten()
-            })
-        })
-        .ok_or_else(|| failed("its DID document", "no PDS in it".into()))?;
+        .map_err(|(what, e)| failed(what, e))?;
     let address = if is_did {
         did.clone()
     } else {
@@ -89,7 +68,35 @@ pub async fn resolve(state: &AppState, address: &str) -> Result<(String, String)
     ))
 }
 
-async fn json(state: &AppState, url: &str) -> Result<Value, String> {
+/// The PDS an account's posts live on, from its DID document (the PLC directory's, or
+/// `did:web`'s own). The error says which step failed.
+pub async fn pds_of(state: &AppState, did: &str) -> Result<String, (&'static str, String)> {
+    let config: &SourcesConfig = &state.config.sources;
+    let doc_url = if let Some(host) = did.strip_prefix("did:web:") {
+        format!("https://{host}/.well-known/did.json")
+    } else if did.starts_with("did:plc:") {
+        format!("{}/{did}", config.plc_directory.trim_end_matches('/'))
+    } else {
+        return Err(("its DID", format!("{did} is not did:plc or did:web")));
+    };
+    let doc = json(state, &doc_url)
+        .await
+        .map_err(|e| ("its DID document", e))?;
+    doc["service"]
+        .as_array()
+        .and_then(|services| {
+            services.iter().find_map(|s| {
+                let id = s["id"].as_str()?;
+                (id == "#atproto_pds" || id.ends_with("#atproto_pds"))
+                    .then(|| s["serviceEndpoint"].as_str())
+                    .flatten()
+            })
+        })
+        .map(|pds| pds.trim_end_matches('/').to_owned())
+        .ok_or(("its DID document", "no PDS in it".into()))
+}
+
+pub async fn json(state: &AppState, url: &str) -> Result<Value, String> {
     match state
         .fetcher
         .get(url, Expect::Json, None, None)

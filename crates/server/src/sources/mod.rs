@@ -41,6 +41,8 @@ pub struct SourcesConfig {
     pub bluesky_resolver: String,
     /// The PLC directory, where `did:plc` documents are read.
     pub plc_directory: String,
+    /// A Bluesky AppView, where public profiles (their follower counts) are read.
+    pub bluesky_appview: String,
 }
 
 impl Default for SourcesConfig {
@@ -52,6 +54,7 @@ impl Default for SourcesConfig {
             instance_scheme: "https".into(),
             bluesky_resolver: "https://bsky.social".into(),
             plc_directory: "https://plc.directory".into(),
+            bluesky_appview: "https://public.api.bsky.app".into(),
         }
     }
 }

@@ -1,5 +1,10 @@
 //! The programme tests' cast: an organisation with a channel, an admin who curates, and helpers
 //! to publish items and record shares.
+//!
+//! The organisation trusts attested shares (X, LinkedIn: the device's word) from the start, as
+//! an organisation may choose to: tests of points, boards and analytics then score verified
+//! shares without a Bluesky PDS. Shares the server confirms are tested in `confirm.rs`, against
+//! the real PDS and a Mastodon stub; untrusted attested shares there too.
 
 use chrono::{DateTime, Utc};
 use relay_protocol::*;
@@ -29,6 +34,19 @@ impl Newsroom {
         let admin = server
             .person(&org, "Ada Admin", Role::Admin, "FR", "fr", "Comms")
             .await;
+        // Rules from long ago on: written as setup, as an admin would have set them in advance.
+        let trusting = PointsRules {
+            trust_attested: true,
+            ..PointsRules::default()
+        };
+        sqlx::query(
+            "INSERT INTO points_rules (org_id, from_month, rules, set_at) VALUES ($1, '2000-01', $2, 0)",
+        )
+        .bind(&org.id)
+        .bind(serde_json::to_string(&trusting).unwrap())
+        .execute(&server.db().write)
+        .await
+        .unwrap();
         Newsroom {
             _db: db,
             server,
@@ -75,7 +93,7 @@ impl Newsroom {
 /// A verified Bluesky-style record of `item` on `network`, shared now.
 pub fn verified(item: &str, network: Network, n: usize) -> NewShareRecord {
     let (post_url, account_host) = match network {
-        Network::Bluesky => (format!("https://bsky.app/profile/eve.test/post/{n}"), None),
+        Network::Bluesky => (format!("https://bsky.app/profile/did:plc:eve/post/{n}"), None),
         Network::X => (format!("https://x.com/eve/status/{n}"), None),
         Network::Linkedin => (
             format!("https://www.linkedin.com/feed/update/urn:li:share:{n}/"),
@@ -94,7 +112,11 @@ pub fn verified(item: &str, network: Network, n: usize) -> NewShareRecord {
         shared_at: Utc::now(),
         post_url: Some(post_url),
         proof: ShareProof::Verified,
-        post_id: Some(format!("post-{n}")),
+        post_id: Some(match network {
+            Network::Bluesky => format!("at://did:plc:eve/app.bsky.feed.post/{n}"),
+            Network::Mastodon => format!("{n}"),
+            _ => format!("post-{n}"),
+        }),
         account_host,
         link_code: None,
         followers: None,
