@@ -264,7 +264,11 @@ pub fn month_end_earliest(month: &str) -> Option<DateTime<Utc>> {
         return None;
     }
     let (year, m): (i32, u32) = (year.parse().ok()?, m.parse().ok()?);
-    let (year, m) = if m == 12 { (year + 1, 1) } else { (year, m + 1) };
+    let (year, m) = if m == 12 {
+        (year + 1, 1)
+    } else {
+        (year, m + 1)
+    };
     let midnight = Utc.with_ymd_and_hms(year, m, 1, 0, 0, 0).single()?;
     Some(midnight - chrono::Duration::hours(14))
 }

@@ -229,7 +229,11 @@ fn times_that_do_not_hold_are_refused() {
     // A list frozen once the round was out (an operator re-freezing, dates and all).
     let mut t = fair.clone();
     t.entries.as_mut().unwrap().frozen_at = round_at;
-    assert!(matches!(verify(&t), Err(DrawError::Times(_))), "{:?}", verify(&t));
+    assert!(
+        matches!(verify(&t), Err(DrawError::Times(_))),
+        "{:?}",
+        verify(&t)
+    );
     // A result dated before its round existed.
     let mut t = fair.clone();
     t.result.as_mut().unwrap().drawn_at = round_at - Duration::seconds(1);
@@ -275,7 +279,14 @@ fn prizes_chain_and_entries_are_bound() {
     assert!(matches!(verify(&t), Err(DrawError::WrongChain(_))));
     // Entry ids in another spelling.
     let mut t = fair.clone();
-    let ids: Vec<String> = t.entries.as_ref().unwrap().entries.iter().map(|e| e.to_uppercase()).collect();
+    let ids: Vec<String> = t
+        .entries
+        .as_ref()
+        .unwrap()
+        .entries
+        .iter()
+        .map(|e| e.to_uppercase())
+        .collect();
     t.entries.as_mut().unwrap().list_hash = list_hash(&ids);
     t.entries.as_mut().unwrap().entries = ids;
     assert_eq!(verify(&t), Err(DrawError::BadEntryId));
@@ -305,19 +316,32 @@ fn a_device_refuses_a_list_redrawn_after_it_saw_one() {
     before.entries = fair.entries.clone();
     let pins = pins.observe(&before, seen).unwrap();
     assert_eq!(pins.witness(&fair, &QUICKNET), Witness::BeforeRound);
-    assert_eq!(pins.observe(&fair, seen).unwrap(), pins, "the same draw, nothing new");
+    assert_eq!(
+        pins.observe(&fair, seen).unwrap(),
+        pins,
+        "the same draw, nothing new"
+    );
 
     // The redrawn record: other ids, their own hash, a fresh pick; it verifies on its own.
     let mut redrawn = fair.clone();
     let ids: Vec<String> = entries(21).into_iter().skip(1).collect();
     redrawn.entries.as_mut().unwrap().list_hash = list_hash(&ids);
     redrawn.entries.as_mut().unwrap().entries = ids.clone();
-    let randomness = verify_round(c.beacon_round, &fair.result.as_ref().unwrap().beacon.signature).unwrap();
-    redrawn.result.as_mut().unwrap().winners = pick(&[7u8; 32], &randomness, &ids, &Slot::from_prizes(&c.prizes))
-        .unwrap()
-        .into_iter()
-        .map(|(slot, entry_id)| DrawWinner { prize: slot.prize, name: "chosen".into(), entry_id })
-        .collect();
+    let randomness = verify_round(
+        c.beacon_round,
+        &fair.result.as_ref().unwrap().beacon.signature,
+    )
+    .unwrap();
+    redrawn.result.as_mut().unwrap().winners =
+        pick(&[7u8; 32], &randomness, &ids, &Slot::from_prizes(&c.prizes))
+            .unwrap()
+            .into_iter()
+            .map(|(slot, entry_id)| DrawWinner {
+                prize: slot.prize,
+                name: "chosen".into(),
+                entry_id,
+            })
+            .collect();
     assert!(verify(&redrawn).is_ok(), "consistent on its own");
     assert!(matches!(
         pins.observe(&redrawn, Utc::now()),
@@ -335,12 +359,18 @@ fn a_device_refuses_a_list_redrawn_after_it_saw_one() {
     let mut gone = fair.clone();
     gone.entries = None;
     gone.result = None;
-    assert!(matches!(pins.observe(&gone, Utc::now()), Err(DrawError::ListChanged { .. })));
+    assert!(matches!(
+        pins.observe(&gone, Utc::now()),
+        Err(DrawError::ListChanged { .. })
+    ));
     let mut mine = fair.clone();
     mine.my_entry_id = Some(fair.entries.as_ref().unwrap().entries[0].clone());
     let with_mine = pins.observe(&mine, seen).unwrap();
     let dropped = fair.clone();
-    assert!(matches!(with_mine.observe(&dropped, Utc::now()), Err(DrawError::MyEntryMissing(_))));
+    assert!(matches!(
+        with_mine.observe(&dropped, Utc::now()),
+        Err(DrawError::MyEntryMissing(_))
+    ));
 
     // A device that first sees the list after the round cannot vouch for its timing.
     let late = Pins::default().observe(&fair, Utc::now()).unwrap();

@@ -15,8 +15,11 @@ ALTER TABLE shares ADD COLUMN post_created_at BIGINT;
 ALTER TABLE shares ADD COLUMN reported_followers BIGINT;
 ALTER TABLE shares ADD COLUMN check_after BIGINT;
 ALTER TABLE shares ADD COLUMN check_failures BIGINT NOT NULL DEFAULT 0;
+-- How the share counts now, by its status and its month's rules: 'verified', 'declared', or
+-- none (pending, rejected). What figures call verified.
+ALTER TABLE shares ADD COLUMN counts_as TEXT;
 UPDATE shares SET status = CASE WHEN proof = 'verified' THEN 'attested' ELSE 'declared' END,
-    reported_followers = followers, followers = NULL;
+    reported_followers = followers, followers = NULL, counts_as = proof;
 -- A post is recorded once per organisation.
 CREATE UNIQUE INDEX shares_post ON shares (org_id, network, post_key) WHERE post_key IS NOT NULL;
 -- What the confirmer reads next: pending posts, and confirmed ones to read again before the

@@ -34,7 +34,7 @@ pub async fn month(
     let (sharers, shares, verified, clicks, reach, reach_unknown): (i64, i64, i64, i64, i64, i64) =
         sqlx::query_as(
             "SELECT COUNT(DISTINCT person_id), COUNT(*), \
-                CAST(COALESCE(SUM(CASE WHEN proof = 'verified' THEN 1 ELSE 0 END), 0) AS BIGINT), \
+                CAST(COALESCE(SUM(CASE WHEN counts_as = 'verified' THEN 1 ELSE 0 END), 0) AS BIGINT), \
                 CAST(COALESCE(SUM(clicks), 0) AS BIGINT), \
                 CAST(COALESCE(SUM(followers), 0) AS BIGINT), \
                 CAST(COALESCE(SUM(CASE WHEN followers IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
@@ -99,7 +99,7 @@ pub async fn breakdown(
     let filter = "s.org_id = $1 AND s.month = $2 AND s.withdrawn_at IS NULL";
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "SELECT {key}, COUNT(DISTINCT s.person_id), COUNT(*), \
-                CAST(SUM(CASE WHEN s.proof = 'verified' THEN 1 ELSE 0 END) AS BIGINT), \
+                CAST(SUM(CASE WHEN s.counts_as = 'verified' THEN 1 ELSE 0 END) AS BIGINT), \
                 CAST(SUM(s.clicks) AS BIGINT), CAST(COALESCE(SUM(s.followers), 0) AS BIGINT), \
                 CAST(SUM(CASE WHEN s.followers IS NULL THEN 1 ELSE 0 END) AS BIGINT) \
          FROM shares s {join} WHERE {filter} GROUP BY {key}"

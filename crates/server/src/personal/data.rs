@@ -27,6 +27,8 @@ pub(super) const TABLES: &[(&str, &str)] = &[
     ("consults", "person_id = $1"),
     ("push_channels", "person_id = $1"),
     ("push_pending", "person_id = $1"),
+    ("social_accounts", "person_id = $1"),
+    ("sharer_addresses", "person_id = $1"),
     (
         "push_deliveries",
         "device_id IN (SELECT device_id FROM sessions WHERE person_id = $1)",

@@ -96,7 +96,8 @@ pub async fn erase(
     let mut anonymised = 0;
     for statement in [
         "UPDATE shares SET person_id = $1, device_id = id, post_url = NULL, post_id = NULL, \
-         link_code = NULL WHERE person_id = $2",
+         link_code = NULL, post_key = NULL, account_key = NULL, reported_followers = NULL, \
+         status_reason = NULL, check_after = NULL WHERE person_id = $2",
         "UPDATE consults SET person_id = $1 WHERE person_id = $2",
         "UPDATE draw_entries SET person_id = $1 WHERE person_id = $2",
         "UPDATE items SET created_by = $1 WHERE created_by = $2",
@@ -130,6 +131,8 @@ pub async fn erase(
     for statement in [
         "DELETE FROM link_visitors WHERE code IN (SELECT code FROM links WHERE person_id = $1)",
         "DELETE FROM points_ledger WHERE person_id = $1",
+        "DELETE FROM social_accounts WHERE person_id = $1",
+        "DELETE FROM sharer_addresses WHERE person_id = $1",
         "DELETE FROM points_totals WHERE person_id = $1",
         "DELETE FROM links WHERE person_id = $1",
         "DELETE FROM board_members WHERE person_id = $1",

@@ -76,7 +76,7 @@ pub async fn withdraw_in(
     reason: Option<&str>,
 ) -> Result<(), ApiError> {
     let share: Withdrawn = sqlx::query_as(
-        "SELECT id, person_id, item_id, proof, status, month, scored, points, clicks, withdrawn_at \
+        "SELECT id, person_id, item_id, counts_as, month, scored, points, clicks, withdrawn_at \
          FROM shares WHERE id = $1",
     )
     .bind(id)
@@ -97,12 +97,13 @@ pub async fn withdraw_in(
     if share.scored == 1 {
         let month = Month::parse(&share.month)?;
         let internal = |e: relay_protocol::UnknownVariant| ApiError::Internal(e.into());
-        let status: relay_protocol::ShareStatus = share.status.parse().map_err(internal)?;
-        let rules = super::rules::rules_for(conn, org_id, month).await?;
-        // Counted as it was when scored: a scored share's status no longer moves.
-        let proof = rules
-            .counts_as(status)
-            .unwrap_or(share.proof.parse().map_err(internal)?);
+        // Counted as it was when scored.
+        let proof: relay_protocol::ShareProof = share
+            .counts_as
+            .as_deref()
+            .unwrap_or("declared")
+            .parse()
+            .map_err(internal)?;
         let gained = Movement::share(proof, share.points);
         let entry = ledger::Entry {
             org_id,
@@ -129,8 +130,7 @@ struct Withdrawn {
     id: String,
     person_id: String,
     item_id: String,
-    proof: String,
-    status: String,
+    counts_as: Option<String>,
     month: String,
     scored: i64,
     points: i64,
@@ -153,7 +153,7 @@ pub async fn withdraw(
     let mut tx = state.db.begin().await?;
     let member = ledger::lock_person(&mut tx, &caller.person_id).await?;
     let share: Option<Withdrawn> = sqlx::query_as(
-        "SELECT id, person_id, item_id, proof, status, month, scored, points, clicks, withdrawn_at \
+        "SELECT id, person_id, item_id, counts_as, month, scored, points, clicks, withdrawn_at \
          FROM shares WHERE device_id = $1 AND share_id = $2",
     )
     .bind(&caller.device_id)

@@ -22,17 +22,17 @@ impl AtUri {
         }
         let did_ok = (did.starts_with("did:plc:") || did.starts_with("did:web:"))
             && did.len() <= 253
-            && did
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'-' | b'_' | b'%'));
+            && did.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b':' | b'.' | b'-' | b'_' | b'%')
+            });
         // Record keys: 1 to 512 of letters, digits and `.-_:~` (the AT Protocol's rule).
         let rkey_ok = !rkey.is_empty()
             && rkey.len() <= 512
             && rkey != "."
             && rkey != ".."
-            && rkey
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'~'));
+            && rkey.bytes().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'~')
+            });
         (did_ok && rkey_ok).then(|| AtUri {
             did: did.to_ascii_lowercase(),
             rkey: rkey.to_owned(),
@@ -65,9 +65,9 @@ pub fn key(
 ) -> Result<String, &'static str> {
     match network {
         Network::Bluesky => {
-            let uri = post_id
-                .and_then(AtUri::parse)
-                .ok_or("a Bluesky share names its post as at://{did}/app.bsky.feed.post/{rkey} (post_id)")?;
+            let uri = post_id.and_then(AtUri::parse).ok_or(
+                "a Bluesky share names its post as at://{did}/app.bsky.feed.post/{rkey} (post_id)",
+            )?;
             Ok(format!("{}/{}", uri.did, uri.rkey))
         }
         Network::Mastodon => {
@@ -94,19 +94,38 @@ mod tests {
     #[test]
     fn posts_are_named_well_enough_to_read_back() {
         let uri = AtUri::parse("at://did:plc:abc123/app.bsky.feed.post/3kxyz").unwrap();
-        assert_eq!((uri.did.as_str(), uri.rkey.as_str()), ("did:plc:abc123", "3kxyz"));
+        assert_eq!(
+            (uri.did.as_str(), uri.rkey.as_str()),
+            ("did:plc:abc123", "3kxyz")
+        );
         assert!(AtUri::parse("at://did:plc:abc/app.bsky.feed.like/3k").is_none());
         assert!(AtUri::parse("at://alice.test/app.bsky.feed.post/3k").is_none());
         assert!(AtUri::parse("at://did:plc:abc/app.bsky.feed.post/..").is_none());
         assert!(AtUri::parse("at://did:plc:abc/app.bsky.feed.post/a/b").is_none());
         assert!(AtUri::parse("https://bsky.app/profile/x/post/3k").is_none());
         assert_eq!(
-            key(Network::Bluesky, Some("at://did:plc:ABC/app.bsky.feed.post/3k"), None, None),
+            key(
+                Network::Bluesky,
+                Some("at://did:plc:ABC/app.bsky.feed.post/3k"),
+                None,
+                None
+            ),
             Ok("did:plc:abc/3k".into())
         );
-        assert!(key(Network::Bluesky, None, Some("https://bsky.app/profile/a/post/3k"), None).is_err());
+        assert!(key(
+            Network::Bluesky,
+            None,
+            Some("https://bsky.app/profile/a/post/3k"),
+            None
+        )
+        .is_err());
         assert_eq!(
-            key(Network::Mastodon, Some("1123"), None, Some("Mastodon.Social")),
+            key(
+                Network::Mastodon,
+                Some("1123"),
+                None,
+                Some("Mastodon.Social")
+            ),
             Ok("mastodon.social/1123".into())
         );
         assert_eq!(

@@ -306,8 +306,9 @@ enum Held {
 const SHARE_INSERT: &str =
     "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, \
      network, shared_at, post_url, recorded_at, proof, post_id, link_code, month, day, scored, \
-     unscored, points, reported_followers, status, status_reason, post_key, check_after) VALUES";
-const SHARE_WIDTH: usize = 23;
+     unscored, points, reported_followers, status, status_reason, post_key, check_after, \
+     counts_as) VALUES";
+const SHARE_WIDTH: usize = 24;
 
 /// Writes the batch: every person's lock, what they scored already and the records the
 /// database holds already are read with one statement each; the new share rows and ledger lines
@@ -393,7 +394,8 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
                 .bind(r.status.as_str())
                 .bind(r.status_reason)
                 .bind(&r.post_key)
-                .bind((r.status == ShareStatus::Pending).then_some(r.now));
+                .bind((r.status == ShareStatus::Pending).then_some(r.now))
+                .bind(n.counts_as.map(|p| p.as_str()));
         }
         query.execute(&mut *tx).await?;
     }

@@ -22,7 +22,7 @@ async fn the_leaderboard_is_opt_in_and_teams_need_five(backend: Backend) {
         let person = room.employee(&format!("Fanny {i}"), "FR", "Sales").await;
         let shares = if i < 2 { 2 } else { 1 };
         for (n, item) in items.iter().take(shares).enumerate() {
-            record(&person, &verified(item, Network::Bluesky, i * 10 + n)).await;
+            record(&person, &verified(item, Network::Linkedin, i * 10 + n)).await;
         }
         french.push(person);
     }
@@ -192,11 +192,11 @@ async fn the_top_ten_counts_verified_shares_and_clicks_break_ties(backend: Backe
     ];
     // Story 05: three verified shares. Story 03 and 07: two each, and 07 has a click.
     // Story 09: five declared shares (declared ones do not rank above verified ones).
-    for p in &people {
-        record(p, &verified(&items[5], Network::Bluesky, 5)).await;
+    for (k, p) in people.iter().enumerate() {
+        record(p, &verified(&items[5], Network::Linkedin, 500 + k)).await;
     }
-    for p in &people[..2] {
-        record(p, &verified(&items[3], Network::X, 3)).await;
+    for (k, p) in people[..2].iter().enumerate() {
+        record(p, &verified(&items[3], Network::X, 300 + k)).await;
         let linked: TrackedLink = p
             .send_ok(
                 Method::POST,
@@ -211,15 +211,13 @@ async fn the_top_ten_counts_verified_shares_and_clicks_break_ties(backend: Backe
             p,
             &NewShareRecord {
                 link_code: Some(linked.code.clone()),
-                ..verified(&items[7], Network::X, 7)
+                ..verified(&items[7], Network::X, 700 + k)
             },
         )
         .await;
         if p.person().name == "Ann" {
-            reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap()
+            // Someone else follows Ann's link (Ann's own clicks would not count).
+            crate::harness::browser(7)
                 .get(format!("{}/l/{}", room.server.base, linked.code))
                 .header("user-agent", "Mozilla/5.0 Firefox/128.0")
                 .send()
@@ -314,7 +312,7 @@ async fn team_totals_follow_records_withdrawals_moves_and_departures(backend: Ba
         for (n, item) in items.iter().enumerate() {
             let (person, item) = (person.clone(), item.clone());
             tasks.push(tokio::spawn(async move {
-                record(&person, &verified(&item, Network::Bluesky, p * 10 + n)).await
+                record(&person, &verified(&item, Network::Linkedin, p * 10 + n)).await
             }));
         }
     }

@@ -7,9 +7,9 @@
 //! redrawn once the round is public, caught by a device that pinned the first one.
 
 use chrono::{Datelike, Duration, TimeZone, Utc};
+use relay_draw::pins::{Pins, Witness};
 use relay_protocol::*;
 use relay_server::db::Backend;
-use relay_draw::pins::{Pins, Witness};
 use relay_server::programme::draw::BeaconConfig;
 use reqwest::{Method, StatusCode};
 
@@ -52,7 +52,10 @@ const LEAD: i64 = 4;
 
 /// A newsroom whose last month closes `secs` from now, the recorded round coming [`LEAD`] s
 /// (and one period) after that; and the replayed chain devices check it on.
-async fn closing_in(backend: Backend, secs: i64) -> (Newsroom, chrono::DateTime<Utc>, relay_draw::Chain) {
+async fn closing_in(
+    backend: Backend,
+    secs: i64,
+) -> (Newsroom, chrono::DateTime<Utc>, relay_draw::Chain) {
     let now = Utc::now();
     let this_month = Utc
         .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
@@ -213,7 +216,10 @@ async fn a_draw_is_committed_frozen_drawn_and_verifies(backend: Backend) {
         ..setup.clone()
     };
     assert_eq!(
-        room.admin.send(Method::PUT, &path, Some(&richer)).await.status,
+        room.admin
+            .send(Method::PUT, &path, Some(&richer))
+            .await
+            .status,
         StatusCode::CONFLICT
     );
 
@@ -245,7 +251,10 @@ async fn a_draw_is_committed_frozen_drawn_and_verifies(backend: Backend) {
     let entries = frozen.entries.clone().expect("frozen at the close");
     assert_eq!(entries.entries.len(), 4, "verified sharers who stayed in");
     assert!(entries.frozen_at >= closes && entries.frozen_at < round_at);
-    assert_eq!(relay_draw::check(&frozen, &chain), Ok(relay_draw::Stage::Frozen));
+    assert_eq!(
+        relay_draw::check(&frozen, &chain),
+        Ok(relay_draw::Stage::Frozen)
+    );
     device = device.observe(&frozen, Utc::now()).unwrap();
     assert_eq!(device.witness(&frozen, &chain), Witness::BeforeRound);
     let audit: Vec<AuditEntry> = room.admin.get("/v1/audit").await;
@@ -373,7 +382,8 @@ async fn an_operator_redrawing_the_list_is_caught(backend: Backend) {
         - Duration::days(1);
     let month = last_month.format("%Y-%m").to_string();
     let item = room.item("Old news").await;
-    room.published_at(&item, last_month - Duration::days(2)).await;
+    room.published_at(&item, last_month - Duration::days(2))
+        .await;
     let mut people = Vec::new();
     for i in 0..6 {
         let person = room.employee(&format!("Sharer {i}"), "FR", "Sales").await;
@@ -398,9 +408,15 @@ async fn an_operator_redrawing_the_list_is_caught(backend: Backend) {
             min_verified_shares: Some(1),
         },
     };
-    room.admin.send_ok::<_, Draw>(Method::PUT, &path, Some(&setup)).await;
     room.admin
-        .send_ok::<_, Draw>(Method::POST, &format!("{path}/commitment"), Some(&CommitRequest::default()))
+        .send_ok::<_, Draw>(Method::PUT, &path, Some(&setup))
+        .await;
+    room.admin
+        .send_ok::<_, Draw>(
+            Method::POST,
+            &format!("{path}/commitment"),
+            Some(&CommitRequest::default()),
+        )
         .await;
     // A watchful device pins the list as soon as it is frozen.
     sleep_until(closes + Duration::milliseconds(2000)).await;
@@ -419,11 +435,8 @@ async fn an_operator_redrawing_the_list_is_caught(backend: Backend) {
     .fetch_one(&room.server.db().read)
     .await
     .unwrap();
-    let randomness = relay_draw::verify_round(
-        ROUND,
-        &recorded("quicknet-657413.json").signature,
-    )
-    .unwrap();
+    let randomness =
+        relay_draw::verify_round(ROUND, &recorded("quicknet-657413.json").signature).unwrap();
     let seed: String = sqlx::query_scalar("SELECT seed FROM draws WHERE month = $1")
         .bind(&month)
         .fetch_one(&room.server.db().read)
@@ -440,7 +453,14 @@ async fn an_operator_redrawing_the_list_is_caught(backend: Backend) {
     let (ids, favoured_id) = loop {
         tries += 1;
         let ids: Vec<String> = (0..people_ids.len())
-            .map(|k| format!("{:016x}{:08x}{:08x}", 0xfeed_u64 + u64::from(tries), k, tries))
+            .map(|k| {
+                format!(
+                    "{:016x}{:08x}{:08x}",
+                    0xfeed_u64 + u64::from(tries),
+                    k,
+                    tries
+                )
+            })
             .collect();
         let mut sorted = ids.clone();
         sorted.sort();
@@ -451,7 +471,10 @@ async fn an_operator_redrawing_the_list_is_caught(backend: Backend) {
             &relay_draw::Slot::from_prizes(&setup.prizes),
         )
         .unwrap();
-        let favoured_index = people_ids.iter().position(|p| *p == favoured_person).unwrap();
+        let favoured_index = people_ids
+            .iter()
+            .position(|p| *p == favoured_person)
+            .unwrap();
         if picked[0].1 == ids[favoured_index] {
             let favoured = ids[favoured_index].clone();
             break (ids, favoured);
@@ -478,11 +501,21 @@ async fn an_operator_redrawing_the_list_is_caught(backend: Backend) {
         .unwrap();
     let drawn: Draw = room
         .admin
-        .send_ok(Method::POST, &format!("{path}/result"), Some(&DrawRequest::default()))
+        .send_ok(
+            Method::POST,
+            &format!("{path}/result"),
+            Some(&DrawRequest::default()),
+        )
         .await;
-    assert_eq!(drawn.result.as_ref().unwrap().winners[0].entry_id, favoured_id);
+    assert_eq!(
+        drawn.result.as_ref().unwrap().winners[0].entry_id,
+        favoured_id
+    );
     assert!(
-        matches!(relay_draw::check(&drawn, &chain), Ok(relay_draw::Stage::Drawn(_))),
+        matches!(
+            relay_draw::check(&drawn, &chain),
+            Ok(relay_draw::Stage::Drawn(_))
+        ),
         "the operator's record is consistent on its own"
     );
     // The watchful device refuses it, loudly; one that first looks now cannot vouch for it.

@@ -536,3 +536,15 @@ impl Acme {
         }
     }
 }
+
+/// A browser on another machine than the sharer's devices (whose own clicks do not count): its
+/// requests come from 127.0.0.`host`, and it follows no redirect.
+pub fn browser(host: u8) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::V4(std::net::Ipv4Addr::new(
+            127, 0, 0, host,
+        )))
+        .build()
+        .unwrap()
+}

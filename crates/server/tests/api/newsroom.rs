@@ -93,7 +93,10 @@ impl Newsroom {
 /// A verified Bluesky-style record of `item` on `network`, shared now.
 pub fn verified(item: &str, network: Network, n: usize) -> NewShareRecord {
     let (post_url, account_host) = match network {
-        Network::Bluesky => (format!("https://bsky.app/profile/did:plc:eve/post/{n}"), None),
+        Network::Bluesky => (
+            format!("https://bsky.app/profile/did:plc:eve/post/{n}"),
+            None,
+        ),
         Network::X => (format!("https://x.com/eve/status/{n}"), None),
         Network::Linkedin => (
             format!("https://www.linkedin.com/feed/update/urn:li:share:{n}/"),

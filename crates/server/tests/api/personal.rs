@@ -63,15 +63,12 @@ async fn eve_at_work(room: &Newsroom) -> (Client, Client, String, Traces) {
             "/v1/links",
             Some(&NewLink {
                 item_id: item.clone(),
-                network: Network::Bluesky,
+                network: Network::X,
             }),
         )
         .await;
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let visit = http
+    // Someone follows it (from another address than Eve's devices').
+    let visit = crate::harness::browser(9)
         .get(format!("{}/l/{}", room.server.anonymous().base, link.code))
         .header("user-agent", FIREFOX)
         .send()
@@ -82,8 +79,8 @@ async fn eve_at_work(room: &Newsroom) -> (Client, Client, String, Traces) {
         &eve,
         &NewShareRecord {
             link_code: Some(link.code.clone()),
-            post_url: Some("https://bsky.app/profile/eve-lindqvist.test/post/3kq".into()),
-            ..verified(&item, Network::Bluesky, 1)
+            post_url: Some("https://x.com/eve_lindqvist/status/3031".into()),
+            ..verified(&item, Network::X, 1)
         },
     )
     .await;
@@ -138,7 +135,7 @@ async fn eve_at_work(room: &Newsroom) -> (Client, Client, String, Traces) {
             "Eve Lindqvist".into(),
             eve.person().email.clone(),
             "Eve's phone".into(),
-            "eve-lindqvist.test".into(),
+            "eve_lindqvist/status/3031".into(),
             "Nordic Fox".into(),
             link.code.clone(),
         ],
@@ -346,7 +343,7 @@ async fn individual_exports_need_the_switch_and_a_reason(backend: Backend) {
     let room = Newsroom::new(backend).await;
     let eve = room.employee("Eve Employee", "FR", "Sales").await;
     let item = room.item("Story").await;
-    record(&eve, &verified(&item, Network::Bluesky, 1)).await;
+    record(&eve, &verified(&item, Network::X, 1)).await;
     let figures = format!("/v1/people/{}/figures", eve.person().id);
 
     let settings: PrivacySettings = eve.get("/v1/privacy").await;

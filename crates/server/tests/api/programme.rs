@@ -50,25 +50,27 @@ async fn points_follow_the_rules_and_the_ledger_matches_the_totals(backend: Back
     for i in 0..7 {
         items.push(room.item(&format!("Story {i}")).await);
     }
-    // A verified share earns 10, a declared one 3.
-    let first = record(&eve, &verified(&items[0], Network::Bluesky, 1)).await;
+    // A verified share earns 10 (an attested one, X, as this organisation trusts them), a
+    // declared one 3.
+    let first = record(&eve, &verified(&items[0], Network::X, 1)).await;
     assert_eq!((first.points, first.proof), (10, ShareProof::Verified));
+    assert_eq!(first.status, ShareStatus::Attested);
     assert_eq!(first.unscored, None);
     let second = record(&eve, &declared(&items[0], Network::Facebook, 2)).await;
     assert_eq!((second.points, second.proof), (3, ShareProof::Declared));
     // The same item on the same network again scores nothing.
-    let again = record(&eve, &verified(&items[0], Network::Bluesky, 3)).await;
+    let again = record(&eve, &verified(&items[0], Network::X, 3)).await;
     assert_eq!(again.points, 0);
     assert_eq!(again.unscored.as_deref(), Some("already_scored"));
     // A repeated request is the same record, scored once.
-    let repeat = record(&eve, &verified(&items[0], Network::Bluesky, 1)).await;
+    let repeat = record(&eve, &verified(&items[0], Network::X, 1)).await;
     assert_eq!((repeat.id.as_str(), repeat.points), (first.id.as_str(), 10));
     // At most 5 scored shares a day: two so far, three more score, the next does not.
     for (n, item) in items[1..4].iter().enumerate() {
-        let r = record(&eve, &verified(item, Network::X, 10 + n)).await;
+        let r = record(&eve, &verified(item, Network::Linkedin, 10 + n)).await;
         assert_eq!(r.points, 10);
     }
-    let capped = record(&eve, &verified(&items[4], Network::X, 20)).await;
+    let capped = record(&eve, &verified(&items[4], Network::Linkedin, 20)).await;
     assert_eq!(capped.points, 0);
     assert_eq!(capped.unscored.as_deref(), Some("daily_cap"));
 
@@ -78,7 +80,13 @@ async fn points_follow_the_rules_and_the_ledger_matches_the_totals(backend: Back
     assert_eq!((mine.verified_shares, mine.declared_shares), (4, 1));
     assert_eq!(mine.rank, Some(1));
     assert_eq!(mine.shares.len(), 7, "every share is listed, scored or not");
-    assert_eq!(mine.rules, PointsRules::default());
+    assert_eq!(
+        mine.rules,
+        PointsRules {
+            trust_attested: true,
+            ..PointsRules::default()
+        }
+    );
     assert!(!mine.on_board);
     // Another person's points are theirs: Eve's rank drops when someone does better.
     let sam = room.employee("Sam Sharer", "FR", "Sales").await;
@@ -102,7 +110,7 @@ async fn concurrent_shares_never_pass_the_daily_cap(backend: Backend) {
     let records: Vec<NewShareRecord> = items
         .iter()
         .enumerate()
-        .map(|(n, item)| verified(item, Network::Bluesky, n))
+        .map(|(n, item)| verified(item, Network::X, n))
         .collect();
     // Two processes on one device and a phone, all at once.
     let answers = futures::future::join_all(
@@ -199,7 +207,36 @@ async fn records_that_cannot_be_true_are_refused_and_change_nothing(backend: Bac
             "Mastodon without its server",
             NewShareRecord {
                 account_host: None,
+                ..mastodon.clone()
+            },
+        ),
+        (
+            "Mastodon status id with a path in it",
+            NewShareRecord {
+                post_id: Some("../../admin".into()),
+                ..mastodon.clone()
+            },
+        ),
+        (
+            "Mastodon server that is no host name",
+            NewShareRecord {
+                account_host: Some("evil.test/x?".into()),
+                post_url: None,
                 ..mastodon
+            },
+        ),
+        (
+            "a Bluesky post that cannot be read back",
+            NewShareRecord {
+                post_id: Some("3kabc".into()),
+                ..base.clone()
+            },
+        ),
+        (
+            "LinkedIn followers",
+            NewShareRecord {
+                followers: Some(500),
+                ..verified(&item, Network::Linkedin, 3)
             },
         ),
         (
@@ -242,8 +279,9 @@ async fn records_that_cannot_be_true_are_refused_and_change_nothing(backend: Bac
         assert_eq!(room.count(table).await, 0, "{table}");
     }
     assert_eq!(me(&eve).await.points, 0);
-    // The same record, true, is taken.
-    assert_eq!(record(&eve, &base).await.points, 10);
+    // The same record, true, is taken: pending until the server has read the post itself.
+    let taken = record(&eve, &base).await;
+    assert_eq!((taken.points, taken.status), (0, ShareStatus::Pending));
 }
 
 async fn a_month_closes_after_its_grace_and_says_so(backend: Backend) {
@@ -268,7 +306,7 @@ async fn a_month_closes_after_its_grace_and_says_so(backend: Backend) {
         .await;
     let late = NewShareRecord {
         shared_at: last_month,
-        ..verified(&item, Network::Bluesky, 1)
+        ..verified(&item, Network::X, 1)
     };
     let answer = eve.send(Method::POST, "/v1/shares", Some(&late)).await;
     assert_eq!(
@@ -290,7 +328,9 @@ async fn a_month_closes_after_its_grace_and_says_so(backend: Backend) {
     assert_eq!(strict.count("shares").await, 0);
     // This month's records are taken.
     assert_eq!(
-        record(&eve, &verified(&item, Network::X, 2)).await.points,
+        record(&eve, &verified(&item, Network::Linkedin, 2))
+            .await
+            .points,
         10
     );
     drop(strict);
@@ -328,7 +368,13 @@ async fn rules_change_only_for_months_not_begun_and_are_audited(backend: Backend
     let eve = room.employee("Eve Employee", "FR", "Sales").await;
     let current: MonthRules = eve.get("/v1/programme/rules").await;
     assert!(current.frozen);
-    assert_eq!(current.rules, PointsRules::default());
+    assert_eq!(
+        current.rules,
+        PointsRules {
+            trust_attested: true,
+            ..PointsRules::default()
+        }
+    );
     let next = {
         let (y, m) = current.month.split_once('-').unwrap();
         let (y, m): (i32, u32) = (y.parse().unwrap(), m.parse().unwrap());
@@ -374,11 +420,7 @@ async fn rules_change_only_for_months_not_begun_and_are_audited(backend: Backend
     assert_eq!(later.rules, richer);
     assert!(!later.frozen);
     let now: MonthRules = eve.get("/v1/programme/rules").await;
-    assert_eq!(
-        now.rules,
-        PointsRules::default(),
-        "this month keeps its rules"
-    );
+    assert_eq!(now.rules, current.rules, "this month keeps its rules");
     let audit: Vec<AuditEntry> = room.admin.get("/v1/audit").await;
     assert!(
         audit
@@ -423,7 +465,7 @@ async fn the_summary_is_unchanged_until_something_moves(backend: Backend) {
         get(Some(etag.clone())).await.unwrap().status(),
         StatusCode::NOT_MODIFIED
     );
-    record(&eve, &verified(&item, Network::Bluesky, 1)).await;
+    record(&eve, &verified(&item, Network::X, 1)).await;
     let moved = get(Some(etag.clone())).await.unwrap();
     assert_eq!(moved.status(), StatusCode::OK);
     assert_ne!(moved.headers()["etag"].to_str().unwrap(), etag);

@@ -1,4 +1,4 @@
-//! Share records are idempotent per (device, share id).
+//! Share records are idempotent per (device, share id), and a post is recorded once.
 
 use chrono::Utc;
 use relay_protocol::*;
@@ -56,6 +56,8 @@ async fn a_repeated_share_record_is_the_same_record(backend: Backend) {
     // created, every other answer is that same record.
     let raced = NewShareRecord {
         share_id: "raced-1".into(),
+        post_id: Some("at://did:plc:eve/app.bsky.feed.post/3r".into()),
+        post_url: None,
         ..record.clone()
     };
     let answers = futures::future::join_all(
@@ -79,9 +81,30 @@ async fn a_repeated_share_record_is_the_same_record(backend: Backend) {
         .map(|a| serde_json::from_value(a.body).unwrap())
         .collect();
     assert!(records.iter().all(|r| *r == records[0]), "{records:?}");
-    // The same share id from another device is another share.
-    let other_device = phone.send(Method::POST, "/v1/shares", Some(&record)).await;
+    // The same share id from another device is another share...
+    let elsewhere = NewShareRecord {
+        post_id: Some("at://did:plc:eve/app.bsky.feed.post/3p".into()),
+        post_url: None,
+        ..record.clone()
+    };
+    let other_device = phone
+        .send(Method::POST, "/v1/shares", Some(&elsewhere))
+        .await;
     assert_eq!(other_device.status, StatusCode::CREATED);
+    // ... but a post counts once: not again under another share id, nor from another person.
+    let twice = NewShareRecord {
+        share_id: "twice-1".into(),
+        ..record.clone()
+    };
+    let answer = laptop.send(Method::POST, "/v1/shares", Some(&twice)).await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{answer:?}");
+    let borrower = server
+        .person(&org, "Bo Borrower", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let answer = borrower
+        .send(Method::POST, "/v1/shares", Some(&record))
+        .await;
+    assert_eq!(answer.status, StatusCode::CONFLICT, "{answer:?}");
     // Reusing a share id for a different item is a client bug, refused.
     let mut clash = record.clone();
     clash.item_id = second.item.id.clone();
@@ -111,13 +134,40 @@ async fn a_repeated_share_record_is_the_same_record(backend: Backend) {
     let late = NewShareRecord {
         share_id: "late-1".into(),
         item_id: second.item.id.clone(),
+        post_id: Some("at://did:plc:eve/app.bsky.feed.post/3l".into()),
+        post_url: None,
+        ..record.clone()
+    };
+    let answer = laptop.send(Method::POST, "/v1/shares", Some(&late)).await;
+    assert_eq!(answer.status, StatusCode::CREATED);
+    let answer: ShareRecord = serde_json::from_value(answer.body).unwrap();
+    assert_eq!(answer.status, ShareStatus::Pending);
+    // One made after it scores nothing, and the item gets no new tracked link.
+    let after = NewShareRecord {
+        share_id: "after-1".into(),
+        item_id: second.item.id.clone(),
+        network: Network::X,
+        shared_at: Utc::now(),
+        post_url: None,
+        post_id: Some("1789".into()),
         ..record
     };
+    let after: ShareRecord = laptop
+        .send_ok(Method::POST, "/v1/shares", Some(&after))
+        .await;
     assert_eq!(
-        laptop
-            .send(Method::POST, "/v1/shares", Some(&late))
-            .await
-            .status,
-        StatusCode::CREATED
+        (after.status, after.points, after.unscored.as_deref()),
+        (ShareStatus::Rejected, 0, Some("retracted"))
     );
+    let link = laptop
+        .send(
+            Method::POST,
+            "/v1/links",
+            Some(&NewLink {
+                item_id: second.item.id.clone(),
+                network: Network::X,
+            }),
+        )
+        .await;
+    assert_eq!(link.status, StatusCode::CONFLICT, "{link:?}");
 }

@@ -5,8 +5,8 @@ use axum::extract::{Path, State};
 use chrono::Utc;
 use rand::RngCore;
 use relay_protocol::{
-    CommitRequest, Draw, DrawParticipation, DrawRequest, DrawSetup, DrawWinner, Eligibility,
-    Prize, Problem,
+    CommitRequest, Draw, DrawParticipation, DrawRequest, DrawSetup, DrawWinner, Eligibility, Prize,
+    Problem,
 };
 use sqlx::AnyConnection;
 

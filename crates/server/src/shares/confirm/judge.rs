@@ -102,9 +102,7 @@ fn carries(post: &Post, url: &str) -> bool {
     if wanted.is_empty() {
         return false;
     }
-    post.links
-        .iter()
-        .any(|l| l.trim_end_matches('/') == wanted)
+    post.links.iter().any(|l| l.trim_end_matches('/') == wanted)
         || post
             .text
             .split(|c: char| c.is_whitespace())
@@ -141,17 +139,26 @@ mod tests {
     fn the_persons_own_link_confirms_and_binds_the_account() {
         let p = post(&["https://relay.example/l/abc"]);
         assert_eq!(judge(&claim(None), &p), Verdict::Confirmed { bind: true });
-        assert_eq!(judge(&claim(Some("alice")), &p), Verdict::Confirmed { bind: false });
+        assert_eq!(
+            judge(&claim(Some("alice")), &p),
+            Verdict::Confirmed { bind: false }
+        );
         let mut in_text = post(&[]);
         in_text.text = "Worth a read https://relay.example/l/abc".into();
-        assert_eq!(judge(&claim(None), &in_text), Verdict::Confirmed { bind: true });
+        assert_eq!(
+            judge(&claim(None), &in_text),
+            Verdict::Confirmed { bind: true }
+        );
     }
 
     #[test]
     fn what_does_not_prove_the_share_does_not_confirm_it() {
         let mine = post(&["https://relay.example/l/abc"]);
         // Another person's account.
-        assert!(matches!(judge(&claim(Some("bob")), &mine), Verdict::Rejected(_)));
+        assert!(matches!(
+            judge(&claim(Some("bob")), &mine),
+            Verdict::Rejected(_)
+        ));
         // Another link, or none.
         assert!(matches!(
             judge(&claim(None), &post(&["https://relay.example/l/other"])),
@@ -173,10 +180,16 @@ mod tests {
         // Not public.
         let mut private = mine.clone();
         private.public = false;
-        assert!(matches!(judge(&claim(None), &private), Verdict::Rejected(_)));
+        assert!(matches!(
+            judge(&claim(None), &private),
+            Verdict::Rejected(_)
+        ));
         // The item's own address: the company's official post, claimed by someone.
         let official = post(&["https://contoso.example/news/1/"]);
-        assert!(matches!(judge(&claim(None), &official), Verdict::Declared(_)));
+        assert!(matches!(
+            judge(&claim(None), &official),
+            Verdict::Declared(_)
+        ));
         assert_eq!(
             judge(&claim(Some("alice")), &official),
             Verdict::Confirmed { bind: false }

@@ -40,7 +40,11 @@ pub async fn read(state: &AppState, host: &str, id: &str) -> Result<Post, ReadEr
         links.push(card.to_owned());
     }
     Ok(Post {
-        account_key: format!("{}@{}", acct.to_ascii_lowercase(), host.to_ascii_lowercase()),
+        account_key: format!(
+            "{}@{}",
+            acct.to_ascii_lowercase(),
+            host.to_ascii_lowercase()
+        ),
         created_at,
         public: matches!(status["visibility"].as_str(), Some("public" | "unlisted")),
         links,

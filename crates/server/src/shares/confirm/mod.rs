@@ -108,16 +108,15 @@ pub async fn tick(state: &AppState) -> Result<usize, ApiError> {
     .await?;
     let mut claimed = Vec::with_capacity(due.len());
     for row in due {
-        let taken = sqlx::query(
-            "UPDATE shares SET check_after = $1 WHERE id = $2 AND check_after = $3",
-        )
-        .bind(now + CLAIM_MS)
-        .bind(&row.id)
-        .bind(row.check_after)
-        .execute(&state.db.write)
-        .await?
-        .rows_affected()
-            == 1;
+        let taken =
+            sqlx::query("UPDATE shares SET check_after = $1 WHERE id = $2 AND check_after = $3")
+                .bind(now + CLAIM_MS)
+                .bind(&row.id)
+                .bind(row.check_after)
+                .execute(&state.db.write)
+                .await?
+                .rows_affected()
+                == 1;
         if taken {
             claimed.push(row);
         }
@@ -291,12 +290,7 @@ async fn judge_post(state: &AppState, row: &Due, post: &Post) -> Result<Verdict,
             .await?
         }
     };
-    let link = code.map(|c| {
-        format!(
-            "{}/l/{c}",
-            state.config.public_url.trim_end_matches('/')
-        )
-    });
+    let link = code.map(|c| format!("{}/l/{c}", state.config.public_url.trim_end_matches('/')));
     let bound_to = bound_to(&mut conn, row, &post.account_key).await?;
     Ok(judge::judge(
         &Claim {
@@ -418,7 +412,7 @@ async fn settle_in(
     sqlx::query(
         "UPDATE shares SET status = $1, status_reason = $2, account_key = $3, post_created_at = $4, \
          followers = $5, day = $6, scored = $7, unscored = $8, points = $9, check_after = $10, \
-         check_failures = 0 WHERE id = $11 AND status = 'pending'",
+         check_failures = 0, counts_as = $11 WHERE id = $12 AND status = 'pending'",
     )
     .bind(status.as_str())
     .bind(reason)
@@ -438,6 +432,7 @@ async fn settle_in(
     } else {
         None
     })
+    .bind(counts_as.map(|p| p.as_str()))
     .bind(&row.id)
     .execute(&mut *conn)
     .await?;
@@ -462,8 +457,7 @@ async fn settle_in(
             .await?;
         if clicks.is_some_and(|c| c > 0) {
             if let Some(share) = ledger::linked_share(conn, code).await? {
-                ledger::credit_clicks(conn, &share, &member, clicks.unwrap_or(0), calendar)
-                    .await?;
+                ledger::credit_clicks(conn, &share, &member, clicks.unwrap_or(0), calendar).await?;
             }
         }
     }
@@ -487,7 +481,8 @@ pub async fn settle_month(
     .await?;
     let calendar = crate::programme::calendar_of(conn, state, org_id).await?;
     for row in &pending {
-        let verdict = Verdict::Declared("the post could not be read before the month closed".into());
+        let verdict =
+            Verdict::Declared("the post could not be read before the month closed".into());
         settle_in(state, conn, row, verdict, None, &calendar, true).await?;
     }
     Ok(pending.len())
