@@ -5,7 +5,8 @@
 //! `POST /api/v1/statuses` honouring `Idempotency-Key` as Mastodon does (for a while: a test can
 //! let the keys lapse), statuses rendered as Mastodon's HTML, and
 //! `GET /api/v1/accounts/:id/statuses` (public, or closed to anonymous readers as some servers
-//! are).
+//! are), `GET /api/v1/statuses/:id` as anyone reads it (the Status entity with its `account`,
+//! `visibility` and `created_at`; 404 once deleted).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -62,6 +63,32 @@ impl MastodonStub {
         self.inner.lock().unwrap().statuses.clone()
     }
 
+    /// A status written on the server's own site by `username` (a local account, or `user@other`
+    /// for another server's status as this one shows it), made `ago` before now; its id.
+    #[allow(dead_code)] // The server's confirmation tests'.
+    pub fn publish(
+        &self,
+        username: &str,
+        text: &str,
+        visibility: &str,
+        followers: u64,
+        ago: chrono::Duration,
+    ) -> String {
+        let mut inner = self.inner.lock().unwrap();
+        let id = format!("2260{}", inner.statuses.len());
+        let local = username.split('@').next().unwrap_or(username);
+        inner.statuses.push(json!({
+            "id": id,
+            "url": format!("https://social.test/@{local}/{id}"),
+            "created_at": (chrono::Utc::now() - ago).to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "content": render(text),
+            "visibility": visibility,
+            "account": {"id": format!("id-{local}"), "username": local, "acct": username,
+                        "url": format!("https://social.test/@{local}"), "followers_count": followers},
+        }));
+        id
+    }
+
     /// The person deletes a status on the server's site.
     pub fn delete_status(&self, id: &str) {
         self.inner
@@ -100,6 +127,12 @@ impl MastodonStub {
         self.token_active(token)
     }
 }
+
+/// The account the stub's OAuth client posts as (id 109), as the Status entity shows it.
+static ANN: std::sync::LazyLock<Value> = std::sync::LazyLock::new(|| {
+    json!({"id": "109", "username": "ann", "acct": "ann", "url": "https://social.test/@ann",
+           "followers_count": 321})
+});
 
 fn error(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
@@ -252,6 +285,8 @@ async fn status(
         "created_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         "content": render(text),
         "language": body["language"],
+        "visibility": body["visibility"].as_str().unwrap_or("public"),
+        "account": ANN.clone(),
     });
     inner.statuses.push(status.clone());
     if let Some(k) = key {
@@ -301,10 +336,14 @@ fn render(text: &str) -> String {
     let words: Vec<String> = text
         .split(' ')
         .map(|w| {
-            if let Some(rest) = w.strip_prefix("https://") {
+            if let Some((scheme, rest)) = w
+                .strip_prefix("https://")
+                .map(|r| ("https://", r))
+                .or_else(|| w.strip_prefix("http://").map(|r| ("http://", r)))
+            {
                 let (shown, hidden) = rest.split_at(rest.len().min(30));
                 format!(
-                    r#"<a href="{}" rel="nofollow noopener" target="_blank"><span class="invisible">https://</span><span class="ellipsis">{}</span><span class="invisible">{}</span></a>"#,
+                    r#"<a href="{}" rel="nofollow noopener" target="_blank"><span class="invisible">{scheme}</span><span class="ellipsis">{}</span><span class="invisible">{}</span></a>"#,
                     escape(w),
                     escape(shown),
                     escape(hidden)

@@ -141,6 +141,8 @@ pub struct Options {
     pub beacon: relay_server::programme::draw::BeaconConfig,
     /// Sources reach the tests' local servers; no poller unless a test asks for one.
     pub sources: relay_server::sources::SourcesConfig,
+    /// How shares are confirmed (quick rounds here).
+    pub confirm: relay_server::shares::confirm::ConfirmConfig,
     /// Console sessions' idle timeout and lifetime.
     pub console: relay_server::console::ConsoleConfig,
     /// Push services (none unless a test points them at its local receivers).
@@ -170,6 +172,11 @@ impl Default for Options {
                 },
                 poll_every: None,
                 ..Default::default()
+            },
+            confirm: relay_server::shares::confirm::ConfirmConfig {
+                every: Duration::from_millis(200),
+                recheck_every: Duration::from_secs(1),
+                retry_after: Duration::from_millis(300),
             },
             console: Default::default(),
             push: Default::default(),
@@ -203,6 +210,7 @@ impl Server {
             month_grace: options.month_grace,
             beacon: options.beacon.clone(),
             sources: options.sources.clone(),
+            confirm: options.confirm.clone(),
             console: options.console,
             push: options.push.clone(),
             ..Config::unlimited("http://relay.test")

@@ -18,12 +18,26 @@ mod peers {
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
         url
     }
+
+    /// A request's bearer token ("" when it has none).
+    pub fn bearer(headers: &axum::http::HeaderMap) -> &str {
+        headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or_default()
+    }
 }
+
+#[allow(dead_code)]
+#[path = "../../../client/tests/engine/mastodon_stub.rs"]
+mod mastodon_stub;
 
 mod analytics;
 mod boards;
 mod cli;
 mod concurrency;
+mod confirm;
 mod console;
 mod curation;
 mod draw;
