@@ -392,6 +392,15 @@ impl ServerApi {
                                     .map_err(ClientError::from)
                             }
                             (Some("programme"), _) => Ok(ServerEvent::Programme),
+                            (Some("draw"), Some(data)) => {
+                                match serde_json::from_str::<relay_protocol::DrawEvent>(data) {
+                                    Ok(d) if month_path(&d.month).is_ok() => {
+                                        Ok(ServerEvent::Draw { month: d.month })
+                                    }
+                                    // A month this device cannot name is no event for it.
+                                    _ => continue,
+                                }
+                            }
                             (Some("reconnect"), Some(data)) => {
                                 serde_json::from_str::<relay_protocol::ReconnectEvent>(data)
                                     .map(|r| ServerEvent::Reconnect {
@@ -436,13 +445,15 @@ fn month_path(month: &str) -> Result<&str, ClientError> {
 }
 
 /// What the server's live event stream says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerEvent {
     /// The content feed reached this version: sync, after `wait` (a random moment within the
     /// server's spread).
     Version { version: i64, wait: Duration },
     /// Points, boards or the top ten moved: ask for the programme again.
     Programme,
+    /// A month's draw moved (committed, its list frozen, drawn): fetch and pin it now.
+    Draw { month: String },
     /// The instance stops (the stream ends next): reconnect after `wait`, a random moment
     /// within the window it gave, so its devices reach the other instances spread out.
     Reconnect { wait: Duration },

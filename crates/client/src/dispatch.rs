@@ -319,11 +319,18 @@ impl Engine {
         } else {
             self.store.account(&share.account_id)?
         };
+        // The account's server as the server will read the post back on it: its host, with
+        // the port where it is not the default one.
         let account_host = account
             .as_ref()
             .and_then(|a| a.base_url.as_deref())
             .and_then(|u| url::Url::parse(u).ok())
-            .and_then(|u| u.host_str().map(str::to_owned));
+            .and_then(|u| {
+                u.host_str().map(|h| match u.port() {
+                    Some(port) => format!("{h}:{port}"),
+                    None => h.to_owned(),
+                })
+            });
         let verified = account.is_some() && share.post_id.is_some();
         let post_url = share
             .post_url

@@ -2,6 +2,7 @@
 //! for reading offline, the leaderboard opt-in, and tracked links.
 
 use chrono::{DateTime, Utc};
+use relay_draw::pins::{Pins, Witness};
 use relay_protocol::{ProgrammeSummary, TrackedLink};
 use serde::{Deserialize, Serialize};
 
@@ -118,6 +119,15 @@ pub struct DrawCheck {
     /// The winners' entry ids when the draw verified here; why not otherwise; none before the
     /// draw is made.
     pub verified: Option<Result<Vec<String>, String>>,
+    /// What is wrong with the draw before it is made (a commitment or list that changed since
+    /// this device saw it, times that do not hold): said loudly.
+    pub problem: Option<String>,
+    /// Whether this device saw the entry list before the beacon round existed (by its own
+    /// clock), after, or not yet.
+    pub witness: Witness,
+    /// When this device first saw the commitment and the list.
+    pub commitment_seen_at: Option<DateTime<Utc>>,
+    pub list_seen_at: Option<DateTime<Utc>>,
     /// The server could not be reached: this is the cached draw.
     pub offline: bool,
 }
@@ -126,21 +136,45 @@ fn draw_key(month: &str) -> String {
     format!("programme.draw.{month}")
 }
 
+fn pins_key(month: &str) -> String {
+    format!("programme.draw.pins.{month}")
+}
+
+/// The beacon chain this device checks draws on: quicknet, built in. Test builds may replay
+/// recorded rounds on a moved clock (`RELAY_TEST_DRAND_GENESIS`); release builds cannot.
+pub fn draw_chain() -> relay_draw::Chain {
+    #[cfg(feature = "test-network")]
+    if let Some(genesis) = std::env::var("RELAY_TEST_DRAND_GENESIS")
+        .ok()
+        .and_then(|g| g.parse().ok())
+    {
+        return relay_draw::Chain::replayed(genesis);
+    }
+    relay_draw::QUICKNET
+}
+
 impl Engine {
-    /// A month's draw, verified on this device: the commitment, the entry list's hash, the
-    /// beacon round's signature (quicknet's public key is built in) and the winners. Offline,
-    /// the cached draw is checked the same way.
+    /// What this device pinned of a month's draw.
+    fn draw_pins(&self, month: &str) -> Result<Pins, ClientError> {
+        Ok(self
+            .store
+            .setting(&pins_key(month))?
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
+    }
+
+    /// A month's draw, verified on this device: every check of `relay-draw` (the commitment and
+    /// what it binds, the times on quicknet's own clock, the entry list's hash, the beacon
+    /// round's signature, the winners), against the first commitment and list this device saw,
+    /// which it pins with its own clock. A draw that later differs is refused, and its copy is
+    /// not replaced. Offline, the cached draw is checked the same way.
     pub async fn draw(&self, month: &str) -> Result<DrawCheck, ClientError> {
         let asked = async {
             let api = self.api()?;
             self.check(api.draw(month).await)
         };
         let (draw, offline) = match asked.await {
-            Ok(draw) => {
-                self.store
-                    .set_setting(&draw_key(month), &serde_json::to_string(&draw)?)?;
-                (draw, false)
-            }
+            Ok(draw) => (draw, false),
             Err(e) if e.is_transient() => {
                 let cached = self
                     .store
@@ -153,13 +187,43 @@ impl Engine {
             }
             Err(e) => return Err(e),
         };
-        let verified = draw
-            .result
-            .is_some()
-            .then(|| relay_draw::verify(&draw).map_err(|e| e.to_string()));
+        let chain = draw_chain();
+        let pins = self.draw_pins(month)?;
+        let checked = relay_draw::check(&draw, &chain)
+            .and_then(|stage| pins.observe(&draw, Utc::now()).map(|p| (stage, p)));
+        let (verified, problem, pins) = match checked {
+            Ok((stage, pinned)) => {
+                if pinned != pins {
+                    self.store
+                        .set_setting(&pins_key(month), &serde_json::to_string(&pinned)?)?;
+                }
+                if !offline {
+                    self.store
+                        .set_setting(&draw_key(month), &serde_json::to_string(&draw)?)?;
+                }
+                let verified = match stage {
+                    relay_draw::Stage::Drawn(winners) => Some(Ok(winners)),
+                    _ => None,
+                };
+                (verified, None, pinned)
+            }
+            Err(e) => {
+                tracing::warn!(%month, error = %e, "a draw does not verify on this device");
+                let said = e.to_string();
+                if draw.result.is_some() {
+                    (Some(Err(said)), None, pins)
+                } else {
+                    (None, Some(said), pins)
+                }
+            }
+        };
         Ok(DrawCheck {
+            witness: pins.witness(&draw, &chain),
+            commitment_seen_at: pins.commitment.as_ref().map(|s| s.seen_at),
+            list_seen_at: pins.list.as_ref().map(|s| s.seen_at),
             draw,
             verified,
+            problem,
             offline,
         })
     }

@@ -36,6 +36,8 @@ pub enum LiveEvent {
     OutboxChanged,
     /// The programme (points, boards, top ten) moved on the server.
     ProgrammeMoved,
+    /// A month's draw moved; this device fetched it and pinned what it saw.
+    DrawMoved(String),
 }
 
 /// What a sync did.
@@ -204,6 +206,15 @@ impl Engine {
                             Some(Ok(ServerEvent::Version { .. })) => false,
                             Some(Ok(ServerEvent::Programme)) => {
                                 on_event(&LiveEvent::ProgrammeMoved);
+                                false
+                            }
+                            Some(Ok(ServerEvent::Draw { month })) => {
+                                // Seen now, by this device's clock: the list is pinned before
+                                // the beacon round exists.
+                                if let Err(e) = self.draw(&month).await {
+                                    tracing::warn!(error = %e, %month, "the announced draw could not be read");
+                                }
+                                on_event(&LiveEvent::DrawMoved(month));
                                 false
                             }
                             Some(Ok(ServerEvent::Reconnect { wait })) => {

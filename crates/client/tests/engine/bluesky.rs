@@ -43,7 +43,7 @@ async fn resend_after_crashes(engine: &relay_client::Engine, db: &rusqlite::Conn
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
     let Some(pds) = Pds::start() else { return };
-    let server = TestServer::start().await;
+    let server = TestServer::start_reading(&pds.plc).await;
     let (org, code) = server.demo().await;
     let picture = serve_png().await;
     let item_id = server
@@ -138,8 +138,17 @@ async fn posts_to_a_real_pds_once_with_facets_and_a_link_card() {
         "{tracked}"
     );
     assert_eq!(external["uri"], tracked.as_str());
-    // Recorded as verified, with the post's bsky.app address: 10 points.
-    assert_eq!(posted.points, Some(10));
+    // Recorded as verified, with the post's bsky.app address: pending until the server has read
+    // the post on the PDS itself (its link card carries the person's link), then 10 points.
+    assert_eq!(posted.points, Some(0));
+    server.confirmed().await;
+    let (status, points): (String, i64) =
+        sqlx::query_as("SELECT status, points FROM shares WHERE share_id = $1")
+            .bind(&share.id)
+            .fetch_one(&server.state().db.read)
+            .await
+            .unwrap();
+    assert_eq!((status.as_str(), points), ("confirmed", 10));
     assert_eq!(
         server.share_records().await.len(),
         1,

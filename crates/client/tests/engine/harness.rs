@@ -38,10 +38,20 @@ impl SecretStore for NotingStore {
 
 /// Connects a test-network account with `token`; returns its id.
 pub fn connect_account(engine: &Engine, url: &str, token: &str) -> String {
+    connect_account_on(engine, relay_protocol::Network::Mastodon, url, token)
+}
+
+/// [`connect_account`] as an account of `network`.
+pub fn connect_account_on(
+    engine: &Engine,
+    network: relay_protocol::Network,
+    url: &str,
+    token: &str,
+) -> String {
     let account = engine
         .store()
         .add_account(
-            relay_protocol::Network::Mastodon,
+            network,
             relay_client::social::Provider::Test,
             "me@social.test",
             Some(url),
@@ -79,11 +89,22 @@ pub fn relay(
     args: &[&str],
     stdin: Option<&str>,
 ) -> (bool, String, String) {
+    relay_with(data_dir, args, stdin, &[])
+}
+
+/// [`relay`] with more environment variables.
+pub fn relay_with(
+    data_dir: &std::path::Path,
+    args: &[&str],
+    stdin: Option<&str>,
+    env: &[(&str, String)],
+) -> (bool, String, String) {
     use std::io::Write;
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_relay"))
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .env("RELAY_LOG", "trace")
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())

@@ -71,13 +71,20 @@ async fn mastodon_connects_posts_once_and_disconnects() {
     assert_eq!(engine.dispatch().await.unwrap().posted, 1);
     let statuses = stub.statuses();
     assert_eq!(statuses.len(), 1);
-    // Its reach: the account's followers, as Mastodon gives them, told to the server.
-    let reach: Option<i64> = sqlx::query_scalar("SELECT followers FROM shares WHERE share_id = $1")
-        .bind(&share.id)
-        .fetch_one(&server.state().db.read)
-        .await
-        .unwrap();
-    assert_eq!(reach, Some(321));
+    // Its reach: the account's followers as the server itself read them with the status, once
+    // it confirmed it on the account's own server (the device's figure is kept apart).
+    server.confirmed().await;
+    let (status, reach, reported): (String, Option<i64>, Option<i64>) = sqlx::query_as(
+        "SELECT status, followers, reported_followers FROM shares WHERE share_id = $1",
+    )
+    .bind(&share.id)
+    .fetch_one(&server.state().db.read)
+    .await
+    .unwrap();
+    assert_eq!(
+        (status.as_str(), reach, reported),
+        ("confirmed", Some(321), Some(321))
+    );
     // The status carries the person's tracked link, which leads to the item.
     let tracked = engine
         .store()

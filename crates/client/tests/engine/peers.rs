@@ -31,6 +31,9 @@ pub struct TestServer {
     pub month_grace: chrono::Duration,
     /// Where the prize draw's beacon rounds come from (see `draws.rs`).
     pub beacon: relay_server::programme::draw::BeaconConfig,
+    /// The PLC directory the server resolves Bluesky accounts through, when a test runs a PDS:
+    /// the server then reads (confirms) the posts the device records.
+    pub plc_directory: Option<String>,
 }
 
 impl TestServer {
@@ -91,9 +94,35 @@ impl TestServer {
             oidc,
             month_grace,
             beacon,
+            plc_directory: None,
         };
         server.up().await;
         server
+    }
+
+    /// The server reading Bluesky posts through the PDS's own PLC directory.
+    pub async fn start_reading(plc_directory: &str) -> TestServer {
+        let mut server = TestServer::start().await;
+        server.plc_directory = Some(plc_directory.to_owned());
+        server.down().await;
+        server.up().await;
+        server
+    }
+
+    /// Waits until the server has read every post recorded as pending (or 15 s).
+    pub async fn confirmed(&self) {
+        for _ in 0..150 {
+            let pending: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM shares WHERE status = 'pending'")
+                    .fetch_one(&self.state().db.read)
+                    .await
+                    .unwrap();
+            if pending == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("posts still pending after 15 s");
     }
 
     pub fn url(&self) -> String {
@@ -116,13 +145,25 @@ impl TestServer {
                 oidc: self.oidc.clone(),
                 month_grace: self.month_grace,
                 beacon: self.beacon.clone(),
-                // Sources read the tests' own feeds, on this machine.
+                // Sources read the tests' own feeds, on this machine; shares are confirmed on
+                // the tests' own PDS and Mastodon stubs (over plain HTTP), in quick rounds.
                 sources: relay_server::sources::SourcesConfig {
                     fetch: relay_server::sources::fetch::FetchPolicy {
                         allow_private: true,
                         ..Default::default()
                     },
+                    instance_scheme: "http".into(),
+                    plc_directory: self
+                        .plc_directory
+                        .clone()
+                        .unwrap_or_else(|| "http://127.0.0.1:9".into()),
+                    bluesky_appview: "http://127.0.0.1:9".into(),
                     ..Default::default()
+                },
+                confirm: relay_server::shares::confirm::ConfirmConfig {
+                    every: Duration::from_millis(200),
+                    recheck_every: Duration::from_secs(1),
+                    retry_after: Duration::from_millis(500),
                 },
                 // Web Push with a key of this run, to local receivers.
                 push: relay_server::push::PushSettings {

@@ -1,8 +1,8 @@
 //! The programme on the device, against the real server: shares carry the person's tracked link
 //! (or the item's own address when asked, or when the server cannot be reached in time), their
-//! records are verified and earn points, a click on the link as a browser makes it shows in
-//! the person's figures, the leaderboard is joined from the device, and the programme reads
-//! from the cache offline.
+//! records earn points (attested X posts, which the demo organisation trusts here), a click on
+//! the link as a browser elsewhere makes it shows in the person's figures, the leaderboard is
+//! joined from the device, and the programme reads from the cache offline.
 
 use relay_client::store::{LinkChoice, NewShare, ShareState};
 
@@ -28,8 +28,10 @@ fn share(engine: &relay_client::Engine, item: &str, account: &str, link: LinkCho
 async fn shares_carry_tracked_links_and_earn_points() {
     let mut server = TestServer::start().await;
     let (engine, _dir, _secrets) = synced_device(&server).await;
+    let (org, _) = server.demo().await;
+    crate::draws::trust_attested(&server, &org).await;
     let (stub, stub_url) = StubNetwork::start("tok").await;
-    let account = connect_account(&engine, &stub_url, "tok");
+    let account = connect_account_on(&engine, relay_protocol::Network::X, &stub_url, "tok");
     let items: Vec<String> = engine
         .store()
         .feed(&relay_client::store::FeedQuery {
@@ -50,12 +52,14 @@ async fn shares_carry_tracked_links_and_earn_points() {
     assert!(link.starts_with(&format!("{}/l/", server.url())), "{link}");
     let posted = stub.posts.lock().unwrap()[&tracked].clone();
     assert_eq!(posted["link"], link.as_str());
-    assert_eq!(sent.points, Some(10), "a verified share");
+    assert_eq!(sent.points, Some(10), "an attested share, trusted");
     assert!(!sent.link_fallback);
 
-    // Someone follows it, as a browser does: the click counts for the share.
+    // Someone follows it, as a browser does (elsewhere than the person's own device, whose
+    // clicks would not count): the click counts for the share.
     let browser = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::from([127, 0, 0, 5]))
         .build()
         .unwrap();
     let answer = browser
@@ -129,12 +133,36 @@ async fn a_draw_verifies_on_the_device_and_a_tampered_one_does_not() {
     if !crate::harness::keychain_available() {
         return;
     }
+    // The devices check the replayed rounds on the same moved clock as the server.
+    let env = [(
+        "RELAY_TEST_DRAND_GENESIS",
+        crate::draws::genesis(closes).to_string(),
+    )];
+    let relay =
+        |dir: &std::path::Path, args: &[&str]| crate::harness::relay_with(dir, args, None, &env);
     let dir = crate::sweep::tempdir();
-    let (ok, out, err) = relay(dir.path(), &["enrol", &server.url(), &code], None);
+    let (ok, out, err) = relay(dir.path(), &["enrol", &server.url(), &code]);
     assert!(ok, "{out}{err}");
-    let month = crate::draws::make_draw(&server, &org, closes).await;
+    let late = crate::sweep::tempdir();
+    let (_, second_code) = server.demo().await;
+    let (ok, out, err) = relay(late.path(), &["enrol", &server.url(), &second_code]);
+    assert!(ok, "{out}{err}");
+    let (month, admin) = crate::draws::commit_draw(&server, &org, closes).await;
 
-    let (ok, out, err) = relay(dir.path(), &["draw", "verify", &month], None);
+    // The device looks once the list is frozen, before the round exists, and says so.
+    tokio::time::sleep(
+        (closes + chrono::Duration::milliseconds(2000) - chrono::Utc::now())
+            .to_std()
+            .unwrap_or_default(),
+    )
+    .await;
+    let (ok, out, err) = relay(dir.path(), &["draw", "verify", &month]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("Not drawn yet"), "{out}");
+    assert!(out.contains("before the beacon round existed"), "{out}");
+    crate::draws::draw_once_out(&server, &admin, &month, closes).await;
+
+    let (ok, out, err) = relay(dir.path(), &["draw", "verify", &month]);
     assert!(ok, "{out}{err}");
     assert!(out.contains("Verified on this device."), "{out}");
     assert!(out.contains("Tablet: Sharer "), "{out}");
@@ -142,13 +170,28 @@ async fn a_draw_verifies_on_the_device_and_a_tampered_one_does_not() {
         out.contains(&format!("quicknet round {}", crate::draws::ROUND)),
         "{out}"
     );
-    let (ok, out, _) = relay(dir.path(), &["--json", "draw", "verify", &month], None);
+    let (ok, out, _) = relay(dir.path(), &["--json", "draw", "verify", &month]);
     assert!(ok);
     let check: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(
         check["verified"]["Ok"].as_array().map(Vec::len),
         Some(2),
         "{check}"
+    );
+    assert_eq!(check["witness"], "before_round", "{check}");
+    // A device that first looks now verifies the record, and says it cannot vouch for the list.
+    let (ok, out, err) = relay(late.path(), &["draw", "verify", &month]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("after the beacon round existed"), "{out}");
+
+    // The operator redraws the entry ids now that the round is public: a record consistent in
+    // itself, which this device refuses, loudly, and whose copy it keeps.
+    crate::draws::redraw_as_the_operator(&server, &month).await;
+    let (ok, out, err) = relay(dir.path(), &["draw", "verify", &month]);
+    assert!(!ok, "{out}{err}");
+    assert!(
+        out.contains("DOES NOT VERIFY") && out.contains("entry list changed"),
+        "{out}"
     );
 
     // Someone edits the device's copy of the draw (one entry), and the server is away: the
@@ -168,7 +211,7 @@ async fn a_draw_verifies_on_the_device_and_a_tampered_one_does_not() {
     )
     .unwrap();
     server.down().await;
-    let (ok, out, err) = relay(dir.path(), &["draw", "verify", &month], None);
+    let (ok, out, err) = relay(dir.path(), &["draw", "verify", &month]);
     assert!(!ok, "{out}{err}");
     assert!(
         out.contains("Offline") && out.contains("DOES NOT VERIFY"),

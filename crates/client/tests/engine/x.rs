@@ -72,14 +72,16 @@ async fn x_connects_with_pkce_and_posts_once() {
         .as_deref()
         .unwrap()
         .starts_with("https://x.com/ann_contoso/status/"));
-    // Its reach: the follower count X gives, kept on the device and told to the server.
+    // The follower count X gives, kept on the device and told to the server: the device's word,
+    // kept apart from reach (the server cannot read X's profiles).
     assert_eq!(posted.followers, Some(1234));
-    let reach: Option<i64> = sqlx::query_scalar("SELECT followers FROM shares WHERE share_id = $1")
-        .bind(&share.id)
-        .fetch_one(&server.state().db.read)
-        .await
-        .unwrap();
-    assert_eq!(reach, Some(1234));
+    let (reach, reported): (Option<i64>, Option<i64>) =
+        sqlx::query_as("SELECT followers, reported_followers FROM shares WHERE share_id = $1")
+            .bind(&share.id)
+            .fetch_one(&server.state().db.read)
+            .await
+            .unwrap();
+    assert_eq!((reach, reported), (None, Some(1234)));
 
     // Sent again as if the app had not noted the post: X calls it a duplicate, and the
     // earlier post (its link shortened by X) is recognised as this share's.

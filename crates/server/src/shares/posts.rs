@@ -75,7 +75,12 @@ pub fn key(
                 .filter(|h| instance_ok(h))
                 .ok_or("a Mastodon share names its account's server (account_host)")?;
             let id = post_id
-                .filter(|id| id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+                .filter(|id| {
+                    id.len() <= 64
+                        && id
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                })
                 .ok_or("a Mastodon share names its status id (post_id)")?;
             Ok(format!("{}/{id}", host.to_ascii_lowercase()))
         }

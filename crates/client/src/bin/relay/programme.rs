@@ -3,6 +3,7 @@
 
 use clap::Subcommand;
 use relay_client::{ClientError, Engine};
+use relay_draw::pins::Witness;
 
 use crate::print;
 
@@ -87,7 +88,7 @@ pub async fn draw(engine: &Engine, json: bool, action: DrawAction) -> Result<boo
         DrawAction::OptOut { month } => engine.set_draw_opt_out(month, true).await?,
         DrawAction::OptIn { month } => engine.set_draw_opt_out(month, false).await?,
     };
-    let verified = !matches!(check.verified, Some(Err(_)));
+    let verified = !matches!(check.verified, Some(Err(_))) && check.problem.is_none();
     print(json, &check, |c| {
         let d = &c.draw;
         if c.offline {
@@ -106,21 +107,43 @@ pub async fn draw(engine: &Engine, json: bool, action: DrawAction) -> Result<boo
             println!("You opted out of this draw.");
         }
         match &d.commitment {
-            Some(cm) => println!(
-                "Committed {}: seed hash {}, quicknet round {} (at {}).",
-                cm.committed_at.format("%Y-%m-%d %H:%M UTC"),
-                cm.seed_hash,
-                cm.beacon_round,
-                cm.beacon_round_at.format("%Y-%m-%d %H:%M:%S UTC")
-            ),
+            Some(cm) => {
+                println!(
+                    "Committed {}: seed hash {}, quicknet round {} (at {}), list frozen at {}.",
+                    cm.committed_at.format("%Y-%m-%d %H:%M UTC"),
+                    cm.seed_hash,
+                    cm.beacon_round,
+                    cm.beacon_round_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    cm.closes_at.format("%Y-%m-%d %H:%M UTC"),
+                );
+                println!("Commitment digest {}.", cm.digest);
+            }
             None => println!("Not committed yet."),
+        }
+        if let Some(at) = c.commitment_seen_at {
+            println!(
+                "This device first saw the commitment at {}.",
+                at.format("%Y-%m-%d %H:%M:%S UTC")
+            );
         }
         if let Some(entries) = &d.entries {
             println!(
-                "{} entries, list hash {}.",
+                "{} entries, list hash {}, frozen at {}.",
                 entries.entries.len(),
-                entries.list_hash
+                entries.list_hash,
+                entries.frozen_at.format("%Y-%m-%d %H:%M:%S UTC")
             );
+            match (c.witness, c.list_seen_at) {
+                (Witness::BeforeRound, Some(at)) => println!(
+                    "This device saw the list at {}, before the beacon round existed: nobody could then know who would win.",
+                    at.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+                (Witness::AfterRound, Some(at)) => println!(
+                    "This device first saw the list at {}, after the beacon round existed: it cannot vouch for the list's timing.",
+                    at.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+                _ => {}
+            }
             match &d.my_entry_id {
                 Some(id) => println!("Your entry: {id}"),
                 None => println!("You have no entry in this draw."),
@@ -136,10 +159,14 @@ pub async fn draw(engine: &Engine, json: bool, action: DrawAction) -> Result<boo
                 println!("  {}: {} [{}]{you}", w.prize, w.name, w.entry_id);
             }
         }
+        if let Some(problem) = &c.problem {
+            println!("DOES NOT VERIFY: {problem}");
+        }
         match &c.verified {
             Some(Ok(_)) => println!("Verified on this device."),
             Some(Err(why)) => println!("DOES NOT VERIFY: {why}"),
-            None => println!("Not drawn yet: nothing to verify."),
+            None if c.problem.is_none() => println!("Not drawn yet: nothing to verify."),
+            None => {}
         }
     });
     Ok(verified)
