@@ -51,7 +51,7 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
                                 programme: false,
                             })
                         }
-                        LiveEvent::ProgrammeMoved => Some(Changed {
+                        LiveEvent::ProgrammeMoved | LiveEvent::DrawMoved(_) => Some(Changed {
                             programme: true,
                             ..Changed::default()
                         }),

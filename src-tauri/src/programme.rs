@@ -256,7 +256,39 @@ pub struct DrawScreen {
     /// `true` when the draw verified on this device, `false` when it did not (see `problem`),
     /// none before it is made.
     pub verified: Option<bool>,
+    /// Why it did not verify, or what is wrong before it is made (a commitment or list that
+    /// changed since this device saw it).
     pub problem: Option<String>,
+    /// When entries close (RFC 3339) and the commitment's digest, as published.
+    pub closes_at: Option<String>,
+    pub digest: Option<String>,
+    /// Whether this device saw the entry list before the beacon round existed.
+    pub witness: DrawWitness,
+    /// When this device first saw the commitment and the list (RFC 3339).
+    pub commitment_seen_at: Option<String>,
+    pub list_seen_at: Option<String>,
+}
+
+/// What this device can say of the entry list's timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum DrawWitness {
+    /// No list yet.
+    NotFrozen,
+    /// Seen before the round existed: nobody could then know who would win.
+    BeforeRound,
+    /// First seen after the round existed: this device cannot vouch for its timing.
+    AfterRound,
+}
+
+impl From<relay_draw::pins::Witness> for DrawWitness {
+    fn from(w: relay_draw::pins::Witness) -> Self {
+        match w {
+            relay_draw::pins::Witness::NotFrozen => Self::NotFrozen,
+            relay_draw::pins::Witness::BeforeRound => Self::BeforeRound,
+            relay_draw::pins::Witness::AfterRound => Self::AfterRound,
+        }
+    }
 }
 
 fn draw_screen(check: &relay_client::programme::DrawCheck) -> DrawScreen {
@@ -306,10 +338,17 @@ fn draw_screen(check: &relay_client::programme::DrawCheck) -> DrawScreen {
             })
             .unwrap_or_default(),
         verified: check.verified.as_ref().map(Result::is_ok),
-        problem: check
-            .verified
-            .as_ref()
-            .and_then(|v| v.as_ref().err().cloned()),
+        problem: check.problem.clone().or_else(|| {
+            check
+                .verified
+                .as_ref()
+                .and_then(|v| v.as_ref().err().cloned())
+        }),
+        closes_at: d.commitment.as_ref().map(|c| c.closes_at.to_rfc3339()),
+        digest: d.commitment.as_ref().map(|c| c.digest.clone()),
+        witness: check.witness.into(),
+        commitment_seen_at: check.commitment_seen_at.map(|t| t.to_rfc3339()),
+        list_seen_at: check.list_seen_at.map(|t| t.to_rfc3339()),
     }
 }
 

@@ -20,16 +20,25 @@ async fn share_with_a_tracked_link_see_the_click_and_join_the_board() {
     let (org, code) = server.demo().await;
     let month = crate::draws::make_draw(&server, &org, closes).await;
     let (network, network_url) = StubNetwork::start("programme-token").await;
-    let desktop = Desktop::enrolled(&server.url(), &code, Options::default()).await;
-    desktop.connect_test_account("bluesky", &network_url, "programme-token");
+    // The device checks the replayed beacon round on the server's moved clock.
+    let options = Options {
+        env: vec![(
+            "RELAY_TEST_DRAND_GENESIS",
+            crate::draws::genesis(closes).to_string(),
+        )],
+        ..Options::default()
+    };
+    let desktop = Desktop::enrolled(&server.url(), &code, options).await;
+    // An X account (its shares attested, which this organisation trusts: see `draws.rs`).
+    desktop.connect_test_account("x", &network_url, "programme-token");
     let d = &desktop.driver;
 
     // The composer shows the link the share will carry: the person's, on the company server.
-    desktop.compose("bluesky", "Worth a read #Contoso").await;
+    desktop.compose("x", "Worth a read #Contoso").await;
     let prefix = format!("{}/l/", server.url());
     d.wait_until(
         "the tracked link is shown",
-        "const l = document.querySelector('[data-testid=link-bluesky]'); return !!l && l.textContent.includes(arguments[0])",
+        "const l = document.querySelector('[data-testid=link-x]'); return !!l && l.textContent.includes(arguments[0])",
         json!([prefix]),
     )
     .await;
@@ -46,9 +55,10 @@ async fn share_with_a_tracked_link_see_the_click_and_join_the_board() {
     let link = post["link"].as_str().unwrap().to_owned();
     assert!(link.starts_with(&prefix), "{link}");
 
-    // Someone opens it in a browser.
+    // Someone opens it in a browser elsewhere (the person's own device's clicks never count).
     let answer = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .local_address(std::net::IpAddr::from([127, 0, 0, 7]))
         .build()
         .unwrap()
         .get(&link)
@@ -58,7 +68,7 @@ async fn share_with_a_tracked_link_see_the_click_and_join_the_board() {
         .unwrap();
     assert_eq!(answer.status(), reqwest::StatusCode::FOUND);
 
-    // My activity: a verified share (10) and one click (1).
+    // My activity: a share that counts (10) and one click (1).
     d.click_css("[data-testid=nav-programme]").await;
     d.wait_until(
         "the points and the click show",

@@ -238,8 +238,29 @@ export type DrawScreen = {
 	 *  none before it is made.
 	 */
 	verified: boolean | null,
+	/**
+	 *  Why it did not verify, or what is wrong before it is made (a commitment or list that
+	 *  changed since this device saw it).
+	 */
 	problem: string | null,
+	/**  When entries close (RFC 3339) and the commitment's digest, as published. */
+	closes_at: string | null,
+	digest: string | null,
+	/**  Whether this device saw the entry list before the beacon round existed. */
+	witness: DrawWitness,
+	/**  When this device first saw the commitment and the list (RFC 3339). */
+	commitment_seen_at: string | null,
+	list_seen_at: string | null,
 };
+
+/**  What this device can say of the entry list's timing. */
+export type DrawWitness = 
+/**  No list yet. */
+"not_frozen" | 
+/**  Seen before the round existed: nobody could then know who would win. */
+"before_round" | 
+/**  First seen after the round existed: this device cannot vouch for its timing. */
+"after_round";
 
 export type ErrorCode = "not_enrolled" | "signed_out" | "offline" | "invalid" | "not_found" | "conflict" | "keychain" | "internal";
 

@@ -93,7 +93,8 @@ export interface Eligibility { top_points: number | null; min_verified_shares: n
 export interface DrawSetup { prizes: Prize[]; eligibility: Eligibility }
 export interface DrawCommitment {
   algorithm: string; seed_hash: string; beacon_chain: string; beacon_round: number;
-  beacon_round_at: string; committed_at: string;
+  beacon_round_at: string; closes_at: string; prizes: Prize[]; eligibility: Eligibility; digest: string;
+  committed_at: string;
 }
 export interface DrawEntries { entries: string[]; list_hash: string; frozen_at: string }
 export interface BeaconRound { round: number; signature: string; randomness: string | null }

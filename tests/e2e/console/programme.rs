@@ -46,33 +46,54 @@ async fn an_admin_runs_the_draw_from_prizes_to_verified_winners() {
     assert_eq!(seed_hash.as_str().map(str::len), Some(64), "{seed_hash}");
     d.screenshot("console-draw-committed").await;
 
-    // Once the month has closed and the round is out, the admin draws.
-    let wait = (closes + chrono::Duration::seconds(4) - chrono::Utc::now())
+    // The month closes: the server freezes the list; this browser sees it before the round.
+    let wait = (closes + chrono::Duration::milliseconds(2500) - chrono::Utc::now())
         .to_std()
         .unwrap_or_default();
     tokio::time::sleep(wait).await;
+    press(d, "Refresh").await;
+    see(d, "3 entries").await;
+    d.wait_until(
+        "the browser saw the list before the round",
+        "return document.querySelector('[data-testid=witness]')?.dataset.witness === 'before_round'",
+        json!([]),
+    )
+    .await;
+    // A test build says loudly that its beacon clock is moved.
+    see(d, "Test build: the beacon's clock is moved").await;
+
+    // Once the round is out, the admin draws.
+    let wait = (crate::draws::round_at(closes) + chrono::Duration::milliseconds(500)
+        - chrono::Utc::now())
+    .to_std()
+    .unwrap_or_default();
+    tokio::time::sleep(wait).await;
     press(d, "Draw the winners").await;
     see(d, "Winners drawn.").await;
-    see(d, "3 entries").await;
+    let all = json!([
+        "algorithm",
+        "chain",
+        "commitment",
+        "prizes",
+        "times",
+        "list",
+        "pinned",
+        "round",
+        "signature",
+        "randomness",
+        "seed",
+        "winners"
+    ]);
     let checks = d
         .wait_until(
-            "the six checks pass",
+            "every check passes",
             "const l = [...document.querySelectorAll('[data-testid=checks] li')]; \
-             return l.length === 6 && l.every(c => c.dataset.ok === 'true') ? l.map(c => c.dataset.check) : false",
+             return document.querySelector('[data-testid=verification]')?.dataset.stage === 'drawn' \
+               && l.every(c => c.dataset.ok === 'true') ? l.map(c => c.dataset.check) : false",
             json!([]),
         )
         .await;
-    assert_eq!(
-        checks,
-        json!([
-            "algorithm",
-            "seed",
-            "list",
-            "round",
-            "randomness",
-            "winners"
-        ])
-    );
+    assert_eq!(checks, all);
     let winners = d
         .execute(
             "return [...document.querySelectorAll('table tbody tr')].map(r => r.cells[0].textContent + ' · ' + r.cells[1].textContent)",
@@ -90,8 +111,25 @@ async fn an_admin_runs_the_draw_from_prizes_to_verified_winners() {
     let employee = enrolled_employee(&server, &org, 7).await;
     let draw: relay_protocol::Draw =
         get_as(&server, &employee, &format!("/v1/programme/draws/{month}")).await;
-    assert_eq!(relay_draw::verify(&draw).unwrap().len(), 2);
+    let chain = relay_draw::Chain::replayed(crate::draws::genesis(closes));
+    assert!(matches!(
+        relay_draw::check(&draw, &chain),
+        Ok(relay_draw::Stage::Drawn(w)) if w.len() == 2
+    ));
     d.screenshot("console-draw-verified").await;
+
+    // The operator, the round now public, gives everyone new entry ids and redraws: a record
+    // that verifies on its own, refused by this browser, which saw the list before.
+    crate::draws::redraw_as_the_operator(&server, &month).await;
+    press(d, "Refresh").await;
+    d.wait_until(
+        "the re-frozen list is refused",
+        "const c = document.querySelector('[data-testid=checks] li[data-check=pinned]'); \
+         return !!c && c.dataset.ok === 'false' && c.textContent.includes('entry list changed')",
+        json!([]),
+    )
+    .await;
+    d.screenshot("console-draw-redrawn").await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

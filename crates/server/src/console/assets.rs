@@ -22,15 +22,51 @@ pub async fn to_index() -> Redirect {
     Redirect::permanent("/console/")
 }
 
-pub async fn index() -> Response {
+pub async fn index(
+    axum::extract::State(app): axum::extract::State<crate::app::AppState>,
+) -> Response {
     match DIST.get_file("index.html") {
-        Some(file) => page(file.contents(), "text/html; charset=utf-8", false),
+        Some(file) => page(
+            with_test_clock(&app, file.contents()),
+            "text/html; charset=utf-8",
+            false,
+        ),
         None => (
             [(CONTENT_SECURITY_POLICY, HeaderValue::from_static(POLICY))],
             Html(NOT_BUILT),
         )
             .into_response(),
     }
+}
+
+/// Test builds that replay recorded beacon rounds on a moved clock tell the console's draw check
+/// that clock (it says so loudly); a production build has no such option and serves the page as
+/// built.
+#[cfg(feature = "test-beacon")]
+fn with_test_clock(
+    app: &crate::app::AppState,
+    page: &'static [u8],
+) -> std::borrow::Cow<'static, [u8]> {
+    let chain = app.config.beacon.chain();
+    if chain.genesis_unix() == relay_draw::QUICKNET.genesis_unix() {
+        return page.into();
+    }
+    let meta = format!(
+        "<meta name=\"relay-test-beacon-genesis\" content=\"{}\" />",
+        chain.genesis_unix()
+    );
+    String::from_utf8_lossy(page)
+        .replacen("<head>", &format!("<head>{meta}"), 1)
+        .into_bytes()
+        .into()
+}
+
+#[cfg(not(feature = "test-beacon"))]
+fn with_test_clock(
+    _: &crate::app::AppState,
+    page: &'static [u8],
+) -> std::borrow::Cow<'static, [u8]> {
+    page.into()
 }
 
 pub async fn file(Path(path): Path<String>) -> Response {
@@ -45,7 +81,11 @@ pub async fn file(Path(path): Path<String>) -> Response {
     }
 }
 
-fn page(body: &'static [u8], content_type: &'static str, immutable: bool) -> Response {
+fn page(
+    body: impl Into<std::borrow::Cow<'static, [u8]>>,
+    content_type: &'static str,
+    immutable: bool,
+) -> Response {
     let cache = if immutable {
         "public, max-age=31536000, immutable"
     } else {
@@ -65,7 +105,7 @@ fn page(body: &'static [u8], content_type: &'static str, immutable: bool) -> Res
                 HeaderValue::from_static("no-referrer"),
             ),
         ],
-        body,
+        axum::body::Body::from(body.into()),
     )
         .into_response()
 }
