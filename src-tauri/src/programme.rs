@@ -27,12 +27,44 @@ pub struct MyShareView {
     pub item_id: String,
     pub title: String,
     pub network: NetworkKind,
-    pub verified: bool,
+    /// Where the share stands as the server knows it.
+    pub status: ShareCheck,
+    /// Why, when the server says (English).
+    pub status_reason: Option<String>,
     pub shared_at: String,
     pub points: i64,
     pub clicks: i64,
-    /// `already_scored` or `daily_cap` when the share earned no share points.
+    /// `already_scored`, `daily_cap` or `retracted` when the share earned no share points.
     pub unscored: Option<String>,
+}
+
+/// Where a share stands as the server knows it (never as the device says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ShareCheck {
+    /// The server has yet to read the post (Bluesky, Mastodon): "being checked".
+    Pending,
+    /// The server read the post where anyone may, on the person's account, with their link.
+    Confirmed,
+    /// Posted by the device, which the server cannot check (X, LinkedIn): the device's word.
+    Attested,
+    /// Opened on a share page, or a post the server could not read in time.
+    Declared,
+    /// Not there, not the person's, or not this share's: no points.
+    Rejected,
+}
+
+impl From<relay_protocol::ShareStatus> for ShareCheck {
+    fn from(s: relay_protocol::ShareStatus) -> Self {
+        use relay_protocol::ShareStatus as S;
+        match s {
+            S::Pending => Self::Pending,
+            S::Confirmed => Self::Confirmed,
+            S::Attested => Self::Attested,
+            S::Declared => Self::Declared,
+            S::Rejected => Self::Rejected,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Type)]
@@ -152,7 +184,8 @@ pub fn screen(view: &ProgrammeView) -> Option<ProgrammeScreen> {
                 item_id: m.item_id.clone(),
                 title: m.title.clone(),
                 network: m.network.into(),
-                verified: m.proof == relay_protocol::ShareProof::Verified,
+                status: m.status.into(),
+                status_reason: m.status_reason.clone(),
                 shared_at: m.shared_at.to_rfc3339(),
                 points: m.points,
                 clicks: m.clicks,

@@ -76,6 +76,9 @@ async fn share_with_a_tracked_link_see_the_click_and_join_the_board() {
         json!([]),
     )
     .await;
+    // The share stands as the server knows it: attested (X cannot be read by the server).
+    let status = d.wait_for("[data-testid=my-share-status]").await;
+    assert_eq!(d.text(&status).await, "attested");
     let rank = d.wait_for("[data-testid=programme-rank]").await;
     let said = d.text(&rank).await;
     assert!(said.contains("would be 1st of 1"), "{said}");

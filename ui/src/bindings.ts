@@ -295,11 +295,14 @@ export type MyShareView = {
 	item_id: string,
 	title: string,
 	network: NetworkKind,
-	verified: boolean,
+	/**  Where the share stands as the server knows it. */
+	status: ShareCheck,
+	/**  Why, when the server says (English). */
+	status_reason: string | null,
 	shared_at: string,
 	points: number,
 	clicks: number,
-	/**  `already_scored` or `daily_cap` when the share earned no share points. */
+	/**  `already_scored`, `daily_cap` or `retracted` when the share earned no share points. */
 	unscored: string | null,
 };
 
@@ -388,6 +391,19 @@ export type Settings = {
 	/**  Whether this platform can start the app at login. */
 	start_at_login_available: boolean,
 };
+
+/**  Where a share stands as the server knows it (never as the device says). */
+export type ShareCheck = 
+/**  The server has yet to read the post (Bluesky, Mastodon): "being checked". */
+"pending" | 
+/**  The server read the post where anyone may, on the person's account, with their link. */
+"confirmed" | 
+/**  Posted by the device, which the server cannot check (X, LinkedIn): the device's word. */
+"attested" | 
+/**  Opened on a share page, or a post the server could not read in time. */
+"declared" | 
+/**  Not there, not the person's, or not this share's: no points. */
+"rejected";
 
 /**  One share asked for in the composer. */
 export type ShareDraft = {

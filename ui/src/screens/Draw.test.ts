@@ -21,6 +21,11 @@ function drawn(over: Partial<DrawScreen> = {}): DrawScreen {
     winners: [{ prize: "Tablet", name: "Blue Heron", entry_id: "0f".repeat(16), you: true }],
     verified: true,
     problem: null,
+    closes_at: "2026-12-03T23:00:00Z",
+    digest: "cd".repeat(32),
+    witness: "before_round",
+    commitment_seen_at: "2026-11-20T09:00:00Z",
+    list_seen_at: "2026-12-03T23:00:05Z",
     ...over,
   };
 }
@@ -47,6 +52,30 @@ describe("the prize draw", () => {
     expect(asked).toEqual([{ month: "2026-11" }]);
     expect(screen.getByTestId("draw-my-entry").textContent).toContain("0f0f");
     expect(screen.getByTestId("draw-winners").textContent).toContain("Tablet: Blue Heron · you");
+    expect(screen.getByTestId("draw-witness").textContent).toContain("before the beacon round existed");
+  });
+
+  it("says when this device saw the list only after the round, and refuses a changed list before the draw", async () => {
+    mockIPC((cmd) => {
+      if (cmd === "draw") return drawn({ witness: "after_round" });
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Draw, { currentMonth: "2026-12" });
+    expect((await screen.findByTestId("draw-witness")).dataset.witness).toBe("after_round");
+    expect(screen.getByTestId("draw-witness").textContent).toContain("cannot vouch");
+    cleanup();
+    clearMocks();
+    mockIPC((cmd) => {
+      if (cmd === "draw")
+        return drawn({
+          winners: [],
+          verified: null,
+          problem: "the entry list changed since this device first saw it on 2026-12-03 23:00:05 UTC",
+        });
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    render(Draw, { currentMonth: "2026-12" });
+    expect((await screen.findByTestId("draw-not-verified")).textContent).toContain("entry list changed");
   });
 
   it("says loudly when a draw does not verify", async () => {
@@ -63,7 +92,7 @@ describe("the prize draw", () => {
     setLang("fr");
     const calls: unknown[] = [];
     mockIPC((cmd, args) => {
-      const open = drawn({ month: "2026-12", entries: null, my_entry_id: null, winners: [], verified: null });
+      const open = drawn({ month: "2026-12", entries: null, my_entry_id: null, winners: [], verified: null, witness: "not_frozen", list_seen_at: null });
       if (cmd === "draw") return open;
       if (cmd === "set_draw_opt_out") {
         calls.push(args);
@@ -75,6 +104,7 @@ describe("the prize draw", () => {
     await fireEvent.click(await screen.findByTestId("draw-month-2026-12"));
     const box = (await screen.findByTestId("draw-opt-out")) as HTMLInputElement;
     expect(screen.getByText(/au moins 2 partages vérifiés/)).toBeTruthy();
+    expect(screen.getByTestId("draw-closes").textContent).toContain("closent");
     await fireEvent.click(box);
     expect(calls).toEqual([{ month: "2026-12", optedOut: true }]);
   });

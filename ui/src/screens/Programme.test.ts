@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
-import type { ProgrammeScreen } from "../bindings";
+import type { MyShareView, ProgrammeScreen } from "../bindings";
 import Programme from "./Programme.svelte";
 import { setLang } from "../lib/i18n.svelte";
 
@@ -26,7 +26,8 @@ function programme(over: Partial<ProgrammeScreen> = {}): ProgrammeScreen {
         item_id: "i1",
         title: "Our Paris region",
         network: "bluesky",
-        verified: true,
+        status: "confirmed",
+        status_reason: null,
         shared_at: "2026-12-02T10:00:00Z",
         points: 10,
         clicks: 0,
@@ -95,6 +96,50 @@ describe("my activity", () => {
     await screen.findByTestId("programme-offline");
     expect(screen.getByTestId("programme-rank").textContent).toContain("Vous seriez 1er sur 2");
     expect((screen.getByTestId("join-board") as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("shows where each share stands: being checked, confirmed, attested, declared, not counted; in English and French", async () => {
+    const share = (status: MyShareView["status"], over: Partial<MyShareView> = {}): MyShareView => ({
+      item_id: `i-${status}`,
+      title: `Story ${status}`,
+      network: status === "attested" ? "x" : "bluesky",
+      status,
+      status_reason: null,
+      shared_at: "2026-12-02T10:00:00Z",
+      points: status === "confirmed" ? 10 : status === "rejected" || status === "pending" ? 0 : 3,
+      clicks: 0,
+      unscored: null,
+      ...over,
+    });
+    const shares = [
+      share("pending"),
+      share("confirmed"),
+      share("attested"),
+      share("declared"),
+      share("rejected", { status_reason: "the post was deleted" }),
+      share("declared", { item_id: "i-retracted", unscored: "retracted", points: 0 }),
+    ];
+    mockIPC((cmd) => {
+      if (cmd === "programme") return programme({ shares });
+      if (cmd === "draw") return null;
+      throw new Error(`unexpected command ${cmd}`);
+    });
+    for (const [lang, words] of [
+      ["en", ["being checked", "confirmed", "attested", "declared", "not counted", "declared"]],
+      ["fr", ["en cours de vérification", "confirmé", "attesté", "déclaré", "non compté", "déclaré"]],
+    ] as const) {
+      setLang(lang);
+      render(Programme);
+      await screen.findAllByTestId("my-share");
+      const statuses = screen.getAllByTestId("my-share-status");
+      expect(statuses.map((s) => s.dataset.status)).toEqual(["pending", "confirmed", "attested", "declared", "rejected", "declared"]);
+      expect(statuses.map((s) => s.textContent)).toEqual(words);
+      const lines = screen.getAllByTestId("my-share").map((l) => l.textContent ?? "");
+      expect(lines[0]).toContain(lang === "en" ? "its points come once it is confirmed" : "une fois confirmée");
+      expect(screen.getByTestId("my-share-reason").textContent).toContain("the post was deleted");
+      expect(lines[5]).toContain(lang === "en" ? "the content was withdrawn" : "le contenu a été retiré");
+      cleanup();
+    }
   });
 
   it("explains when the programme was never fetched", async () => {
