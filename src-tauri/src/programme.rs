@@ -20,6 +20,9 @@ pub struct RulesView {
     pub daily_cap: u32,
     pub click: u32,
     pub click_cap: u32,
+    /// Whether this month's attested shares (X, LinkedIn) count as verified: the organisation's
+    /// choice, shown to everyone.
+    pub trust_attested: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Type)]
@@ -167,6 +170,7 @@ pub fn screen(view: &ProgrammeView) -> Option<ProgrammeScreen> {
             daily_cap: me.rules.daily_cap,
             click: me.rules.click,
             click_cap: me.rules.click_cap,
+            trust_attested: me.rules.trust_attested,
         },
         points: me.points,
         all_time_points: me.all_time_points,

@@ -379,6 +379,11 @@ export type RulesView = {
 	daily_cap: number,
 	click: number,
 	click_cap: number,
+	/**
+	 *  Whether this month's attested shares (X, LinkedIn) count as verified: the organisation's
+	 *  choice, shown to everyone.
+	 */
+	trust_attested: boolean,
 };
 
 export type Settings = {

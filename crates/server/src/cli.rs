@@ -144,6 +144,9 @@ pub enum ProgrammeCommand {
         click: Option<u32>,
         #[arg(long)]
         click_cap: Option<u32>,
+        /// Whether attested shares (X, LinkedIn: the device's word) count as verified.
+        #[arg(long)]
+        trust_attested: Option<bool>,
     },
 }
 
@@ -527,6 +530,7 @@ async fn programme(state: &AppState, command: ProgrammeCommand) -> anyhow::Resul
         daily_cap,
         click,
         click_cap,
+        trust_attested,
     } = command;
     let org = crate::orgs::by_slug(&state.db, &org).await?;
     let mut conn = state.db.read.acquire().await?;
@@ -540,9 +544,11 @@ async fn programme(state: &AppState, command: ProgrammeCommand) -> anyhow::Resul
     if from_month.is_some() {
         let given = [verified, declared, daily_cap, click, click_cap];
         anyhow::ensure!(
-            given.iter().any(Option::is_some),
-            "say which rules change (--verified, --declared, --daily-cap, --click, --click-cap)"
+            given.iter().any(Option::is_some) || trust_attested.is_some(),
+            "say which rules change (--verified, --declared, --daily-cap, --click, --click-cap, \
+             --trust-attested)"
         );
+        rules.trust_attested = trust_attested.unwrap_or(rules.trust_attested);
         rules.verified_share = verified.unwrap_or(rules.verified_share);
         rules.declared_share = declared.unwrap_or(rules.declared_share);
         rules.daily_cap = daily_cap.unwrap_or(rules.daily_cap);
@@ -559,8 +565,18 @@ async fn programme(state: &AppState, command: ProgrammeCommand) -> anyhow::Resul
     }
     println!(
         "  verified share {} points, declared share {}, at most {} scored shares a day,\n  \
-         {} point a unique click, at most {} click points a share",
-        rules.verified_share, rules.declared_share, rules.daily_cap, rules.click, rules.click_cap
+         {} point a unique click, at most {} click points a share;\n  attested shares (X, LinkedIn) \
+         count as {}",
+        rules.verified_share,
+        rules.declared_share,
+        rules.daily_cap,
+        rules.click,
+        rules.click_cap,
+        if rules.trust_attested {
+            "verified (trusted)"
+        } else {
+            "declared"
+        }
     );
     Ok(())
 }

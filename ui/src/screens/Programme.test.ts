@@ -11,7 +11,7 @@ function programme(over: Partial<ProgrammeScreen> = {}): ProgrammeScreen {
     fetched_at: "2026-12-03T09:00:00Z",
     month: "2026-12",
     closes_at: "2027-01-03T23:00:00Z",
-    rules: { verified_share: 10, declared_share: 3, daily_cap: 5, click: 1, click_cap: 20 },
+    rules: { verified_share: 10, declared_share: 3, daily_cap: 5, click: 1, click_cap: 20, trust_attested: false },
     points: 23,
     all_time_points: 140,
     verified_shares: 2,

@@ -24,6 +24,8 @@ export const en = {
   "programme.ordinal_two": "{n}nd",
   "programme.ordinal_few": "{n}rd",
   "programme.ordinal_other": "{n}th",
+  "programme.attested_trusted": "Your organisation counts X and LinkedIn shares, which its server cannot read, as verified.",
+  "programme.attested_declared": "X and LinkedIn shares, which the company server cannot read, count as declared.",
   "programme.rules": "A verified share earns {verified} points, a declared one {declared}; at most {cap} scored shares a day; {click} point per person who opens your link, up to {click_cap} per share.",
   "programme.closes": "This month's shares count until {when}.",
   "programme.board": "Leaderboard",

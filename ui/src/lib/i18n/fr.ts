@@ -26,6 +26,8 @@ export const fr: Messages = {
   "programme.ordinal_two": "{n}e",
   "programme.ordinal_few": "{n}e",
   "programme.ordinal_other": "{n}e",
+  "programme.attested_trusted": "Votre organisation compte comme vérifiés les partages X et LinkedIn, que son serveur ne peut pas lire.",
+  "programme.attested_declared": "Les partages X et LinkedIn, que le serveur de l'entreprise ne peut pas lire, comptent comme déclarés.",
   "programme.rules": "Un partage vérifié rapporte {verified} points, un partage déclaré {declared} ; au plus {cap} partages comptés par jour ; {click} point par personne qui ouvre votre lien, jusqu'à {click_cap} par partage.",
   "programme.closes": "Les partages de ce mois comptent jusqu'au {when}.",
   "programme.board": "Classement",
