@@ -163,15 +163,24 @@ async fn share_item(user: &mut GooseUser) -> TransactionResult {
     };
     s.codes.lock().unwrap().push(link.code.clone());
 
-    let record = json!({
+    // Each network names its post as the app does: Bluesky an AT URI, Mastodon a status id on
+    // the account's server (both pending until the server reads them), X and LinkedIn an id.
+    let post = uuid_like();
+    let mut record = json!({
         "share_id": uuid_like(),
         "item_id": item,
         "network": network,
         "shared_at": chrono::Utc::now(),
         "proof": "verified",
-        "post_id": format!("post-{}", uuid_like()),
+        "post_id": match network {
+            "bluesky" => format!("at://did:plc:{}/app.bsky.feed.post/{}", &post[..24], &post[24..]),
+            _ => post,
+        },
         "link_code": link.code,
     });
+    if network == "mastodon" {
+        record["account_host"] = json!("mastodon.load.test");
+    }
     let answer = send(
         user,
         GooseMethod::Post,

@@ -226,13 +226,16 @@ async fn seed(state: &AppState, opts: &Options) -> (String, Vec<String>, Vec<Str
             "1".into(),
             points.to_string(),
             clicks.to_string(),
+            // Verified here means confirmed by the server (or attested and trusted).
+            q(if verified { "confirmed" } else { "declared" }),
+            q(if verified { "verified" } else { "declared" }),
         ]);
     }
     let started = Instant::now();
     insert_rows(
         db,
         "INSERT INTO shares (id, org_id, device_id, share_id, person_id, item_id, network, shared_at, \
-         recorded_at, proof, month, day, scored, points, clicks)",
+         recorded_at, proof, month, day, scored, points, clicks, status, counts_as)",
         &shares,
     )
     .await;

@@ -187,10 +187,10 @@ impl LinkRow {
 const LINK_COLUMNS: &str = "code, org_id, person_id, item_id, network, target, clicks";
 
 /// The caller's tracked link for an item on a network (one per person, item and network).
-/// `201` when made, `200` when it existed.
+/// `201` when made, `200` when it existed; `409` for an item retracted or expired.
 #[utoipa::path(post, path = "/v1/links", tag = "programme", request_body = NewLink,
     responses((status = 201, body = TrackedLink), (status = 200, body = TrackedLink),
-              (status = 400, body = Problem)),
+              (status = 400, body = Problem), (status = 409, body = Problem)),
     security(("bearer" = [])))]
 async fn create(
     State(state): State<AppState>,

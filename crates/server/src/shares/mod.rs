@@ -192,7 +192,8 @@ struct LinkRow {
 }
 
 /// Records a share and scores it in the same transaction. `201` the first time, `200` with the
-/// same record for a repeat; `409` when the device reuses a share id for a different share;
+/// same record for a repeat; `409` when the device reuses a share id for a different share, or
+/// the post was recorded already (by anyone in the organisation);
 /// `422 month_closed` when the share's month has closed.
 #[utoipa::path(post, path = "/v1/shares", tag = "shares", request_body = NewShareRecord,
     responses((status = 201, body = ShareRecord), (status = 200, body = ShareRecord),
