@@ -149,7 +149,7 @@ async fn run(url: &str) -> Vec<String> {
             subject: "mailto:bench@bench.example".into(),
         }),
         batch_window: Duration::ZERO,
-        allow_http_endpoints: true,
+        local_endpoints: true,
         ..PushSettings::default()
     };
     let state = AppState::new(

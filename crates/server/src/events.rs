@@ -443,6 +443,7 @@ fn session_end(state: AppState, caller: &Caller) -> impl std::future::Future<Out
     let mut changes = state.sessions.changes();
     let hash = caller.access_hash.clone();
     let (device_id, person_id) = (caller.device_id.clone(), caller.person_id.clone());
+    let console = crate::console::sessions::is_console(caller);
     let expires_in = Duration::from_millis(
         u64::try_from(caller.access_expires_at - crate::db::now_ms()).unwrap_or(0),
     );
@@ -458,7 +459,12 @@ fn session_end(state: AppState, caller: &Caller) -> impl std::future::Future<Out
                         Err(broadcast::error::RecvError::Lagged(_)) => true,
                         Err(broadcast::error::RecvError::Closed) => return,
                     };
-                    if recheck {
+                    if recheck && console {
+                        // A console session: its own table says whether it still opens requests.
+                        if !crate::console::sessions::still_open(&state, &hash).await.unwrap_or(true) {
+                            return;
+                        }
+                    } else if recheck {
                         let valid = match crate::auth::session_of(&state, &hash).await {
                             Ok(row) => crate::auth::check_session(&row, crate::db::now_ms()).is_ok(),
                             Err(ApiError::Unauthorized { .. }) => false,

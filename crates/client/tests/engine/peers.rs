@@ -171,7 +171,7 @@ impl TestServer {
                         private_key: relay_server::push::WebPushConfig::generate().0,
                         subject: "mailto:push@relay.test".into(),
                     }),
-                    allow_http_endpoints: true,
+                    local_endpoints: true,
                     ..Default::default()
                 },
                 // Tests and benchmarks enrol many devices from one address.

@@ -166,7 +166,7 @@ struct Row {
 /// What only a device does: it records shares and reads, holds tracked links, syncs its cache
 /// and takes part in the programme as its person. A console session is not a device.
 fn device_only(path: &str) -> bool {
-    const PREFIXES: [&str; 7] = [
+    const PREFIXES: [&str; 8] = [
         "/v1/shares",
         "/v1/reads",
         "/v1/links",
@@ -174,6 +174,8 @@ fn device_only(path: &str) -> bool {
         "/v1/programme/recheck",
         "/v1/programme/board/me",
         "/v1/me/accounts",
+        // Push channels belong to devices: a browser session would register one never used.
+        "/v1/me/push",
     ];
     PREFIXES.iter().any(|p| path.starts_with(p))
         || (path.starts_with("/v1/programme/draws/") && path.ends_with("/me"))
@@ -275,8 +277,28 @@ pub async fn close(state: &AppState, caller: &Caller) -> Result<(), ApiError> {
         serde_json::json!({}),
     )
     .await?;
+    // Its live event stream ends too, on every instance.
+    let stale = crate::auth::cache::Invalidation::Device(caller.device_id.clone());
+    stale.announce(&mut tx, state.db.backend).await?;
     tx.commit().await?;
+    state.sessions.invalidate(&stale);
     Ok(())
+}
+
+/// Whether a console session still opens requests (for its live stream).
+pub async fn still_open(state: &AppState, access_hash: &str) -> Result<bool, ApiError> {
+    let row: Option<(Option<i64>, i64, i64, i64)> = sqlx::query_as(
+        "SELECT s.revoked_at, s.expires_at, p.active, s.last_seen_at FROM console_sessions s \
+         JOIN people p ON p.id = s.person_id WHERE s.hash = $1",
+    )
+    .bind(access_hash)
+    .fetch_optional(&state.db.read)
+    .await?;
+    let idle = state.config.console.idle.as_millis() as i64;
+    let now = now_ms();
+    Ok(row.is_some_and(|(revoked, expires, active, seen)| {
+        revoked.is_none() && active == 1 && expires > now && now - seen <= idle
+    }))
 }
 
 /// The `Set-Cookie` header that removes the session cookie.

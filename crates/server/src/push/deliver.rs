@@ -83,6 +83,10 @@ pub struct Target {
 pub struct Sender {
     settings: PushSettings,
     http: reqwest::Client,
+    /// Web Push endpoints are the devices' word: this client connects only to public
+    /// addresses (the sources' guard), follows no redirect and ignores proxy variables.
+    web_http: reqwest::Client,
+    endpoint_policy: crate::sources::fetch::FetchPolicy,
     web_push: Option<webpush::WebPush>,
     fcm: Option<fcm::Fcm>,
     apns: Option<apns::Apns>,
@@ -95,7 +99,24 @@ impl Sender {
             .pool_max_idle_per_host(IN_FLIGHT)
             .build()
             .expect("an HTTP client with default TLS");
+        let endpoint_policy = crate::sources::fetch::FetchPolicy {
+            allow_private: settings.local_endpoints,
+            timeout: SEND_TIMEOUT,
+            ..Default::default()
+        };
+        let web_http = reqwest::Client::builder()
+            .timeout(SEND_TIMEOUT)
+            .pool_max_idle_per_host(IN_FLIGHT)
+            .redirect(reqwest::redirect::Policy::none())
+            .no_proxy()
+            .dns_resolver(crate::sources::fetch::Resolver::guarding(
+                endpoint_policy.clone(),
+            ))
+            .build()
+            .expect("an HTTP client with default TLS");
         Sender {
+            web_http,
+            endpoint_policy,
             settings: settings.clone(),
             web_push: settings.web_push.as_ref().map(webpush::WebPush::new),
             fcm: settings.fcm.as_ref().map(fcm::Fcm::new),
@@ -109,7 +130,16 @@ impl Sender {
         let unsupported = || Outcome::Refused(format!("{} is not configured", target.kind));
         match target.kind {
             PushKind::WebPush => match &self.web_push {
-                Some(service) => service.send(&self.http, target, payload).await,
+                Some(service) => {
+                    // An endpoint on an internal address is never valid: forget the channel.
+                    let allowed = url::Url::parse(&target.address).is_ok_and(|u| {
+                        crate::sources::fetch::check_url(&u, &self.endpoint_policy).is_ok()
+                    });
+                    if !allowed {
+                        return Outcome::Gone;
+                    }
+                    service.send(&self.web_http, target, payload).await
+                }
                 None => unsupported(),
             },
             PushKind::Fcm => match &self.fcm {

@@ -48,8 +48,9 @@ pub struct PushSettings {
     pub retry_base: Duration,
     /// Attempts before a notification is given up.
     pub max_attempts: i64,
-    /// Web Push endpoints over plain `http` (tests' local receivers only).
-    pub allow_http_endpoints: bool,
+    /// Web Push endpoints over plain `http` and on private addresses (tests' local receivers
+    /// only). Otherwise an endpoint is a public `https` host, checked when connecting.
+    pub local_endpoints: bool,
 }
 
 impl std::fmt::Debug for PushSettings {
@@ -76,7 +77,7 @@ impl Default for PushSettings {
             tick: Duration::from_secs(1),
             retry_base: Duration::from_secs(30),
             max_attempts: 8,
-            allow_http_endpoints: false,
+            local_endpoints: false,
         }
     }
 }

@@ -61,9 +61,21 @@ fn columns(
         } => {
             let url = url::Url::parse(endpoint)
                 .map_err(|_| ApiError::bad("endpoint must be an absolute URL"))?;
-            let plain_allowed = state.config.push.allow_http_endpoints && url.scheme() == "http";
-            if url.scheme() != "https" && !plain_allowed {
+            let local = state.config.push.local_endpoints;
+            if url.scheme() != "https" && !(local && url.scheme() == "http") {
                 return Err(ApiError::bad("endpoint must be an https URL"));
+            }
+            // A public host: the server connects where the device says, so never to an
+            // internal address (names are checked again when connecting).
+            if !local {
+                crate::sources::fetch::check_url(&url, &Default::default())
+                    .map_err(|_| ApiError::bad("endpoint must be on a public host"))?;
+                if url.host_str().is_some_and(|h| {
+                    let h = h.trim_end_matches('.').to_ascii_lowercase();
+                    h == "localhost" || h.ends_with(".localhost")
+                }) {
+                    return Err(ApiError::bad("endpoint must be on a public host"));
+                }
             }
             if super::webpush::decode_key(p256dh).is_none() {
                 return Err(ApiError::bad(

@@ -98,6 +98,8 @@ impl WebPush {
         };
         match http.execute(request).await {
             Ok(response) => Outcome::from_status(response.status(), response.headers()),
+            // A name that leads only to internal addresses: never a push service.
+            Err(err) if crate::sources::fetch::refused_by_guard(&err) => Outcome::Gone,
             Err(err) => {
                 tracing::debug!(error = %err, "a Web Push service could not be reached");
                 Outcome::Retry { after: None }

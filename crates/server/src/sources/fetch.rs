@@ -164,6 +164,10 @@ pub fn is_public(ip: IpAddr) -> bool {
             if s[0] == 0x2002 {
                 return is_public(embedded(s[1], s[2]));
             }
+            // IPv4-compatible (::a.b.c.d, deprecated) and the rest of ::/96: never public.
+            if s[..6] == [0, 0, 0, 0, 0, 0] {
+                return false;
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
@@ -201,8 +205,27 @@ pub fn check_url(url: &Url, policy: &FetchPolicy) -> Result<(), FetchError> {
 
 /// Resolves names and keeps only the addresses the policy allows, so no connection (first or
 /// after a redirect) reaches a refused one.
-struct Resolver {
+pub struct Resolver {
     policy: FetchPolicy,
+}
+
+impl Resolver {
+    /// The guard for another client (push endpoints): the same rule as the sources'.
+    pub fn guarding(policy: FetchPolicy) -> Arc<Resolver> {
+        Arc::new(Resolver { policy })
+    }
+}
+
+/// Whether a request failed because the guard refused where it led.
+pub fn refused_by_guard(e: &reqwest::Error) -> bool {
+    let mut source: Option<&dyn std::error::Error> = Some(e);
+    while let Some(err) = source {
+        if err.to_string().contains("resolves to no public address") {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 impl Resolve for Resolver {
@@ -237,7 +260,8 @@ impl Fetcher {
     pub fn new(policy: FetchPolicy) -> Fetcher {
         let for_redirects = policy.clone();
         let redirects = redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= MAX_REDIRECTS {
+            // `previous` holds the first address too: five redirects make six addresses.
+            if attempt.previous().len() > MAX_REDIRECTS {
                 attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
             } else if let Err(refused) = check_url(attempt.url(), &for_redirects) {
                 attempt.error(refused.to_string())
@@ -252,6 +276,8 @@ impl Fetcher {
                 " (source reader)"
             ))
             .redirect(redirects)
+            // Proxy variables would send requests where the guard cannot see.
+            .no_proxy()
             .dns_resolver(Arc::new(Resolver {
                 policy: policy.clone(),
             }))
@@ -390,6 +416,9 @@ mod tests {
             "198.18.0.1",
             "240.0.0.1",
             "2001:db8::1",
+            "::127.0.0.1",
+            "::a9fe:a9fe",
+            "::8.8.8.8",
         ] {
             assert!(!is_public(ip.parse().unwrap()), "{ip}");
         }

@@ -16,6 +16,7 @@ crate::both_backends!(
     a_link_signs_a_browser_in_once_with_a_strict_http_only_cookie,
     writes_need_the_csrf_token_and_reads_do_not,
     sessions_end_at_sign_out_idle_departure_and_demotion,
+    a_console_stream_ends_at_sign_out_and_a_console_registers_no_push,
     employees_get_no_console,
 );
 
@@ -535,4 +536,74 @@ async fn a_company_sign_in_not_started_here_opens_nothing() {
         .await
         .unwrap();
     assert_eq!(start.status(), StatusCode::NOT_FOUND);
+}
+
+type Body =
+    std::pin::Pin<Box<dyn futures::Stream<Item = reqwest::Result<axum::body::Bytes>> + Send>>;
+
+/// A console browser's live event stream.
+async fn stream_of(browser: &Browser) -> Body {
+    let answer = browser
+        .http
+        .get(format!("{}/v1/events", browser.base))
+        .header(COOKIE, &browser.cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    Box::pin(answer.bytes_stream())
+}
+
+/// Whether the server ends the stream within `wait`.
+async fn ends_within(stream: &mut Body, wait: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, futures::StreamExt::next(stream)).await {
+            Err(_) => return false,
+            Ok(None) | Ok(Some(Err(_))) => return true,
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+async fn a_console_stream_ends_at_sign_out_and_a_console_registers_no_push(backend: Backend) {
+    let room = Newsroom::with(backend, Options::default()).await;
+    let cleo = curator(&room, "Cleo Curator").await;
+    let (browser, _) = Browser::sign_in(&room.server, &link_for(&room, &cleo).await)
+        .await
+        .unwrap();
+    // A browser session cannot register a push channel: nothing would ever use or remove it.
+    let channel = serde_json::json!({"kind": "fcm", "token": "browser-token"});
+    let (status, problem) = browser.write(Method::PUT, "/v1/me/push", channel).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+    let channels: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM push_channels")
+        .fetch_one(&room.server.db().read)
+        .await
+        .unwrap();
+    assert_eq!(channels, 0);
+
+    // Two browsers' live streams; one signs out: its stream ends at once, the other's stays.
+    let mut stream = stream_of(&browser).await;
+    let (other, _) = Browser::sign_in(&room.server, &link_for(&room, &cleo).await)
+        .await
+        .unwrap();
+    let mut other_stream = stream_of(&other).await;
+    assert!(!ends_within(&mut stream, Duration::from_millis(300)).await);
+    let (status, _) = browser
+        .send(
+            Method::DELETE,
+            "/v1/console/session",
+            None,
+            Some(&browser.csrf.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert!(
+        ends_within(&mut stream, Duration::from_secs(3)).await,
+        "a signed-out console's stream ends"
+    );
+    assert!(
+        !ends_within(&mut other_stream, Duration::from_millis(500)).await,
+        "another browser's session goes on"
+    );
 }

@@ -99,6 +99,20 @@ async fn serve(
         )
             .into_response(),
         "loop.rss" => (StatusCode::FOUND, [(header::LOCATION, "/feeds/loop.rss")]).into_response(),
+        // `hops-N.rss`: N redirects before the blog's feed.
+        hops if hops.starts_with("hops-") => {
+            let n: u32 = hops
+                .trim_start_matches("hops-")
+                .trim_end_matches(".rss")
+                .parse()
+                .unwrap_or(0);
+            let next = if n <= 1 {
+                "/feeds/blog.rss".to_owned()
+            } else {
+                format!("/feeds/hops-{}.rss", n - 1)
+            };
+            (StatusCode::FOUND, [(header::LOCATION, next)]).into_response()
+        }
         "slow.rss" => {
             tokio::time::sleep(Duration::from_secs(10)).await;
             typed("application/rss+xml", rss([]))

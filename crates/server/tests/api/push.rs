@@ -19,6 +19,7 @@ crate::both_backends!(
     gone_subscriptions_are_removed_and_throttled_ones_retried,
     fcm_and_apns_receive_their_documented_requests,
     registrations_are_checked,
+    an_endpoint_leading_to_an_internal_address_is_never_reached,
 );
 
 /// The batch window in tests: long enough to gather a burst, short enough to wait for.
@@ -30,7 +31,7 @@ fn settings(receiver_vapid: &WebPushConfig) -> PushSettings {
         batch_window: WINDOW,
         tick: Duration::from_millis(100),
         retry_base: Duration::from_millis(200),
-        allow_http_endpoints: true,
+        local_endpoints: true,
         ..Default::default()
     }
 }
@@ -527,7 +528,7 @@ async fn registrations_are_checked(backend: Backend) {
     let keys = vapid();
     let receiver = WebPushReceiver::start(&keys.public_key().unwrap()).await;
     let mut push = settings(&keys);
-    push.allow_http_endpoints = false;
+    push.local_endpoints = false;
     let c = cast(backend, push).await;
     let eve = c
         .server
@@ -548,6 +549,30 @@ async fn registrations_are_checked(backend: Backend) {
         (
             PushChannel::Fcm { token: "t".into() },
             "does not deliver through fcm",
+        ),
+        // The server connects where the device says: never to an internal address.
+        (
+            web("https://127.0.0.1:8443/sub", &p256dh, &auth),
+            "public host",
+        ),
+        (web("https://10.0.0.7/sub", &p256dh, &auth), "public host"),
+        (
+            web("https://169.254.169.254/latest", &p256dh, &auth),
+            "public host",
+        ),
+        (web("https://[::1]/sub", &p256dh, &auth), "public host"),
+        (
+            web("https://[::ffff:10.0.0.1]/sub", &p256dh, &auth),
+            "public host",
+        ),
+        (
+            web("https://[::127.0.0.1]/sub", &p256dh, &auth),
+            "public host",
+        ),
+        (web("https://localhost/sub", &p256dh, &auth), "public host"),
+        (
+            web("https://push.localhost./sub", &p256dh, &auth),
+            "public host",
         ),
     ] {
         let answer = eve.send(Method::PUT, "/v1/me/push", Some(&channel)).await;
@@ -592,4 +617,57 @@ async fn registrations_are_checked(backend: Backend) {
         .send(Method::PUT, "/v1/me/push", Some(&good))
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+/// A subscription whose name resolves to an internal address (registered before the rule, or a
+/// name that moved): the server's guard refuses the connection, nothing reaches the address,
+/// and the channel is forgotten.
+async fn an_endpoint_leading_to_an_internal_address_is_never_reached(backend: Backend) {
+    let keys = vapid();
+    let receiver = WebPushReceiver::start(&keys.public_key().unwrap()).await;
+    let mut push = settings(&keys);
+    push.local_endpoints = false;
+    let c = cast(backend, push).await;
+    let eve = c
+        .server
+        .person(&c.org, "Eve", Role::Employee, "FR", "fr", "Sales")
+        .await;
+    let PushChannel::WebPush {
+        endpoint,
+        p256dh,
+        auth,
+    } = receiver.subscribe("eve")
+    else {
+        unreachable!()
+    };
+    register(
+        &eve,
+        &PushChannel::WebPush {
+            endpoint: "https://push.example/sub".into(),
+            p256dh,
+            auth,
+        },
+    )
+    .await;
+    // The name now leads to the receiver on this machine (as a DNS change could make it).
+    let port = url::Url::parse(&endpoint).unwrap().port().unwrap();
+    sqlx::query("UPDATE push_channels SET address = $1")
+        .bind(format!("https://localhost:{port}/eve"))
+        .execute(&c.server.db().write)
+        .await
+        .unwrap();
+    c.curator.publish(&article(&c.news, "Internal?")).await;
+    let mut left = 1;
+    for _ in 0..100 {
+        left = sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM push_channels")
+            .fetch_one(&c.server.db().read)
+            .await
+            .unwrap();
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "the channel is forgotten");
+    assert!(receiver.log.all().is_empty(), "nothing reached it");
 }

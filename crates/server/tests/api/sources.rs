@@ -175,6 +175,10 @@ async fn real_feeds_become_drafts_once(backend: Backend) {
         (followed.created, followed.duplicates, followed.error),
         (0, 1, None)
     );
+    // Five redirects are followed, as documented (a sixth is refused: see below).
+    let far = add(&room, SourceKind::Feed, &feeds.url("hops-5.rss"), false).await;
+    let followed = poll(&room, &far).await;
+    assert_eq!(followed.error, None, "{followed:?}");
 
     // A page read from its OpenGraph tags, published directly: it reaches the employee.
     let page = add(&room, SourceKind::Page, &feeds.url("page.html"), true).await;
@@ -206,6 +210,7 @@ async fn bad_sources_fail_alone_and_change_nothing(backend: Backend) {
         ("endless.rss", "larger than 5 MiB"),
         ("bomb.rss", "larger than 5 MiB"),
         ("loop.rss", "redirects"),
+        ("hops-6.rss", "more than 5 redirects"),
         ("slow.rss", "no answer within"),
         ("broken.rss", "answered 500"),
         ("missing.rss", "answered 404"),
