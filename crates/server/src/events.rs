@@ -321,7 +321,8 @@ impl Events {
 /// (fetch it: its entry list is frozen before the beacon round exists); last, from an instance that stops, a `reconnect`
 /// event with the window to reconnect within.
 #[utoipa::path(get, path = "/v1/events", tag = "sync",
-    responses((status = 200, description = "text/event-stream of `version` events (a `VersionEvent`), `programme` events, `draw` events (a `DrawEvent`), and, last from a stopping instance, a `reconnect` event (a `ReconnectEvent`)", body = VersionEvent),
+    responses((status = 200, description = "Server-Sent Events: `version` events (data: a `VersionEvent`), `programme` events, `draw` events (data: a `DrawEvent`), and, last from a stopping instance, a `reconnect` event (data: a `ReconnectEvent`)",
+        content_type = "text/event-stream", body = String),
               (status = 401, body = Problem)),
     security(("bearer" = [])))]
 async fn stream(

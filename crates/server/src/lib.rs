@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod body;
 pub mod channels;
 pub mod cli;
 pub mod console;

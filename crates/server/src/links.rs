@@ -276,7 +276,14 @@ pub async fn follow_link(
     headers: &axum::http::HeaderMap,
     address: ClientAddr,
 ) -> ApiResult<Response> {
-    if code.len() > 64 {
+    // Codes are URL-safe base64: anything else (a NUL, which PostgreSQL cannot even compare)
+    // is no link, answered before the database is asked.
+    if code.is_empty()
+        || code.len() > 64
+        || !code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
         return Err(ApiError::NotFound("link"));
     }
     let link = match state.link_cache.link(code) {

@@ -59,6 +59,15 @@ async fn the_openapi_document_describes_the_wire() {
         }
     }
     assert!(operations > 20, "{operations}");
+    // The live stream is an event stream, as it is served.
+    let stream = doc["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]
+        .as_object()
+        .unwrap();
+    assert_eq!(
+        stream.keys().collect::<Vec<_>>(),
+        ["text/event-stream"],
+        "{stream:?}"
+    );
 }
 
 crate::both_backends!(
@@ -626,6 +635,35 @@ async fn the_api_contract_holds_for_arrays_nul_limits_and_roles(backend: Backend
         let answer = curator.send::<()>(Method::GET, &path, None).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{path}: {answer:?}");
         assert!(answer.problem().detail.unwrap().contains("NUL"), "{path}");
+    }
+
+    // A key given twice is refused: the body is read as written, not with the last one winning.
+    let twice = curator
+        .send_raw(
+            Method::POST,
+            "/v1/content",
+            json,
+            serde_json::to_string(&article(&news, "A"))
+                .unwrap()
+                .replacen('{', r#"{"title":"B","#, 1)
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(twice.status, StatusCode::BAD_REQUEST, "{twice:?}");
+    assert!(
+        twice.problem().detail.unwrap().contains("given twice"),
+        "{twice:?}"
+    );
+    // A link code with a NUL (or anything no code holds) is no link, on both backends.
+    for code in ["abc%00def", "%00", "a%20b", "..%2F"] {
+        let answer = anonymous
+            .send::<()>(Method::GET, &format!("/l/{code}"), None)
+            .await;
+        assert_eq!(
+            answer.status,
+            StatusCode::NOT_FOUND,
+            "/l/{code}: {answer:?}"
+        );
     }
 
     // One rule for `limit` everywhere: outside its range it is refused, never clamped.
