@@ -102,9 +102,15 @@ impl Db {
         &self.url
     }
 
-    /// Starts a write transaction.
+    /// Starts a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), waiting its turn behind another process's writer (the command line beside
+    /// a running server): a transaction that read first and wrote later could otherwise fail
+    /// with "database is locked" without waiting, its work lost.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, ApiError> {
-        Ok(self.write.begin().await?)
+        Ok(match self.backend {
+            Backend::Sqlite => self.write.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.write.begin().await?,
+        })
     }
 }
 

@@ -334,3 +334,106 @@ async fn vapid_keys_made_by_the_binary_turn_web_push_on() {
     assert_eq!(config.kinds, vec![relay_protocol::PushKind::WebPush]);
     assert_eq!(config.vapid_public_key.as_deref(), Some(public.as_str()));
 }
+
+/// The command line beside other writers (a running server, another command): each run waits
+/// its turn for the SQLite file and never loses its work to "database is locked".
+#[tokio::test]
+async fn commands_wait_for_other_writers_and_lose_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("relay.db").display());
+    let bin = env!("CARGO_BIN_EXE_relay-server");
+    let demo = Command::new(bin)
+        .args(["--database-url", &url, "demo"])
+        .output()
+        .unwrap();
+    assert!(demo.status.success());
+    // A server running too, its background tasks writing.
+    let mut server = Killed(
+        Command::new(bin)
+            .args(["--database-url", &url, "serve", "--bind", "127.0.0.1:0"])
+            .env("RELAY_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stderr = server.0.stderr.take().unwrap();
+    let base = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("relay-server listening on ")
+                .map(str::to_owned)
+        })
+        .expect("the server says where it listens");
+    let _ = base;
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                (0..12)
+                    .map(|n| {
+                        let title = format!("Concurrent {w}-{n}");
+                        let out = Command::new(bin)
+                            .args([
+                                "--database-url",
+                                &url,
+                                "content",
+                                "add",
+                                "--channel",
+                                "corporate-news",
+                                "--title",
+                                &title,
+                                "--url",
+                                &format!("https://example.com/{w}/{n}"),
+                                "--language",
+                                "en",
+                            ])
+                            .output()
+                            .unwrap();
+                        (
+                            title,
+                            out.status.success(),
+                            String::from_utf8_lossy(&out.stderr).into_owned(),
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut titles = Vec::new();
+    for writer in writers {
+        for (title, ok, err) in writer.join().unwrap() {
+            assert!(ok, "{title}: {err}");
+            titles.push(title);
+        }
+    }
+    let listed = Command::new(bin)
+        .args([
+            "--database-url",
+            &url,
+            "content",
+            "list",
+            "--state",
+            "draft",
+            "--limit",
+            "500",
+        ])
+        .output()
+        .unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    for title in &titles {
+        assert!(listed.contains(title.as_str()), "{title} lost");
+    }
+}
+
+/// A child process killed when the test ends, passing or failing (a server left running would
+/// hold the test's output open).
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
