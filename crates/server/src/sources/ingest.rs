@@ -1,7 +1,7 @@
 //! Entries become drafts: each new entry once (by the source's own id), never one whose address
 //! the organisation already has (by canonical URL, across every source and hand-made item),
-//! at most [`MAX_NEW_PER_POLL`] per poll (a first poll of a 10,000-entry archive gathers the
-//! newest and remembers the rest as seen).
+//! at most [`MAX_NEW_PER_POLL`] per poll (a first poll of a 20,000-entry archive gathers the
+//! newest and remembers every other entry as seen, so none comes back as a draft later).
 
 use std::collections::HashSet;
 
@@ -17,7 +17,8 @@ use crate::feed::FeedTx;
 
 /// New entries gathered per poll at most.
 pub const MAX_NEW_PER_POLL: usize = 50;
-/// Entries of one answer looked at at most (the rest of a huge answer is ignored).
+/// Entries of one answer looked at at most; the rest of a huge answer is remembered as seen by
+/// its id alone (the answer's size cap bounds how many).
 pub const MAX_ENTRIES_READ: usize = 10_000;
 const MAX_BODY_BYTES: usize = 200_000;
 
@@ -46,11 +47,16 @@ pub async fn ingest(
             .collect();
     // Entries remembered as seen without a draft, written together at the end.
     let mut passed_over: Vec<String> = Vec::new();
-    for entry in entries.into_iter().take(MAX_ENTRIES_READ) {
+    for (index, entry) in entries.into_iter().enumerate() {
         counts.seen += 1;
         let entry_id: String = entry.id.chars().take(1000).collect();
         // Known, or repeated within this answer (a hostile feed repeats its ids).
         if !known.insert(entry_id.clone()) {
+            continue;
+        }
+        if index >= MAX_ENTRIES_READ {
+            counts.skipped += 1;
+            passed_over.push(entry_id);
             continue;
         }
         let url = entry

@@ -171,7 +171,7 @@ async fn serve(
         }
         "many.rss" => typed(
             "application/rss+xml",
-            rss((0..10_000).map(|n| {
+            rss((0..20_000).map(|n| {
                 item(
                     n,
                     &format!("https://example.com/many/{n}"),
