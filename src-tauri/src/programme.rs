@@ -92,8 +92,9 @@ pub struct TopLine {
     pub rank: u32,
     pub item_id: String,
     pub title: String,
-    pub verified_shares: i64,
-    pub clicks: i64,
+    /// None when fewer than five people shared it (the counts would describe them).
+    pub verified_shares: Option<i64>,
+    pub clicks: Option<i64>,
 }
 
 /// Everything the programme screens show.

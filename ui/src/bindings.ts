@@ -476,8 +476,9 @@ export type TopLine = {
 	rank: number,
 	item_id: string,
 	title: string,
-	verified_shares: number,
-	clicks: number,
+	/**  None when fewer than five people shared it (the counts would describe them). */
+	verified_shares: number | null,
+	clicks: number | null,
 };
 
 export type WinnerLine = {

@@ -206,9 +206,11 @@ pub struct TopItem {
     pub item_id: String,
     pub title: String,
     pub url: String,
-    pub verified_shares: i64,
-    pub declared_shares: i64,
-    pub clicks: i64,
+    /// The counts, only when at least [`crate::MIN_GROUP`] people shared the item (an item
+    /// shared by fewer would describe them): otherwise none, the rank alone showing.
+    pub verified_shares: Option<i64>,
+    pub declared_shares: Option<i64>,
+    pub clicks: Option<i64>,
 }
 
 /// The organisation's top ten contents of a month, by verified shares (clicks break ties).

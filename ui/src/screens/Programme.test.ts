@@ -39,7 +39,10 @@ function programme(over: Partial<ProgrammeScreen> = {}): ProgrammeScreen {
     team_boards: true,
     teams_by_country: [],
     teams_by_department: [],
-    top: [{ rank: 1, item_id: "i1", title: "Our Paris region", verified_shares: 7, clicks: 12 }],
+    top: [
+      { rank: 1, item_id: "i1", title: "Our Paris region", verified_shares: 7, clicks: 12 },
+      { rank: 2, item_id: "i2", title: "A team's news", verified_shares: null, clicks: null },
+    ],
     ...over,
   };
 }
@@ -74,6 +77,8 @@ describe("my activity", () => {
     expect(screen.getByTestId("programme-rank").textContent).toContain("You would be 3rd of 14");
     expect(screen.getByTestId("board-empty")).toBeTruthy();
     expect(screen.getByTestId("top").textContent).toContain("Our Paris region");
+    // An item shared by fewer than five people shows its rank and title, not its counts.
+    expect(screen.getByTestId("top-few").textContent).toBe("shared by fewer than 5 people");
 
     await fireEvent.input(screen.getByTestId("pseudonym"), { target: { value: "Blue Heron" } });
     await fireEvent.click(screen.getByTestId("join-board"));

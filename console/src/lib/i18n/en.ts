@@ -346,6 +346,8 @@ export const en = {
   "analytics.enrolled": "Enrolled",
   "analytics.top_ten": "Top ten, this month and the month before",
   "analytics.no_shares": "No shares.",
+  "analytics.top_few": "shared by fewer than 5 people: counts hidden",
+  "analytics.top_few_hint": "An item shared by fewer than 5 people keeps its rank; its counts would describe those people, so they are not shown.",
   "analytics.top_line": "{verified} verified, {declared} declared, {clicks} clicks",
 };
 

@@ -348,5 +348,7 @@ export const fr: Record<MessageKey, string> = {
   "analytics.enrolled": "Inscrits",
   "analytics.top_ten": "Les dix premiers, ce mois-ci et le mois précédent",
   "analytics.no_shares": "Aucun partage.",
+  "analytics.top_few": "partagé par moins de 5 personnes : chiffres masqués",
+  "analytics.top_few_hint": "Un contenu partagé par moins de 5 personnes garde son rang ; ses chiffres décriraient ces personnes, ils ne sont donc pas affichés.",
   "analytics.top_line": "{verified} vérifiés, {declared} déclarés, {clicks} clics",
 };

@@ -197,9 +197,31 @@ pub async fn top(
     .bind(month.to_string())
     .fetch_all(&mut *conn)
     .await?;
+    // How many people are behind each item's counts: shown only from MIN_GROUP on.
+    let mut sharers: std::collections::HashMap<String, i64> = Default::default();
+    if !rows.is_empty() {
+        let list = (3..rows.len() + 3)
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT item_id, COUNT(DISTINCT person_id) FROM shares WHERE org_id = $1 AND month = $2 \
+             AND withdrawn_at IS NULL AND counts_as IS NOT NULL AND item_id IN ({list}) GROUP BY item_id"
+        );
+        let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
+            .bind(&caller.org_id)
+            .bind(month.to_string());
+        for r in &rows {
+            query = query.bind(&r.item_id);
+        }
+        sharers.extend(query.fetch_all(&mut *conn).await?);
+    }
     let curator = caller.role.includes(relay_protocol::Role::Curator);
     let mut items = Vec::new();
     for (i, r) in rows.into_iter().enumerate() {
+        let enough = sharers.get(&r.item_id).copied().unwrap_or(0)
+            >= i64::try_from(relay_protocol::MIN_GROUP).unwrap_or(i64::MAX);
+        let shown = |n: i64| enough.then_some(n);
         let audience: relay_protocol::Audience = serde_json::from_str(&r.audience)?;
         if !curator && !audience.includes(&caller.country, &caller.language, &caller.department) {
             continue;
@@ -209,9 +231,9 @@ pub async fn top(
             item_id: r.item_id,
             title: r.title,
             url: r.url,
-            verified_shares: r.verified,
-            declared_shares: r.declared,
-            clicks: r.clicks,
+            verified_shares: shown(r.verified),
+            declared_shares: shown(r.declared),
+            clicks: shown(r.clicks),
         });
     }
     Ok(TopTen {

@@ -51,6 +51,8 @@ export const en = {
   "programme.top_empty": "Nothing has been shared yet this month.",
   "programme.top_shares_one": "{n} verified share · clicks: {clicks}",
   "programme.top_shares_other": "{n} verified shares · clicks: {clicks}",
+  "programme.top_few": "shared by fewer than 5 people",
+  "programme.top_few_hint": "Its counts are not shown: they would describe fewer than 5 people.",
   "programme.my_shares": "My shares this month",
   "programme.no_shares": "No shares yet this month.",
   "programme.status.pending": "being checked",

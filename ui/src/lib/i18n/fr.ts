@@ -53,6 +53,8 @@ export const fr: Messages = {
   "programme.top_empty": "Rien n'a encore été partagé ce mois-ci.",
   "programme.top_shares_one": "{n} partage vérifié · clics : {clicks}",
   "programme.top_shares_other": "{n} partages vérifiés · clics : {clicks}",
+  "programme.top_few": "partagé par moins de 5 personnes",
+  "programme.top_few_hint": "Ses chiffres ne sont pas affichés : ils décriraient moins de 5 personnes.",
   "programme.my_shares": "Mes partages du mois",
   "programme.no_shares": "Pas encore de partage ce mois-ci.",
   "programme.status.pending": "en cours de vérification",

@@ -3,8 +3,8 @@
 use std::io::Read;
 
 use clap::Subcommand;
-use relay_client::social::{account_secret, Provider};
 use relay_client::{ClientError, Engine};
+#[cfg(feature = "test-network")]
 use relay_protocol::Network;
 
 use crate::print;
@@ -68,6 +68,7 @@ pub async fn run(engine: &Engine, json: bool, action: AccountAction) -> Result<(
             url,
             handle,
         } => {
+            use relay_client::social::{account_secret, Provider};
             let mut token = String::new();
             std::io::stdin().read_to_string(&mut token)?;
             let account =

@@ -72,10 +72,14 @@ pub async fn programme(
         }
         println!("Top ten:");
         for t in &s.top.items {
-            println!(
-                "  {:>3}. {} ({} verified shares, {} clicks)",
-                t.rank, t.title, t.verified_shares, t.clicks
-            );
+            match (t.verified_shares, t.clicks) {
+                (Some(verified), Some(clicks)) => println!(
+                    "  {:>3}. {} ({verified} verified shares, {clicks} clicks)",
+                    t.rank, t.title
+                ),
+                // Fewer than five people shared it: its counts would describe them.
+                _ => println!("  {:>3}. {}", t.rank, t.title),
+            }
         }
     });
     Ok(())
