@@ -114,6 +114,39 @@ impl Db {
     }
 }
 
+/// After deleting what must not stay on disk: on SQLite, the write-ahead log (which still holds
+/// the pages as they were) is checkpointed into the file, where `secure_delete` zeroed the
+/// deleted content, and truncated; on PostgreSQL, `tables` are vacuumed so that their dead
+/// rows are removed from the pages.
+pub async fn scrub(db: &Db, tables: &[&str]) -> Result<(), ApiError> {
+    match db.backend {
+        Backend::Sqlite => {
+            // Readers finishing a query may hold the log a moment: wait for them.
+            for _ in 0..50 {
+                let (busy, _, _): (i64, i64, i64) =
+                    sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+                        .fetch_one(&db.write)
+                        .await?;
+                if busy == 0 {
+                    return Ok(());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(ApiError::Internal(anyhow::anyhow!(
+                "the write-ahead log could not be truncated after an erasure"
+            )))
+        }
+        Backend::Postgres => {
+            for table in tables {
+                sqlx::query(&format!("VACUUM {table}"))
+                    .execute(&db.write)
+                    .await?;
+            }
+            Ok(())
+        }
+    }
+}
+
 /// `sqlite:relay.db` and `sqlite://relay.db` both mean a file, created when missing.
 fn sqlite_url(url: &str) -> String {
     let mut url = url.to_owned();
@@ -129,7 +162,10 @@ fn sqlite_url(url: &str) -> String {
 
 async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Error> {
     conn.execute(
-        "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;",
+        // secure_delete: deleted content is overwritten with zeros, not left in free space
+        // (an erased person must not stay in the file).
+        "PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL; \
+         PRAGMA secure_delete = ON;",
     )
     .await?;
     Ok(())

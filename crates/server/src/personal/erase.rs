@@ -1,6 +1,10 @@
 //! Erasure: the person's identity, devices, links and leaderboard entries go; what the company's
 //! past figures count (shares, consults, draw entries, content they wrote) stays, moved to an
-//! anonymous tombstone that nothing ties back to them.
+//! anonymous tombstone that nothing ties back to them (follower counts rounded: an exact one
+//! could). Then the disk: on SQLite, deleted content is overwritten (`secure_delete`, on for
+//! every connection) and the write-ahead log checkpointed and truncated, so no file of the
+//! database holds the person; on PostgreSQL the touched tables are vacuumed (what backups and
+//! PostgreSQL's own log still hold is in `docs/privacy.md`).
 
 use relay_protocol::{DrawWinner, Erasure, Role};
 use sqlx::AnyConnection;
@@ -19,6 +23,34 @@ pub enum Requester<'a> {
     /// An admin, from the console.
     Admin(&'a str),
 }
+
+/// The tables an erasure deletes from or rewrites, vacuumed after it on PostgreSQL.
+const SCRUBBED: &[&str] = &[
+    "people",
+    "shares",
+    "consults",
+    "draw_entries",
+    "draws",
+    "items",
+    "points_rules",
+    "audit_log",
+    "read_batches",
+    "link_visitors",
+    "points_ledger",
+    "social_accounts",
+    "sharer_addresses",
+    "points_totals",
+    "links",
+    "board_members",
+    "draw_opt_outs",
+    "push_deliveries",
+    "push_pending",
+    "push_channels",
+    "enrolments",
+    "sessions",
+    "console_links",
+    "console_sessions",
+];
 
 /// What a winner erased from a past draw is called in its published result.
 const ERASED_NAME: &str = "—";
@@ -109,6 +141,20 @@ pub async fn erase(
     ] {
         anonymised += run(&mut tx, statement, &anon, person_id).await?;
     }
+    // An exact follower count can name an account: the tombstone keeps two significant digits.
+    one(
+        &mut tx,
+        "UPDATE shares SET followers = CASE \
+            WHEN followers >= 1000000 THEN (followers / 100000) * 100000 \
+            WHEN followers >= 100000 THEN (followers / 10000) * 10000 \
+            WHEN followers >= 10000 THEN (followers / 1000) * 1000 \
+            WHEN followers >= 1000 THEN (followers / 100) * 100 \
+            WHEN followers >= 100 THEN (followers / 10) * 10 \
+            ELSE followers END \
+         WHERE person_id = $1 AND followers IS NOT NULL",
+        &anon,
+    )
+    .await?;
     for device in &devices {
         anonymised += run(
             &mut tx,
@@ -167,6 +213,7 @@ pub async fn erase(
     stale.announce(&mut tx, state.db.backend).await?;
     tx.commit().await?;
     state.sessions.invalidate(&stale);
+    crate::db::scrub(&state.db, SCRUBBED).await?;
     Ok(Erasure {
         erased_at: to_time(now),
         deleted,

@@ -190,6 +190,38 @@ async fn cells_containing(room: &Newsroom, needles: &[String]) -> Vec<String> {
     found
 }
 
+/// The database's files (the main file and its write-ahead log) that hold any of `needles`, as
+/// `file: needle`.
+fn files_holding(room: &Newsroom, needles: &[String]) -> Vec<String> {
+    let url = room.server.db().url();
+    let path = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut found = Vec::new();
+    for file in [
+        path.clone(),
+        format!("{path}-wal"),
+        format!("{path}-journal"),
+    ] {
+        let Ok(bytes) = std::fs::read(&file) else {
+            continue;
+        };
+        for needle in needles {
+            for form in [needle.clone(), needle.to_lowercase()] {
+                if bytes.windows(form.len()).any(|w| w == form.as_bytes()) {
+                    found.push(format!("{file}: {needle}"));
+                    break;
+                }
+            }
+        }
+    }
+    found
+}
+
 async fn the_download_holds_everything_about_me_and_nothing_else(backend: Backend) {
     let room = Newsroom::new(backend).await;
     let bob = room.employee("Bob Other", "FR", "Sales").await;
@@ -282,6 +314,36 @@ async fn erasure_leaves_nothing_of_the_person_in_any_table(backend: Backend) {
     assert!(erased.deleted >= 10 && erased.anonymised >= 5, "{erased:?}");
     let left = cells_containing(&room, &needles).await;
     assert!(left.is_empty(), "traces of Eve left: {left:#?}");
+    // Nor on disk: no file of the database holds her, not the main file's free space, not the
+    // write-ahead log (SQLite); the tables she was in are vacuumed (PostgreSQL).
+    match backend {
+        Backend::Sqlite => {
+            let held = files_holding(&room, &needles);
+            assert!(held.is_empty(), "Eve is still on disk: {held:#?}");
+        }
+        Backend::Postgres => {
+            for table in ["people", "shares", "links", "sessions", "audit_log"] {
+                let mut vacuumed = false;
+                for _ in 0..50 {
+                    let last: Option<i64> = sqlx::query_scalar(
+                        "SELECT CAST(EXTRACT(EPOCH FROM last_vacuum) AS BIGINT) FROM pg_stat_user_tables \
+                         WHERE relname = $1 AND schemaname = current_schema()",
+                    )
+                    .bind(table)
+                    .fetch_optional(&room.server.db().read)
+                    .await
+                    .unwrap()
+                    .flatten();
+                    if last.is_some() {
+                        vacuumed = true;
+                        break;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+                assert!(vacuumed, "{table} vacuumed after the erasure");
+            }
+        }
+    }
 
     // Both devices are signed out; she is gone from the people list.
     for device in [&eve, &phone] {
