@@ -169,7 +169,9 @@ pub async fn breakdown(
 }
 
 /// Content breakdowns: each item's title and reads, and the month's most read items that nobody
-/// shared. Reads are counts of openings, never of who opened: they are shown as they are.
+/// shared. Reads are counts of openings, never of who opened; an item's reads show only when at
+/// least [`MIN_GROUP`] people could have read it (its audience): an item aimed at one person
+/// would otherwise say whether they opened it.
 async fn label_contents(
     state: &AppState,
     org_id: &str,
@@ -191,6 +193,8 @@ async fn label_contents(
         .into_iter()
         .map(|(id, title, n)| (id, (title, n as u64)))
         .collect();
+    let readers = audience_sizes(state, org_id, reads.keys().cloned().collect()).await?;
+    let readable = |id: &str| readers.get(id).copied().unwrap_or(0) >= MIN_GROUP;
     let shared: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
     let mut titles: HashMap<String, String> = HashMap::new();
     for chunk in shared.chunks(500) {
@@ -207,9 +211,12 @@ async fn label_contents(
     }
     for g in groups.iter_mut() {
         g.label = titles.get(&g.key).cloned();
-        g.reads = Some(reads.remove(&g.key).map_or(0, |(_, n)| n));
+        let n = reads.remove(&g.key).map_or(0, |(_, n)| n);
+        g.reads = (n == 0 || readable(&g.key)).then_some(n);
     }
-    let mut unshared: Vec<(String, (String, u64))> = reads.into_iter().collect();
+    // Unshared items are listed by reads: only those whose reads may be shown.
+    let mut unshared: Vec<(String, (String, u64))> =
+        reads.into_iter().filter(|(id, _)| readable(id)).collect();
     unshared.sort_by(|a, b| b.1 .1.cmp(&a.1 .1).then(a.0.cmp(&b.0)));
     for (id, (title, n)) in unshared.into_iter().take(MOST_READ_UNSHARED) {
         groups.push(GroupFigures {
@@ -227,6 +234,47 @@ async fn label_contents(
         });
     }
     Ok(())
+}
+
+/// How many active people each item is offered to (its audience), for `items`.
+async fn audience_sizes(
+    state: &AppState,
+    org_id: &str,
+    items: Vec<String>,
+) -> Result<HashMap<String, u64>, ApiError> {
+    if items.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let cells: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT country, language, department, COUNT(*) FROM people \
+         WHERE org_id = $1 AND active = 1 AND erased_at IS NULL \
+         GROUP BY country, language, department",
+    )
+    .bind(org_id)
+    .fetch_all(&state.db.read)
+    .await?;
+    let mut sizes = HashMap::new();
+    for chunk in items.chunks(500) {
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("SELECT id, audience FROM items WHERE id IN ({list})");
+        let mut query = sqlx::query_as::<_, (String, String)>(&sql);
+        for id in chunk {
+            query = query.bind(id);
+        }
+        for (id, audience) in query.fetch_all(&state.db.read).await? {
+            let audience: relay_protocol::Audience = serde_json::from_str(&audience)?;
+            let size: i64 = cells
+                .iter()
+                .filter(|(c, l, d, _)| audience.includes(c, l, d))
+                .map(|cell| cell.3)
+                .sum();
+            sizes.insert(id, u64::try_from(size).unwrap_or(0));
+        }
+    }
+    Ok(sizes)
 }
 
 /// How many read but unshared items a content breakdown lists after the shared ones.

@@ -6,7 +6,7 @@ use relay_server::db::Backend;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::harness::Client;
+use crate::harness::{article, Client};
 use crate::newsroom::*;
 
 crate::both_backends!(
@@ -220,7 +220,12 @@ async fn month_figures_and_breakdowns_hide_groups_under_five(backend: Backend) {
     assert_eq!(channels.groups[0].shares, Some(22));
     // Per content: the story's title, figures and reads, then a story read but not shared.
     let unshared = room.item("Read, never shared").await;
-    for (item, reads) in [(&item, 40), (&unshared, 7)] {
+    // An item aimed at one person: its reads would say whether they opened it.
+    room.employee("Lou Legal", "FR", "Legal").await;
+    let mut solo = article(&room.news, "For Legal only");
+    solo.audience.departments = vec!["Legal".into()];
+    let solo = room.admin.publish(&solo).await.item.id;
+    for (item, reads) in [(&item, 40), (&unshared, 7), (&solo, 1)] {
         sqlx::query("INSERT INTO item_reads (org_id, item_id, day, reads) VALUES ($1, $2, $3, $4)")
             .bind(&room.org.id)
             .bind(item)
@@ -269,6 +274,10 @@ async fn month_figures_and_breakdowns_hide_groups_under_five(backend: Backend) {
                 Some(7)
             ),
         ]
+    );
+    assert!(
+        contents.groups.iter().all(|g| g.key != solo),
+        "the reads of an item offered to fewer than five people are not shown"
     );
     // Last month's three people: every group hidden.
     let earlier: Breakdown = room
