@@ -244,6 +244,15 @@ async fn seed(state: &AppState, opts: &Options) -> (String, Vec<String>, Vec<Str
         shares.len(),
         started.elapsed()
     );
+    // Each person's attributes for the months they shared in, as the recorder fixes them.
+    sqlx::query(
+        "INSERT INTO month_members (org_id, month, person_id, country, language, department) \
+         SELECT DISTINCT s.org_id, s.month, s.person_id, p.country, p.language, p.department \
+         FROM shares s JOIN people p ON p.id = s.person_id",
+    )
+    .execute(&db.write)
+    .await
+    .unwrap();
     let mut all_time: std::collections::HashMap<usize, [i64; 4]> = Default::default();
     let mut totals = Vec::new();
     for ((p, m), t) in &person_totals {

@@ -90,8 +90,15 @@ pub async fn breakdown(
         Dimension::Channel => ("i.channel_id", "JOIN items i ON i.id = s.item_id"),
         Dimension::Network => ("s.network", ""),
         Dimension::Language => ("i.language", "JOIN items i ON i.id = s.item_id"),
-        Dimension::Country => ("p.country", "JOIN people p ON p.id = s.person_id"),
-        Dimension::Department => ("p.department", "JOIN people p ON p.id = s.person_id"),
+        // As each person stood at their first activity of the month (`members.rs`).
+        Dimension::Country => (
+            "m.country",
+            "JOIN month_members m ON m.person_id = s.person_id AND m.month = s.month",
+        ),
+        Dimension::Department => (
+            "m.department",
+            "JOIN month_members m ON m.person_id = s.person_id AND m.month = s.month",
+        ),
         Dimension::Content => ("s.item_id", ""),
     };
     // Totals per group, counted by the database; people only for groups that may be hidden.

@@ -9,6 +9,7 @@
 mod adoption;
 mod figures;
 mod individual;
+pub mod members;
 pub mod privacy;
 mod routes;
 mod snapshots;

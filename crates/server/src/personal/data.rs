@@ -25,6 +25,7 @@ pub(super) const TABLES: &[(&str, &str)] = &[
     ("draw_entries", "person_id = $1"),
     ("draw_opt_outs", "person_id = $1"),
     ("consults", "person_id = $1"),
+    ("month_members", "person_id = $1"),
     ("push_channels", "person_id = $1"),
     ("push_pending", "person_id = $1"),
     ("social_accounts", "person_id = $1"),

@@ -29,6 +29,7 @@ const SCRUBBED: &[&str] = &[
     "people",
     "shares",
     "consults",
+    "month_members",
     "draw_entries",
     "draws",
     "items",
@@ -131,6 +132,8 @@ pub async fn erase(
          link_code = NULL, post_key = NULL, account_key = NULL, reported_followers = NULL, \
          status_reason = NULL, check_after = NULL WHERE person_id = $2",
         "UPDATE consults SET person_id = $1 WHERE person_id = $2",
+        // The month's figures keep the groups the person counted in.
+        "UPDATE month_members SET person_id = $1 WHERE person_id = $2",
         "UPDATE draw_entries SET person_id = $1 WHERE person_id = $2",
         "UPDATE items SET created_by = $1 WHERE created_by = $2",
         "UPDATE items SET approved_by = $1 WHERE approved_by = $2",

@@ -398,6 +398,14 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
                 .bind(n.counts_as.map(|p| p.as_str()));
         }
         query.execute(&mut *tx).await?;
+        // The person's attributes for the month, fixed at their first share in it.
+        let firsts: HashSet<(&str, String)> = new
+            .iter()
+            .map(|n| (n.r.person_id.as_str(), n.r.month.to_string()))
+            .collect();
+        for (person, month) in firsts {
+            crate::analytics::members::fix(&mut tx, person, &month).await?;
+        }
     }
     let mut totals = ledger::Totals::default();
     let mut lines = Vec::new();

@@ -13,6 +13,7 @@ crate::both_backends!(
     month_figures_and_breakdowns_hide_groups_under_five,
     adoption_counts_devices_and_accounts_without_giving_a_few_away,
     reach_is_reported_by_verified_shares_only,
+    moving_deactivating_or_erasing_someone_moves_no_figure_of_the_month,
 );
 
 fn declared(item: &str, network: Network, n: usize) -> NewShareRecord {
@@ -415,4 +416,89 @@ async fn reach_is_reported_by_verified_shares_only(backend: Backend) {
         0,
         "refused records change nothing"
     );
+}
+
+/// An admin who reads a breakdown, moves a person to another department (or country),
+/// deactivates another and erases a third, then reads again, learns nothing: the month's groups
+/// are those people had at their first activity in it.
+async fn moving_deactivating_or_erasing_someone_moves_no_figure_of_the_month(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let item = room.item("Our new plant").await;
+    let mut people = Vec::new();
+    for n in 0..12 {
+        let (country, department) = if n < 6 {
+            ("FR", "Sales")
+        } else {
+            ("DE", "Marketing")
+        };
+        let p = room
+            .employee(&format!("Person {n}"), country, department)
+            .await;
+        for k in 0..=(n % 3) {
+            record(&p, &declared(&item, Network::Linkedin, n * 10 + k)).await;
+        }
+        people.push(p);
+    }
+    let read = |by: &'static str| {
+        let admin = room.admin.clone();
+        async move {
+            admin
+                .get::<Breakdown>(&format!("/v1/analytics/breakdown?by={by}"))
+                .await
+        }
+    };
+    let before = (read("department").await, read("country").await);
+    let months_before: Vec<MonthFigures> = room.admin.get("/v1/analytics/months?months=1").await;
+    assert!(before.0.groups.iter().all(|g| !g.hidden), "{:?}", before.0);
+
+    let patch = |id: String, change: PersonUpdate| {
+        let admin = room.admin.clone();
+        async move {
+            let answer = admin
+                .send(Method::PATCH, &format!("/v1/people/{id}"), Some(&change))
+                .await;
+            assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+        }
+    };
+    patch(
+        people[0].person().id.clone(),
+        PersonUpdate {
+            department: Some("Marketing".into()),
+            country: Some("DE".into()),
+            ..Default::default()
+        },
+    )
+    .await;
+    patch(
+        people[7].person().id.clone(),
+        PersonUpdate {
+            active: Some(false),
+            ..Default::default()
+        },
+    )
+    .await;
+    let erasure = format!("/v1/people/{}/erasure", people[8].person().id);
+    let answer = room
+        .admin
+        .send(
+            Method::POST,
+            &erasure,
+            Some(&serde_json::json!({"confirm": true})),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+
+    let after = (read("department").await, read("country").await);
+    assert_eq!(after, before, "a month's breakdowns stand still");
+    let months_after: Vec<MonthFigures> = room.admin.get("/v1/analytics/months?months=1").await;
+    assert_eq!(
+        (months_after[0].shares, months_after[0].sharers),
+        (months_before[0].shares, months_before[0].sharers)
+    );
+    // The moved person's next share counts where they are now, in the month they were first in.
+    record(&people[0], &declared(&item, Network::X, 999)).await;
+    let later = read("department").await;
+    let sales = later.groups.iter().find(|g| g.key == "Sales").unwrap();
+    let sales_before = before.0.groups.iter().find(|g| g.key == "Sales").unwrap();
+    assert_eq!(sales.shares.unwrap(), sales_before.shares.unwrap() + 1);
 }
