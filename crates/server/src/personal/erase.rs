@@ -70,15 +70,15 @@ pub async fn erase(
     } else {
         ""
     };
-    let row: Option<(String, String, String, i64, String)> = sqlx::query_as(&format!(
-        "SELECT country, language, department, active, role FROM people \
+    let row: Option<(String, String, i64, String)> = sqlx::query_as(&format!(
+        "SELECT country, department, active, role FROM people \
          WHERE id = $1 AND org_id = $2 AND erased_at IS NULL{lock}"
     ))
     .bind(person_id)
     .bind(org_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let (country, language, department, active, role) = row.ok_or(ApiError::NotFound("person"))?;
+    let (country, department, active, role) = row.ok_or(ApiError::NotFound("person"))?;
     if role == Role::Admin.as_str() && active != 0 {
         let others: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM people WHERE org_id = $1 AND role = $2 AND active = 1 \
@@ -105,16 +105,15 @@ pub async fn erase(
 
     let now = now_ms();
     let anon = new_id();
-    // The tombstone keeps only what the figures are grouped by.
+    // The tombstone names nobody and keeps no attribute: the months' figures group its shares
+    // by the attributes fixed for each month (`month_members`, handed over below), and a
+    // country-language-department combination of its own could point back at the person.
     sqlx::query(
         "INSERT INTO people (id, org_id, name, email, country, language, department, role, active, \
-         audience_epoch, created_at, erased_at) VALUES ($1, $2, '', $1, $3, $4, $5, $6, 0, 0, $7, $7)",
+         audience_epoch, created_at, erased_at) VALUES ($1, $2, '', $1, '', '', '', $3, 0, 0, $4, $4)",
     )
     .bind(&anon)
     .bind(org_id)
-    .bind(&country)
-    .bind(&language)
-    .bind(&department)
     .bind(Role::Employee.as_str())
     .bind(now)
     .execute(&mut *tx)

@@ -490,6 +490,15 @@ async fn moving_deactivating_or_erasing_someone_moves_no_figure_of_the_month(bac
 
     let after = (read("department").await, read("country").await);
     assert_eq!(after, before, "a month's breakdowns stand still");
+    // The tombstone itself keeps no attribute that could point back at the person.
+    let marked: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM people WHERE erased_at IS NOT NULL \
+         AND (country <> '' OR language <> '' OR department <> '')",
+    )
+    .fetch_one(&room.server.db().read)
+    .await
+    .unwrap();
+    assert_eq!(marked, 0);
     let months_after: Vec<MonthFigures> = room.admin.get("/v1/analytics/months?months=1").await;
     assert_eq!(
         (months_after[0].shares, months_after[0].sharers),
