@@ -1,7 +1,7 @@
 //! The server's one error type. Every failure becomes an `application/problem+json` response
 //! with a stable `code`; internal details are logged, never sent.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
@@ -162,18 +162,6 @@ impl From<anyhow::Error> for ApiError {
 impl From<serde_json::Error> for ApiError {
     fn from(err: serde_json::Error) -> Self {
         ApiError::Internal(err.into())
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => ApiError::PayloadTooLarge(crate::app::MAX_BODY_BYTES),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-                ApiError::UnsupportedMediaType("expected Content-Type: application/json".into())
-            }
-            _ => ApiError::BadRequest(rejection.body_text()),
-        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! Relay's central server: organisations, people, curated content and its approval, the sync
 //! change feed with live events, and share records. See the repository README for the API and
-//! `../../shared/DESIGN.md` for the protocol.
+//! `docs/design.md` at the repository root for the protocol.
 
 pub mod analytics;
 pub mod app;

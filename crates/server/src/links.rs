@@ -258,13 +258,16 @@ async fn follow(
 /// The code of a tracked link's address (`/l/{code}`), when `path` is one and the code is
 /// spelt as codes are (URL-safe base64: nothing to decode).
 pub fn tracked_code(path: &str) -> Option<&str> {
-    let code = path.strip_prefix("/l/")?;
-    let plain = !code.is_empty()
+    path.strip_prefix("/l/").filter(|code| code_ok(code))
+}
+
+/// Whether `code` is spelt as link codes are: 1 to 64 characters of URL-safe base64.
+fn code_ok(code: &str) -> bool {
+    !code.is_empty()
         && code.len() <= 64
         && code
             .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    plain.then_some(code)
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// What following a link does, for the route above and for the listener's direct path (see
@@ -278,12 +281,7 @@ pub async fn follow_link(
 ) -> ApiResult<Response> {
     // Codes are URL-safe base64: anything else (a NUL, which PostgreSQL cannot even compare)
     // is no link, answered before the database is asked.
-    if code.is_empty()
-        || code.len() > 64
-        || !code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
+    if !code_ok(code) {
         return Err(ApiError::NotFound("link"));
     }
     let link = match state.link_cache.link(code) {

@@ -140,11 +140,7 @@ pub async fn breakdown(
         async move {
             let mut people = HashSet::new();
             for chunk in keys.chunks(500) {
-                let list = (3..3 + chunk.len())
-                    .map(|i| format!("${i}"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let sql = format!("{sql} ({list})");
+                let sql = format!("{sql} ({})", crate::db::placeholders(3, chunk.len()));
                 let mut query = sqlx::query_scalar::<_, String>(&sql)
                     .bind(org_id)
                     .bind(month.to_string());
@@ -186,30 +182,33 @@ async fn label_contents(
     groups: &mut Vec<GroupFigures>,
 ) -> Result<(), ApiError> {
     let key = month.to_string();
-    let reads: Vec<(String, String, i64)> = sqlx::query_as(
-        "SELECT r.item_id, i.title, CAST(SUM(r.reads) AS BIGINT) FROM item_reads r \
+    let reads: Vec<(String, String, String, i64)> = sqlx::query_as(
+        "SELECT r.item_id, i.title, i.audience, CAST(SUM(r.reads) AS BIGINT) FROM item_reads r \
          JOIN items i ON i.id = r.item_id \
-         WHERE r.org_id = $1 AND r.day >= $2 AND r.day < $3 GROUP BY r.item_id, i.title",
+         WHERE r.org_id = $1 AND r.day >= $2 AND r.day < $3 GROUP BY r.item_id, i.title, i.audience",
     )
     .bind(org_id)
     .bind(format!("{key}-01"))
     .bind(format!("{key}-32"))
     .fetch_all(&state.db.read)
     .await?;
+    let audiences: Vec<(&str, &str)> = reads
+        .iter()
+        .map(|(id, _, audience, _)| (id.as_str(), audience.as_str()))
+        .collect();
+    let readers = audience_sizes(state, org_id, &audiences).await?;
+    let readable = |id: &str| readers.get(id).copied().unwrap_or(0) >= MIN_GROUP;
     let mut reads: HashMap<String, (String, u64)> = reads
         .into_iter()
-        .map(|(id, title, n)| (id, (title, n as u64)))
+        .map(|(id, title, _, n)| (id, (title, n as u64)))
         .collect();
-    let readers = audience_sizes(state, org_id, reads.keys().cloned().collect()).await?;
-    let readable = |id: &str| readers.get(id).copied().unwrap_or(0) >= MIN_GROUP;
     let shared: Vec<String> = groups.iter().map(|g| g.key.clone()).collect();
     let mut titles: HashMap<String, String> = HashMap::new();
     for chunk in shared.chunks(500) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("SELECT id, title FROM items WHERE id IN ({list})");
+        let sql = format!(
+            "SELECT id, title FROM items WHERE id IN ({})",
+            crate::db::placeholders(1, chunk.len())
+        );
         let mut query = sqlx::query_as::<_, (String, String)>(&sql);
         for id in chunk {
             query = query.bind(id);
@@ -243,11 +242,11 @@ async fn label_contents(
     Ok(())
 }
 
-/// How many active people each item is offered to (its audience), for `items`.
+/// How many active people each item is offered to, from `(item id, audience JSON)` pairs.
 async fn audience_sizes(
     state: &AppState,
     org_id: &str,
-    items: Vec<String>,
+    items: &[(&str, &str)],
 ) -> Result<HashMap<String, u64>, ApiError> {
     if items.is_empty() {
         return Ok(HashMap::new());
@@ -261,25 +260,14 @@ async fn audience_sizes(
     .fetch_all(&state.db.read)
     .await?;
     let mut sizes = HashMap::new();
-    for chunk in items.chunks(500) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!("SELECT id, audience FROM items WHERE id IN ({list})");
-        let mut query = sqlx::query_as::<_, (String, String)>(&sql);
-        for id in chunk {
-            query = query.bind(id);
-        }
-        for (id, audience) in query.fetch_all(&state.db.read).await? {
-            let audience: relay_protocol::Audience = serde_json::from_str(&audience)?;
-            let size: i64 = cells
-                .iter()
-                .filter(|(c, l, d, _)| audience.includes(c, l, d))
-                .map(|cell| cell.3)
-                .sum();
-            sizes.insert(id, u64::try_from(size).unwrap_or(0));
-        }
+    for (id, audience) in items {
+        let audience: relay_protocol::Audience = serde_json::from_str(audience)?;
+        let size: i64 = cells
+            .iter()
+            .filter(|(c, l, d, _)| audience.includes(c, l, d))
+            .map(|cell| cell.3)
+            .sum();
+        sizes.insert((*id).to_owned(), u64::try_from(size).unwrap_or(0));
     }
     Ok(sizes)
 }

@@ -7,16 +7,21 @@ use sqlx::AnyConnection;
 
 use crate::error::ApiError;
 
-/// Fixes `person_id`'s attributes for `month` unless they are fixed already.
-pub async fn fix(conn: &mut AnyConnection, person_id: &str, month: &str) -> Result<(), ApiError> {
-    sqlx::query(
+/// Fixes the attributes of `people` for `month`, where they are not fixed already.
+pub async fn fix(conn: &mut AnyConnection, month: &str, people: &[&str]) -> Result<(), ApiError> {
+    if people.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
         "INSERT INTO month_members (org_id, month, person_id, country, language, department) \
-         SELECT org_id, $2, id, country, language, department FROM people WHERE id = $1 \
+         SELECT org_id, $1, id, country, language, department FROM people WHERE id IN ({}) \
          ON CONFLICT (person_id, month) DO NOTHING",
-    )
-    .bind(person_id)
-    .bind(month)
-    .execute(conn)
-    .await?;
+        crate::db::placeholders(2, people.len())
+    );
+    let mut query = sqlx::query(&sql).bind(month);
+    for person in people {
+        query = query.bind(*person);
+    }
+    query.execute(conn).await?;
     Ok(())
 }

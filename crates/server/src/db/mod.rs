@@ -171,6 +171,14 @@ async fn sqlite_pragmas(conn: &mut sqlx::AnyConnection) -> Result<(), sqlx::Erro
     Ok(())
 }
 
+/// `$first, $first+1, ...` for `n` values: the list of an `IN (...)`.
+pub fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The `VALUES` list of a multi-row statement: `rows` tuples of `width` placeholders each,
 /// numbered from `$1`: `($1, $2), ($3, $4)`.
 pub fn values(rows: usize, width: usize) -> String {

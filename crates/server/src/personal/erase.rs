@@ -24,34 +24,9 @@ pub enum Requester<'a> {
     Admin(&'a str),
 }
 
-/// The tables an erasure deletes from or rewrites, vacuumed after it on PostgreSQL.
-const SCRUBBED: &[&str] = &[
-    "people",
-    "shares",
-    "consults",
-    "month_members",
-    "draw_entries",
-    "draws",
-    "items",
-    "points_rules",
-    "audit_log",
-    "read_batches",
-    "link_visitors",
-    "points_ledger",
-    "social_accounts",
-    "sharer_addresses",
-    "points_totals",
-    "links",
-    "board_members",
-    "draw_opt_outs",
-    "push_deliveries",
-    "push_pending",
-    "push_channels",
-    "enrolments",
-    "sessions",
-    "console_links",
-    "console_sessions",
-];
+/// Tables an erasure rewrites beyond those that name the person (`data::TABLES`): the
+/// visitors of their links, and published draw results.
+const ALSO_SCRUBBED: [&str; 2] = ["link_visitors", "draws"];
 
 /// What a winner erased from a past draw is called in its published result.
 const ERASED_NAME: &str = "—";
@@ -215,7 +190,21 @@ pub async fn erase(
     stale.announce(&mut tx, state.db.backend).await?;
     tx.commit().await?;
     state.sessions.invalidate(&stale);
-    crate::db::scrub(&state.db, SCRUBBED).await?;
+    let touched: Vec<&'static str> = super::data::TABLES
+        .iter()
+        .map(|(table, _)| *table)
+        .chain(ALSO_SCRUBBED)
+        .collect();
+    if let Err(e) = crate::db::scrub(&state.db, &touched).await {
+        // The erasure stands (it is committed): the files are scrubbed once readers let go.
+        tracing::warn!(error = %e, "erasure committed; scrubbing the database files again shortly");
+        let state = state.clone();
+        tokio::spawn(async move {
+            while crate::db::scrub(&state.db, &touched).await.is_err() {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            }
+        });
+    }
     Ok(Erasure {
         erased_at: to_time(now),
         deleted,

@@ -200,13 +200,10 @@ pub async fn top(
     // How many people are behind each item's counts: shown only from MIN_GROUP on.
     let mut sharers: std::collections::HashMap<String, i64> = Default::default();
     if !rows.is_empty() {
-        let list = (3..rows.len() + 3)
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
         let sql = format!(
             "SELECT item_id, COUNT(DISTINCT person_id) FROM shares WHERE org_id = $1 AND month = $2 \
-             AND withdrawn_at IS NULL AND counts_as IS NOT NULL AND item_id IN ({list}) GROUP BY item_id"
+             AND withdrawn_at IS NULL AND counts_as IS NOT NULL AND item_id IN ({}) GROUP BY item_id",
+            crate::db::placeholders(3, rows.len())
         );
         let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
             .bind(&caller.org_id)

@@ -275,7 +275,7 @@ impl Sender {
         for chunk in done.chunks(500) {
             let sql = format!(
                 "DELETE FROM push_deliveries WHERE id IN ({})",
-                super::queue::placeholders(1, chunk.len())
+                crate::db::placeholders(1, chunk.len())
             );
             let mut query = sqlx::query(&sql);
             for id in chunk {

@@ -7,7 +7,7 @@ use relay_protocol::Audience;
 use sqlx::Row;
 
 use crate::app::AppState;
-use crate::db::{new_id, now_ms};
+use crate::db::{new_id, now_ms, placeholders};
 use crate::error::ApiError;
 
 /// Rows written per statement (well under SQLite's bound-parameter limit).
@@ -325,14 +325,6 @@ async fn notify(
         query.execute(&mut **tx).await?;
     }
     Ok(deliveries.len())
-}
-
-/// `$start, $start+1, ...` for `n` values.
-pub(super) fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// Removes the channels (and waiting notifications) of devices that were signed out.

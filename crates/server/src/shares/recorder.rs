@@ -20,7 +20,7 @@ use sqlx::AnyConnection;
 use tokio::sync::oneshot;
 
 use crate::app::AppState;
-use crate::db::{new_id, to_time};
+use crate::db::{new_id, placeholders, to_time};
 use crate::error::ApiError;
 use crate::programme::calendar::{Calendar, Month};
 use crate::programme::ledger::{self, Movement, Unscored};
@@ -130,14 +130,6 @@ async fn write_batch(state: &AppState, mut batch: Vec<Pending>) {
             }
         }
     }
-}
-
-/// `$first, $first+1, ...` for `n` values.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// What the batch's people have scored already: shares per person and day, and the items and
@@ -398,13 +390,16 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
                 .bind(n.counts_as.map(|p| p.as_str()));
         }
         query.execute(&mut *tx).await?;
-        // The person's attributes for the month, fixed at their first share in it.
-        let firsts: HashSet<(&str, String)> = new
-            .iter()
-            .map(|n| (n.r.person_id.as_str(), n.r.month.to_string()))
-            .collect();
-        for (person, month) in firsts {
-            crate::analytics::members::fix(&mut tx, person, &month).await?;
+        // The people's attributes for the month, fixed at their first share in it.
+        let mut by_month: HashMap<String, Vec<&str>> = HashMap::new();
+        for n in &new {
+            let people = by_month.entry(n.r.month.to_string()).or_default();
+            if !people.contains(&n.r.person_id.as_str()) {
+                people.push(&n.r.person_id);
+            }
+        }
+        for (month, people) in by_month {
+            crate::analytics::members::fix(&mut tx, &month, &people).await?;
         }
     }
     let mut totals = ledger::Totals::default();

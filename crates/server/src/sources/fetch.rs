@@ -216,11 +216,14 @@ impl Resolver {
     }
 }
 
+/// What the resolver says of a name that leads only to refused addresses.
+const NO_PUBLIC_ADDRESS: &str = "resolves to no public address";
+
 /// Whether a request failed because the guard refused where it led.
 pub fn refused_by_guard(e: &reqwest::Error) -> bool {
     let mut source: Option<&dyn std::error::Error> = Some(e);
     while let Some(err) = source {
-        if err.to_string().contains("resolves to no public address") {
+        if err.to_string().contains(NO_PUBLIC_ADDRESS) {
             return true;
         }
         source = err.source();
@@ -240,7 +243,7 @@ impl Resolve for Resolver {
             if found.is_empty() {
                 return Err(Box::new(std::io::Error::new(
                     std::io::ErrorKind::PermissionDenied,
-                    format!("{host} resolves to no public address"),
+                    format!("{host} {NO_PUBLIC_ADDRESS}"),
                 ))
                     as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -364,7 +367,7 @@ impl Fetcher {
             cause = inner;
         }
         let text = cause.to_string();
-        if e.is_redirect() || text.contains("resolves to no public address") {
+        if e.is_redirect() || refused_by_guard(e) {
             FetchError::Refused(text)
         } else {
             FetchError::Network(text)

@@ -41,21 +41,7 @@ async fn demo_then_serve_gives_a_device_its_first_sync() {
         .unwrap();
     assert!(String::from_utf8_lossy(&listed.stdout).contains("annual kick-off"));
 
-    let mut child = Command::new(bin)
-        .args(["--database-url", &url, "serve", "--bind", "127.0.0.1:0"])
-        .env("RELAY_LOG", "warn")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let base = BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.strip_prefix("relay-server listening on ")
-                .map(str::to_owned)
-        })
-        .expect("the server says where it listens");
+    let (_server, base) = serve(&url, &[]);
 
     let device = Client::anonymous_at(&base).enrol(code, "cli test").await;
     let mut replica = Replica::default();
@@ -120,9 +106,6 @@ async fn demo_then_serve_gives_a_device_its_first_sync() {
         .await
         .unwrap();
     assert_eq!(svg.headers()["content-type"], "image/svg+xml");
-
-    child.kill().ok();
-    child.wait().ok();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -310,27 +293,16 @@ async fn vapid_keys_made_by_the_binary_turn_web_push_on() {
         .lines()
         .find_map(|l| l.strip_prefix("enrolment code: ").map(str::to_owned))
         .expect("a code");
-    let mut child = Command::new(bin)
-        .args(["--database-url", &url, "serve", "--bind", "127.0.0.1:0"])
-        .env("RELAY_LOG", "warn")
-        .env("RELAY_VAPID_PRIVATE_KEY", &private)
-        .env("RELAY_VAPID_SUBJECT", "mailto:ops@contoso.example")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let base = BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.strip_prefix("relay-server listening on ")
-                .map(str::to_owned)
-        })
-        .expect("the server says where it listens");
+    let (server, base) = serve(
+        &url,
+        &[
+            ("RELAY_VAPID_PRIVATE_KEY", &private),
+            ("RELAY_VAPID_SUBJECT", "mailto:ops@contoso.example"),
+        ],
+    );
     let device = Client::anonymous_at(&base).enrol(code, "phone").await;
     let config: relay_protocol::PushConfig = device.get("/v1/push/config").await;
-    child.kill().unwrap();
-    let _ = child.wait();
+    drop(server);
     assert_eq!(config.kinds, vec![relay_protocol::PushKind::WebPush]);
     assert_eq!(config.vapid_public_key.as_deref(), Some(public.as_str()));
 }
@@ -348,25 +320,7 @@ async fn commands_wait_for_other_writers_and_lose_nothing() {
         .unwrap();
     assert!(demo.status.success());
     // A server running too, its background tasks writing.
-    let mut server = Killed(
-        Command::new(bin)
-            .args(["--database-url", &url, "serve", "--bind", "127.0.0.1:0"])
-            .env("RELAY_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let stderr = server.0.stderr.take().unwrap();
-    let base = BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.strip_prefix("relay-server listening on ")
-                .map(str::to_owned)
-        })
-        .expect("the server says where it listens");
-    let _ = base;
+    let _server = serve(&url, &[]);
     let writers: Vec<_> = (0..4)
         .map(|w| {
             let url = url.clone();
@@ -425,6 +379,30 @@ async fn commands_wait_for_other_writers_and_lose_nothing() {
     for title in &titles {
         assert!(listed.contains(title.as_str()), "{title} lost");
     }
+}
+
+/// `relay-server serve` on `url` with `env`, and where it listens; the server is stopped when
+/// the guard is dropped, the test passing or failing.
+fn serve(url: &str, env: &[(&str, &str)]) -> (Killed, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_relay-server"))
+        .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
+        .env("RELAY_LOG", "warn")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let server = Killed(child);
+    let base = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.strip_prefix("relay-server listening on ")
+                .map(str::to_owned)
+        })
+        .expect("the server says where it listens");
+    (server, base)
 }
 
 /// A child process killed when the test ends, passing or failing (a server left running would

@@ -524,7 +524,9 @@ async fn two_instances_send_each_notification_once(backend: Backend) {
     }
 }
 
-async fn registrations_are_checked(backend: Backend) {
+/// A server delivering only to public https endpoints (as in production), Eve on it, and a
+/// local receiver's subscription for her.
+async fn public_endpoints_only(backend: Backend) -> (Cast, WebPushReceiver, Client, PushChannel) {
     let keys = vapid();
     let receiver = WebPushReceiver::start(&keys.public_key().unwrap()).await;
     let mut push = settings(&keys);
@@ -534,7 +536,13 @@ async fn registrations_are_checked(backend: Backend) {
         .server
         .person(&c.org, "Eve", Role::Employee, "FR", "fr", "Sales")
         .await;
-    let PushChannel::WebPush { p256dh, auth, .. } = receiver.subscribe("eve") else {
+    let subscription = receiver.subscribe("eve");
+    (c, receiver, eve, subscription)
+}
+
+async fn registrations_are_checked(backend: Backend) {
+    let (c, _receiver, eve, subscription) = public_endpoints_only(backend).await;
+    let PushChannel::WebPush { p256dh, auth, .. } = subscription else {
         unreachable!()
     };
     let web = |endpoint: &str, p256dh: &str, auth: &str| PushChannel::WebPush {
@@ -623,20 +631,12 @@ async fn registrations_are_checked(backend: Backend) {
 /// name that moved): the server's guard refuses the connection, nothing reaches the address,
 /// and the channel is forgotten.
 async fn an_endpoint_leading_to_an_internal_address_is_never_reached(backend: Backend) {
-    let keys = vapid();
-    let receiver = WebPushReceiver::start(&keys.public_key().unwrap()).await;
-    let mut push = settings(&keys);
-    push.local_endpoints = false;
-    let c = cast(backend, push).await;
-    let eve = c
-        .server
-        .person(&c.org, "Eve", Role::Employee, "FR", "fr", "Sales")
-        .await;
+    let (c, receiver, eve, subscription) = public_endpoints_only(backend).await;
     let PushChannel::WebPush {
         endpoint,
         p256dh,
         auth,
-    } = receiver.subscribe("eve")
+    } = subscription
     else {
         unreachable!()
     };
