@@ -306,12 +306,17 @@ async fn seed(state: &AppState, opts: &Options) -> (String, Vec<String>, Vec<Str
         &items_rows,
     )
     .await;
-    // The team totals the ledger would have kept, computed once from the seeded totals.
-    let mut conn = db.write.acquire().await.unwrap();
-    relay_server::programme::teams::rebuild(&mut conn, &org.id)
-        .await
-        .unwrap();
-    drop(conn);
+    // The months' members the ledger would have fixed, from the seeded totals.
+    sqlx::query(
+        "INSERT INTO month_members (org_id, month, person_id, country, language, department) \
+         SELECT t.org_id, t.month, t.person_id, p.country, p.language, p.department \
+         FROM points_totals t JOIN people p ON p.id = t.person_id \
+         WHERE t.org_id = $1 AND t.month <> '*' ON CONFLICT (person_id, month) DO NOTHING",
+    )
+    .bind(&org.id)
+    .execute(&db.write)
+    .await
+    .unwrap();
     // Fresh statistics, as a database that grew over a year has.
     sqlx::query("ANALYZE").execute(&db.write).await.unwrap();
     (org.id, people, items)

@@ -214,20 +214,7 @@ pub async fn update(
     .bind(person_id)
     .execute(&mut *tx)
     .await?;
-    // Their points follow them to their new teams, and leave the boards with them.
-    let member = |country: &str, department: &str, active: bool| programme::teams::Member {
-        country: country.to_owned(),
-        department: department.to_owned(),
-        active: i64::from(active),
-    };
-    programme::teams::move_person(
-        &mut tx,
-        org_id,
-        person_id,
-        &member(&row.country, &row.department, row.active != 0),
-        &member(&country, &department, active),
-    )
-    .await?;
+    // A month's figures and team boards keep the groups the person counted in (`month_members`).
     if !active {
         sqlx::query(
             "UPDATE sessions SET revoked_at = $1 WHERE person_id = $2 AND revoked_at IS NULL",

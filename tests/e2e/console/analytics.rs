@@ -101,7 +101,7 @@ async fn analytics_draw_their_charts_export_what_they_show_and_print_a_report() 
     let lines: Vec<&str> = csv.trim_start_matches('\u{feff}').lines().collect();
     assert_eq!(
         lines[0],
-        "network,people,shares,verified,declared,clicks,reach,reach_unknown_shares"
+        "network,shares,verified,declared,clicks,reach,reach_unknown_shares"
     );
     let table: Vec<Vec<String>> = serde_json::from_value(rows).unwrap();
     assert_eq!(lines.len(), table.len() + 1, "{csv}");
@@ -112,7 +112,7 @@ async fn analytics_draw_their_charts_export_what_they_show_and_print_a_report() 
         assert_eq!(cells[2], row[2], "{csv}");
     }
     // Declared shares: their reach is unknown, not guessed.
-    assert_eq!(lines[1], "LinkedIn,6,6,0,6,0,0,6");
+    assert_eq!(lines[1], "LinkedIn,6,0,6,0,0,6");
 
     // The month's report, ready to print.
     d.click_css("a[href^='#/report/']").await;

@@ -7,10 +7,12 @@
 //! so two overlapping ranges cannot be subtracted to isolate a small group either.
 
 mod adoption;
+pub mod disclosure;
 mod figures;
 mod individual;
 pub mod members;
 pub mod privacy;
+pub mod publication;
 mod routes;
 mod snapshots;
 

@@ -13,7 +13,6 @@ use crate::app::AppState;
 use crate::auth::cache::Invalidation;
 use crate::db::{new_id, now_ms, to_time};
 use crate::error::ApiError;
-use crate::programme::teams::{move_person, Member};
 
 /// Who asked for an erasure.
 #[derive(Debug, Clone, Copy)]
@@ -45,15 +44,15 @@ pub async fn erase(
     } else {
         ""
     };
-    let row: Option<(String, String, i64, String)> = sqlx::query_as(&format!(
-        "SELECT country, department, active, role FROM people \
+    let row: Option<(i64, String)> = sqlx::query_as(&format!(
+        "SELECT active, role FROM people \
          WHERE id = $1 AND org_id = $2 AND erased_at IS NULL{lock}"
     ))
     .bind(person_id)
     .bind(org_id)
     .fetch_optional(&mut *tx)
     .await?;
-    let (country, department, active, role) = row.ok_or(ApiError::NotFound("person"))?;
+    let (active, role) = row.ok_or(ApiError::NotFound("person"))?;
     if role == Role::Admin.as_str() && active != 0 {
         let others: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM people WHERE org_id = $1 AND role = $2 AND active = 1 \
@@ -70,13 +69,6 @@ pub async fn erase(
             ));
         }
     }
-    // Their points leave the team boards, as at a departure.
-    let member = |active| Member {
-        country: country.clone(),
-        department: department.clone(),
-        active,
-    };
-    move_person(&mut tx, org_id, person_id, &member(active), &member(0)).await?;
 
     let now = now_ms();
     let anon = new_id();
@@ -108,6 +100,8 @@ pub async fn erase(
         "UPDATE consults SET person_id = $1 WHERE person_id = $2",
         // The month's figures keep the groups the person counted in.
         "UPDATE month_members SET person_id = $1 WHERE person_id = $2",
+        // And the points each month's team boards count (the all-time total goes below).
+        "UPDATE points_totals SET person_id = $1 WHERE person_id = $2 AND month <> '*'",
         "UPDATE draw_entries SET person_id = $1 WHERE person_id = $2",
         "UPDATE items SET created_by = $1 WHERE created_by = $2",
         "UPDATE items SET approved_by = $1 WHERE approved_by = $2",
@@ -118,6 +112,21 @@ pub async fn erase(
     ] {
         anonymised += run(&mut tx, statement, &anon, person_id).await?;
     }
+    // Months whose figures are kept already need none of it.
+    one(
+        &mut tx,
+        "DELETE FROM month_members WHERE person_id = $1 AND month IN \
+         (SELECT month FROM analytics_snapshots WHERE org_id = month_members.org_id AND view = 'publication')",
+        &anon,
+    )
+    .await?;
+    one(
+        &mut tx,
+        "DELETE FROM points_totals WHERE person_id = $1 AND month IN \
+         (SELECT month FROM analytics_snapshots WHERE org_id = points_totals.org_id AND view = 'publication')",
+        &anon,
+    )
+    .await?;
     // An exact follower count can name an account: the tombstone keeps two significant digits.
     one(
         &mut tx,

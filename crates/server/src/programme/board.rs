@@ -1,6 +1,8 @@
 //! What the programme shows: the opt-in leaderboard, team boards, the top ten, and the caller's
 //! own figures (private, whether or not they joined the leaderboard).
 
+use std::collections::BTreeMap;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use relay_protocol::{
@@ -12,13 +14,14 @@ use sqlx::AnyConnection;
 
 use super::calendar::{Calendar, Month};
 use super::ledger::ALL_TIME;
+use crate::analytics::publication::{self, Publication, TeamFigures};
 use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::{now_ms, to_time};
 use crate::error::{ApiError, ApiResult, Json, Query};
 
 /// Teams smaller than this are not shown: a board of three would show individuals.
-pub const MIN_TEAM: i64 = 5;
+pub const MIN_TEAM: u64 = relay_protocol::MIN_GROUP;
 /// Lines of a leaderboard.
 const BOARD_SIZE: i64 = 100;
 
@@ -125,21 +128,65 @@ pub async fn board(
 }
 
 pub async fn team_board(
+    state: &AppState,
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    calendar: &Calendar,
+    period: Period,
+    by: TeamKind,
+) -> Result<TeamBoard, ApiError> {
+    let rows = match period {
+        Period::Month(month) => {
+            let publication = publication::of(state, &caller.org_id, calendar, month).await?;
+            publication.teams(by).to_vec()
+        }
+        // The sum of the months' boards: each month's shown teams only (a team hidden in a
+        // month adds nothing, or the total less the months shown would give it away).
+        // `active` is then member-months: the average is per active member and month.
+        Period::AllTime => {
+            let months: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT month FROM points_totals WHERE org_id = $1 AND month <> $2",
+            )
+            .bind(&caller.org_id)
+            .bind(ALL_TIME)
+            .fetch_all(&mut *conn)
+            .await?;
+            let mut sums: BTreeMap<String, TeamFigures> = BTreeMap::new();
+            for month in months {
+                let month = Month::parse(&month)?;
+                let publication = publication::of(state, &caller.org_id, calendar, month).await?;
+                for t in publication.teams(by) {
+                    let sum = sums.entry(t.team.clone()).or_insert_with(|| TeamFigures {
+                        team: t.team.clone(),
+                        active: 0,
+                        points: 0,
+                    });
+                    sum.active += t.active;
+                    sum.points += t.points;
+                }
+            }
+            sums.into_values().collect()
+        }
+    };
+    team_board_of(conn, caller, period, by, rows).await
+}
+
+/// A board of the teams shown, unless the organisation switched them off.
+pub async fn team_board_of(
     conn: &mut AnyConnection,
     caller: &Caller,
     period: Period,
     by: TeamKind,
+    mut rows: Vec<TeamFigures>,
 ) -> Result<TeamBoard, ApiError> {
-    // Switched off by the organisation: no team is shown.
-    let shown = super::settings::read(conn, &caller.org_id)
+    if !super::settings::read(conn, &caller.org_id)
         .await?
-        .team_boards;
-    let mut rows = if shown {
-        super::teams::read(conn, &caller.org_id, &period.key(), by, MIN_TEAM).await?
-    } else {
-        Vec::new()
-    };
-    let average = |r: &super::teams::TeamTotals| r.points as f64 / r.active as f64;
+        .team_boards
+    {
+        rows.clear();
+    }
+    rows.retain(|r| r.active >= MIN_TEAM);
+    let average = |r: &TeamFigures| r.points as f64 / r.active as f64;
     rows.sort_by(|a, b| average(b).total_cmp(&average(a)).then(a.team.cmp(&b.team)));
     let mine = match by {
         TeamKind::Country => &caller.country,
@@ -175,9 +222,6 @@ struct TopRow {
     title: String,
     url: String,
     audience: String,
-    verified: i64,
-    declared: i64,
-    clicks: i64,
 }
 
 /// The month's ten most shared contents, ranked across the organisation. An employee is not
@@ -186,9 +230,10 @@ pub async fn top(
     conn: &mut AnyConnection,
     caller: &Caller,
     month: Month,
+    publication: &Publication,
 ) -> Result<TopTen, ApiError> {
     let rows: Vec<TopRow> = sqlx::query_as(
-        "SELECT t.item_id, i.title, i.url, i.audience, t.verified, t.declared, t.clicks \
+        "SELECT t.item_id, i.title, i.url, i.audience \
          FROM item_totals t JOIN items i ON i.id = t.item_id \
          WHERE t.org_id = $1 AND t.month = $2 AND t.verified + t.declared > 0 \
          ORDER BY t.verified DESC, t.clicks DESC, t.declared DESC, t.item_id LIMIT 10",
@@ -197,28 +242,14 @@ pub async fn top(
     .bind(month.to_string())
     .fetch_all(&mut *conn)
     .await?;
-    // How many people are behind each item's counts: shown only from MIN_GROUP on.
-    let mut sharers: std::collections::HashMap<String, i64> = Default::default();
-    if !rows.is_empty() {
-        let sql = format!(
-            "SELECT item_id, COUNT(DISTINCT person_id) FROM shares WHERE org_id = $1 AND month = $2 \
-             AND withdrawn_at IS NULL AND counts_as IS NOT NULL AND item_id IN ({}) GROUP BY item_id",
-            crate::db::placeholders(3, rows.len())
-        );
-        let mut query = sqlx::query_as::<_, (String, i64)>(&sql)
-            .bind(&caller.org_id)
-            .bind(month.to_string());
-        for r in &rows {
-            query = query.bind(&r.item_id);
-        }
-        sharers.extend(query.fetch_all(&mut *conn).await?);
-    }
     let curator = caller.role.includes(relay_protocol::Role::Curator);
     let mut items = Vec::new();
     for (i, r) in rows.into_iter().enumerate() {
-        let enough = sharers.get(&r.item_id).copied().unwrap_or(0)
-            >= i64::try_from(relay_protocol::MIN_GROUP).unwrap_or(i64::MAX);
-        let shown = |n: i64| enough.then_some(n);
+        // The counts the month's publication shows for the item (the same as its content
+        // breakdown's), or none: an item shared by few, or hidden so that another figure does
+        // not give such an item away.
+        let shown = publication.content(&r.item_id);
+        let count = |n: Option<u64>| n.and_then(|n| i64::try_from(n).ok());
         let audience: relay_protocol::Audience = serde_json::from_str(&r.audience)?;
         if !curator && !audience.includes(&caller.country, &caller.language, &caller.department) {
             continue;
@@ -228,9 +259,9 @@ pub async fn top(
             item_id: r.item_id,
             title: r.title,
             url: r.url,
-            verified_shares: shown(r.verified),
-            declared_shares: shown(r.declared),
-            clicks: shown(r.clicks),
+            verified_shares: shown.and_then(|g| count(g.verified)),
+            declared_shares: shown.and_then(|g| count(g.declared)),
+            clicks: shown.and_then(|g| count(g.clicks)),
         });
     }
     Ok(TopTen {
@@ -444,7 +475,9 @@ pub async fn teams(
         },
         &calendar,
     )?;
-    Ok(Json(team_board(&mut conn, &caller, period, q.by).await?))
+    Ok(Json(
+        team_board(&state, &mut conn, &caller, &calendar, period, q.by).await?,
+    ))
 }
 
 /// The organisation's ten most shared contents of a month, by verified shares (clicks break
@@ -460,7 +493,8 @@ pub async fn top_ten(
     let mut conn = state.db.read.acquire().await?;
     let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
     let month = super::rules::month_or_current(q.month.as_deref(), &calendar)?;
-    Ok(Json(top(&mut conn, &caller, month).await?))
+    let publication = publication::of(&state, &caller.org_id, &calendar, month).await?;
+    Ok(Json(top(&mut conn, &caller, month, &publication).await?))
 }
 
 /// The caller's own points, shares, clicks and rank: private to them.

@@ -8,7 +8,6 @@ use relay_protocol::ShareProof;
 use sqlx::AnyConnection;
 
 use super::calendar::Month;
-use super::teams::{self, Member};
 use crate::db::now_ms;
 use crate::error::ApiError;
 
@@ -34,6 +33,14 @@ impl Unscored {
             Unscored::Retracted => "retracted",
         }
     }
+}
+
+/// The groups a person counts in, read under their lock.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Member {
+    pub country: String,
+    pub department: String,
+    pub active: i64,
 }
 
 /// Takes the person's lock for the rest of the transaction and reads the teams they count in.
@@ -209,7 +216,6 @@ pub async fn line(
 pub struct Totals {
     people: BTreeMap<(String, String, String), Movement>,
     items: BTreeMap<(String, String, String), Movement>,
-    members: BTreeMap<String, Member>,
 }
 
 impl Totals {
@@ -225,8 +231,6 @@ impl Totals {
             .entry((entry.org_id.to_owned(), entry.item_id.to_owned(), month))
             .or_default()
             .add(moved);
-        self.members
-            .insert(entry.person_id.to_owned(), entry.member.clone());
     }
 
     pub async fn write(&self, conn: &mut AnyConnection) -> Result<(), ApiError> {
@@ -239,11 +243,10 @@ impl Totals {
              points = points_totals.points + excluded.points, \
              verified = points_totals.verified + excluded.verified, \
              declared = points_totals.declared + excluded.declared, \
-             clicks = points_totals.clicks + excluded.clicks \
-             RETURNING org_id, person_id, month, points",
+             clicks = points_totals.clicks + excluded.clicks",
             crate::db::values(self.people.len(), 7)
         );
-        let mut query = sqlx::query_as::<_, (String, String, String, i64)>(&sql);
+        let mut query = sqlx::query(&sql);
         for ((org, person, period), m) in &self.people {
             query = query
                 .bind(org.clone())
@@ -254,23 +257,17 @@ impl Totals {
                 .bind(m.declared)
                 .bind(m.clicks);
         }
-        let after = query.fetch_all(&mut *conn).await?;
-        // Team changes from each person's totals before and after.
-        let mut changes: Vec<(String, Member, teams::Change)> = Vec::new();
-        for (org, person, period, points) in after {
-            let moved = self
-                .people
-                .get(&(org.clone(), person.clone(), period.clone()))
-                .map_or(0, |m| m.points);
-            if let Some(member) = self.members.get(&person) {
-                changes.push((
-                    org,
-                    member.clone(),
-                    teams::Change::of(&period, points - moved, points),
-                ));
+        query.execute(&mut *conn).await?;
+        // The month's team boards group scorers as they were at their first points in it.
+        let mut by_month: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (_, person, period) in self.people.keys() {
+            if period != ALL_TIME {
+                by_month.entry(period).or_default().push(person);
             }
         }
-        teams::apply_many(conn, &changes).await?;
+        for (month, people) in by_month {
+            crate::analytics::members::fix(conn, month, &people).await?;
+        }
         let sql = format!(
             "INSERT INTO item_totals (org_id, item_id, month, verified, declared, clicks) \
              VALUES {} ON CONFLICT (item_id, month) DO UPDATE SET \

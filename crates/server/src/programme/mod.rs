@@ -9,7 +9,6 @@ pub mod recheck;
 pub mod rules;
 pub mod settings;
 pub mod summary;
-pub mod teams;
 
 use sqlx::AnyConnection;
 use utoipa_axum::router::OpenApiRouter;

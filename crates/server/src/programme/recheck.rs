@@ -72,7 +72,7 @@ pub async fn withdraw_in(
     conn: &mut sqlx::AnyConnection,
     org_id: &str,
     id: &str,
-    member: &super::teams::Member,
+    member: &super::ledger::Member,
     reason: Option<&str>,
 ) -> Result<(), ApiError> {
     let share: Withdrawn = sqlx::query_as(

@@ -27,25 +27,29 @@ pub async fn summary(
     let mut conn = state.db.read.acquire().await?;
     let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
     let month = calendar.month_of(chrono::Utc::now());
+    let publication =
+        crate::analytics::publication::of(&state, &caller.org_id, &calendar, month).await?;
     let summary = ProgrammeSummary {
         me: board::my_programme(&mut conn, &caller, &calendar, month).await?,
         board: board::board(&mut conn, &caller, Period::Month(month)).await?,
         all_time_board: board::board(&mut conn, &caller, Period::AllTime).await?,
-        teams_by_country: board::team_board(
+        teams_by_country: board::team_board_of(
             &mut conn,
             &caller,
             Period::Month(month),
             TeamKind::Country,
+            publication.teams(TeamKind::Country).to_vec(),
         )
         .await?,
-        teams_by_department: board::team_board(
+        teams_by_department: board::team_board_of(
             &mut conn,
             &caller,
             Period::Month(month),
             TeamKind::Department,
+            publication.teams(TeamKind::Department).to_vec(),
         )
         .await?,
-        top: board::top(&mut conn, &caller, month).await?,
+        top: board::top(&mut conn, &caller, month, &publication).await?,
         team_boards: super::settings::read(&mut conn, &caller.org_id)
             .await?
             .team_boards,

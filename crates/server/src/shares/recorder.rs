@@ -23,8 +23,8 @@ use crate::app::AppState;
 use crate::db::{new_id, placeholders, to_time};
 use crate::error::ApiError;
 use crate::programme::calendar::{Calendar, Month};
+use crate::programme::ledger::Member;
 use crate::programme::ledger::{self, Movement, Unscored};
-use crate::programme::teams::Member;
 
 /// Records written in one transaction at most.
 const MAX_BATCH: usize = 64;
@@ -400,6 +400,17 @@ async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, 
         }
         for (month, people) in by_month {
             crate::analytics::members::fix(&mut tx, &month, &people).await?;
+        }
+        // And the items' channel and language, at their first share in it.
+        let mut items: HashMap<String, Vec<&str>> = HashMap::new();
+        for n in &new {
+            let list = items.entry(n.r.month.to_string()).or_default();
+            if !list.contains(&n.r.new.item_id.as_str()) {
+                list.push(&n.r.new.item_id);
+            }
+        }
+        for (month, list) in items {
+            crate::analytics::members::fix_items(&mut tx, &month, &list).await?;
         }
     }
     let mut totals = ledger::Totals::default();
