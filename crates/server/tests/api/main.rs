@@ -33,6 +33,7 @@ mod peers {
 #[path = "../../../client/tests/engine/mastodon_stub.rs"]
 mod mastodon_stub;
 
+mod adversary;
 mod analytics;
 mod boards;
 mod cli;
