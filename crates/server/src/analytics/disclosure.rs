@@ -312,10 +312,6 @@ impl Basis {
         for &i in ones {
             v[i] = (v[i] + 1) % P;
         }
-        self.reduce_dense(v)
-    }
-
-    fn reduce_dense(&self, mut v: Vec<u64>) -> Vec<u64> {
         for (pivot, row) in &self.rows {
             let f = v[*pivot];
             if f == 0 {
@@ -333,16 +329,6 @@ impl Basis {
     /// Adds the vector with a 1 at each of `ones`; whether it was new.
     pub fn insert(&mut self, ones: &[usize]) -> bool {
         let v = self.reduce(ones);
-        self.push(v)
-    }
-
-    /// Adds a vector of integers (negative ones allowed); whether it was new.
-    pub fn insert_values(&mut self, values: &[i64]) -> bool {
-        let v = values
-            .iter()
-            .map(|&x| x.rem_euclid(P as i64) as u64)
-            .collect();
-        let v = self.reduce_dense(v);
         self.push(v)
     }
 
@@ -371,6 +357,16 @@ mod tests {
     const CHANNEL: usize = 0;
     const ITEM: usize = 1;
 
+    fn family(dims: Vec<usize>, measures: usize, records: Vec<Record>) -> Family {
+        Family {
+            dims,
+            measures,
+            linked: Vec::new(),
+            total: true,
+            records,
+        }
+    }
+
     fn record(person: u32, groups: &[u32], values: &[u64]) -> Record {
         Record {
             person,
@@ -392,13 +388,7 @@ mod tests {
         for p in 11..15 {
             records.push(record(p, &[2], &[1, 0]));
         }
-        let family = Family {
-            dims: vec![0],
-            measures: 2,
-            linked: Vec::new(),
-            total: true,
-            records,
-        };
+        let family = family(vec![0], 2, records);
         let d = decide(&[family], 1);
         // Everything by network goes; the total reach (eleven people) stays.
         assert!(!d.shows(0, 0) && !d.shows(0, 1) && !d.shows(0, 2));
@@ -418,13 +408,7 @@ mod tests {
         for p in 7..20 {
             records.push(record(p, &[1, 2], &[1]));
         }
-        let family = Family {
-            dims: vec![CHANNEL, ITEM],
-            measures: 1,
-            linked: Vec::new(),
-            total: true,
-            records,
-        };
+        let family = family(vec![CHANNEL, ITEM], 1, records);
         let d = decide(&[family], 2);
         assert!(!d.shows(ITEM, 1));
         // Either the channel or its visible item goes too.
@@ -443,13 +427,7 @@ mod tests {
         for p in 9..20 {
             records.push(record(p, &[1, 1], &[1]));
         }
-        let family = Family {
-            dims: vec![0, 1],
-            measures: 1,
-            linked: Vec::new(),
-            total: true,
-            records,
-        };
+        let family = family(vec![0, 1], 1, records);
         let d = decide(&[family], 2);
         let shown = |dim, g| d.shows(dim, g);
         assert!(!(shown(0, 0) && shown(1, 0)), "{d:?}");
@@ -468,13 +446,7 @@ mod tests {
                 }
             }
         }
-        let family = Family {
-            dims: vec![0, 1],
-            measures: 1,
-            linked: Vec::new(),
-            total: true,
-            records,
-        };
+        let family = family(vec![0, 1], 1, records);
         let d = decide(&[family], 2);
         assert!(d.hidden.iter().all(HashSet::is_empty));
     }
@@ -498,13 +470,7 @@ mod tests {
                 p += 1;
             }
         }
-        let family = Family {
-            dims: vec![0, 1],
-            measures: 1,
-            linked: Vec::new(),
-            total: true,
-            records,
-        };
+        let family = family(vec![0, 1], 1, records);
         let d = decide(&[family], 2);
         assert!(d.hidden.iter().all(HashSet::is_empty), "{d:?}");
     }
@@ -512,13 +478,7 @@ mod tests {
     #[test]
     fn fewer_than_five_people_hide_the_total() {
         let records = (0..4).map(|p| record(p, &[0], &[1])).collect();
-        let family = Family {
-            dims: vec![0],
-            measures: 1,
-            linked: Vec::new(),
-            total: true,
-            records,
-        };
+        let family = family(vec![0], 1, records);
         let d = decide(&[family], 1);
         assert_eq!(d.totals_hidden, vec![vec![true]]);
     }
@@ -529,13 +489,7 @@ mod tests {
         let records = (0..10)
             .map(|p| record(p, &[p % 2], &[1, u64::from(p == 3)]))
             .collect();
-        let family = Family {
-            dims: vec![0],
-            measures: 2,
-            linked: Vec::new(),
-            total: true,
-            records,
-        };
+        let family = family(vec![0], 2, records);
         let d = decide(&[family], 1);
         assert_eq!(d.totals_hidden, vec![vec![false, true]]);
         assert!(d.hidden[0].is_empty());
@@ -549,7 +503,7 @@ mod tests {
         assert!(!b.spans(&[0]));
         assert!(b.spans(&[0, 0, 1, 2]));
         assert!(!b.spans(&[1, 1, 2, 2, 0, 0]));
-        assert!(!b.insert_values(&[0, 1, -1]));
+        assert!(!b.insert(&[1, 2, 0, 0]));
         assert_eq!(b.rank(), 2);
     }
 }

@@ -47,7 +47,7 @@ const S_REACH: usize = 4;
 const S_UNKNOWN: usize = 5;
 
 /// What the snapshot of a closed month is kept under.
-const VIEW: &str = "publication";
+pub const VIEW: &str = "publication";
 
 /// One team's figures for a month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -113,20 +113,7 @@ pub async fn erase(
         anonymised += run(&mut tx, statement, &anon, person_id).await?;
     }
     // Months whose figures are kept already need none of it.
-    one(
-        &mut tx,
-        "DELETE FROM month_members WHERE person_id = $1 AND month IN \
-         (SELECT month FROM analytics_snapshots WHERE org_id = month_members.org_id AND view = 'publication')",
-        &anon,
-    )
-    .await?;
-    one(
-        &mut tx,
-        "DELETE FROM points_totals WHERE person_id = $1 AND month IN \
-         (SELECT month FROM analytics_snapshots WHERE org_id = points_totals.org_id AND view = 'publication')",
-        &anon,
-    )
-    .await?;
+    crate::analytics::members::forget_kept(&mut tx, &anon).await?;
     // An exact follower count can name an account: the tombstone keeps two significant digits.
     one(
         &mut tx,
