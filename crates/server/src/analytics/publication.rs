@@ -386,11 +386,8 @@ fn publish(
         (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
         _ => None,
     };
-    let sharers_total = if families[SHARERS].records.is_empty() {
-        Some(0)
-    } else {
-        total(SHARERS, 0)
-    };
+    // A month nobody shared in shows no figure, as one with fewer than five sharers.
+    let sharers_total = total(SHARERS, 0).and_then(super::privacy::shown);
     // Counts of shares describe their sharers: none without them.
     let of_sharers = |m: usize| sharers_total.and(total(SHARES, m));
     let enrolled = super::privacy::shown(enrolled);
