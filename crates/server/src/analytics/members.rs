@@ -58,7 +58,7 @@ async fn insert_for(
 }
 
 /// What the figures of a month need of an erased person only until the month is kept.
-const UNTIL_KEPT: [&str; 2] = ["month_members", "points_totals"];
+const UNTIL_KEPT: [&str; 3] = ["month_members", "points_totals", "month_accounts"];
 
 /// Lets go of the groups erased people counted in during `month`, once its figures are kept.
 pub async fn forget_erased(

@@ -6,7 +6,7 @@
 //! Every figure is per month (in the organisation's time zone): a range is a row of months,
 //! so two overlapping ranges cannot be subtracted to isolate a small group either.
 
-mod adoption;
+pub mod adoption;
 pub mod disclosure;
 mod figures;
 mod individual;

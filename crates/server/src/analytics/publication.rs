@@ -126,6 +126,36 @@ pub async fn of(
     Ok(publication)
 }
 
+/// Keeps every closed month with activity whose figures are not kept yet: from then on they
+/// stand still whatever happens to the people in them, and the rows only their computation
+/// needed (erased people's groups and devices in the month) go at the close, not when someone
+/// happens to read the figures. Returns how many months were kept.
+pub async fn keep_closed(state: &AppState) -> Result<usize, ApiError> {
+    let open: Vec<(String, String)> = sqlx::query_as(
+        "SELECT DISTINCT m.org_id, m.month FROM month_members m \
+         WHERE NOT EXISTS (SELECT 1 FROM analytics_snapshots s \
+           WHERE s.org_id = m.org_id AND s.month = m.month AND s.view = $1) \
+         UNION SELECT DISTINCT a.org_id, a.month FROM month_accounts a \
+         WHERE NOT EXISTS (SELECT 1 FROM analytics_snapshots s \
+           WHERE s.org_id = a.org_id AND s.month = a.month AND s.view = $1)",
+    )
+    .bind(VIEW)
+    .fetch_all(&state.db.read)
+    .await?;
+    let mut kept = 0;
+    for (org_id, month) in open {
+        let mut conn = state.db.read.acquire().await?;
+        let calendar = crate::programme::calendar_of(&mut conn, state, &org_id).await?;
+        drop(conn);
+        let month = Month::parse(&month)?;
+        if calendar.is_closed(month, Utc::now()) {
+            of(state, &org_id, &calendar, month).await?;
+            kept += 1;
+        }
+    }
+    Ok(kept)
+}
+
 /// Keeps a closed month's publication (two instances computing it at once keep the first), and
 /// lets go of what only its computation needed: the groups erased people counted in.
 async fn keep(
@@ -207,20 +237,12 @@ async fn compute(
     .bind(&key)
     .fetch_all(db)
     .await?;
-    let (start, end) = (
-        calendar.starts_at(month).timestamp_millis(),
-        calendar.ends_at(month).timestamp_millis(),
-    );
-    // People with a device during the month (admins see devices anyway).
-    let enrolled: i64 = sqlx::query_scalar(
-        "SELECT COUNT(DISTINCT person_id) FROM sessions WHERE org_id = $1 AND created_at < $2 \
-         AND (revoked_at IS NULL OR revoked_at >= $3)",
-    )
-    .bind(org_id)
-    .bind(end)
-    .bind(start)
-    .fetch_one(db)
-    .await?;
+    // People with a device during the month (admins see devices anyway), as adoption counts them.
+    let mut conn = state.db.read.acquire().await?;
+    let enrolled = super::adoption::in_month(&mut conn, org_id, calendar, month)
+        .await?
+        .len();
+    drop(conn);
     let consulters: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM consults WHERE org_id = $1 AND month = $2")
             .bind(org_id)

@@ -13,10 +13,12 @@ use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::feed::FeedTx;
 
-/// How often old tombstones are looked for.
+/// How often old tombstones, and closed months still holding erased people's groups, are
+/// looked for.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Runs [`tick`] every `interval` (and the tombstone purge every hour) until the server stops.
+/// Runs [`tick`] every `interval` (and the tombstone purge and the keeping of closed months
+/// every hour) until the server stops.
 pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut known_versions = HashMap::new();
@@ -35,6 +37,10 @@ pub fn spawn(state: AppState, interval: Duration) -> tokio::task::JoinHandle<()>
                 let age = state.config.tombstone_max_age;
                 if let Err(err) = super::purge::purge_tombstones(&state, age).await {
                     tracing::warn!(error = %err, "purging tombstones failed");
+                }
+                // Erased people's groups in a month last until its figures are kept.
+                if let Err(err) = crate::analytics::publication::keep_closed(&state).await {
+                    tracing::warn!(error = %err, "keeping closed months' figures failed");
                 }
             }
             if let Err(err) = tick(&state).await {

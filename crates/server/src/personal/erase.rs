@@ -91,6 +91,9 @@ pub async fn erase(
             .fetch_all(&mut *tx)
             .await?;
     forget_winner(&mut tx, person_id).await?;
+    // The months' adoption counts their devices still.
+    crate::analytics::adoption::keep_for_tombstone(&mut tx, state, org_id, person_id, &anon)
+        .await?;
 
     let mut anonymised = 0;
     for statement in [

@@ -14,6 +14,7 @@ use crate::newsroom::*;
 crate::both_backends!(
     the_download_holds_everything_about_me_and_nothing_else,
     erasure_leaves_nothing_of_the_person_in_any_table,
+    an_erased_persons_groups_last_until_their_month_is_kept,
     individual_exports_need_the_switch_and_a_reason,
 );
 
@@ -399,6 +400,114 @@ async fn erasure_leaves_nothing_of_the_person_in_any_table(backend: Backend) {
         .await;
     assert_eq!(last.status, StatusCode::CONFLICT);
     assert_eq!(room.count("shares").await, shares_before);
+}
+
+/// A tombstone keeps no attribute of its own; the group an erased person counted in during a
+/// month stays only until that month's figures are kept, which the server does by itself once
+/// the month closes (no one has to read them), with the figures unchanged.
+async fn an_erased_persons_groups_last_until_their_month_is_kept(backend: Backend) {
+    let room = Newsroom::new(backend).await;
+    let item = room.item("Story").await;
+    let mut people = Vec::new();
+    for n in 0..6 {
+        let person = room.employee(&format!("Sales {n}"), "FR", "Sales").await;
+        record(&person, &verified(&item, Network::Linkedin, n)).await;
+        people.push(person);
+    }
+    // The only person in Operations, and one of the sales people.
+    let lone = room.employee("Lone Ops", "FR", "Ops").await;
+    record(&lone, &verified(&item, Network::Linkedin, 10)).await;
+    let rules: MonthRules = room.admin.get("/v1/programme/rules").await;
+    let this = rules.month.clone();
+    let before: Vec<MonthFigures> = room
+        .admin
+        .get(&format!("/v1/analytics/months?to={this}&months=1"))
+        .await;
+    for id in [lone.person().id.clone(), people[0].person().id.clone()] {
+        let _: Erasure = room
+            .admin
+            .send_ok(
+                Method::POST,
+                &format!("/v1/people/{id}/erasure"),
+                Some(&json!({ "confirm": true })),
+            )
+            .await;
+    }
+    let db = &room.server.db().write;
+    // The tombstones themselves are alike: no country, language or department.
+    let attributes: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT DISTINCT country, language, department FROM people WHERE erased_at IS NOT NULL",
+    )
+    .fetch_all(db)
+    .await
+    .unwrap();
+    assert_eq!(attributes, [(String::new(), String::new(), String::new())]);
+    let erased_groups = || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM month_members m JOIN people p ON p.id = m.person_id \
+             WHERE p.erased_at IS NOT NULL",
+        )
+        .fetch_one(db)
+        .await
+        .unwrap();
+        n
+    };
+    // While the month is open its figures stand still, so the groups stay.
+    assert_eq!(erased_groups().await, 2);
+    let state = room.server.state();
+    assert_eq!(
+        relay_server::analytics::publication::keep_closed(state)
+            .await
+            .unwrap(),
+        0,
+        "an open month is not kept"
+    );
+    let after: Vec<MonthFigures> = room
+        .admin
+        .get(&format!("/v1/analytics/months?to={this}&months=1"))
+        .await;
+    assert_eq!(after, before, "the erasures move no figure");
+
+    // The month closes (moved two months back: closed whatever today's date and the grace).
+    let (y, m) = this.split_once('-').unwrap();
+    let index = y.parse::<i32>().unwrap() * 12 + m.parse::<i32>().unwrap() - 1 - 2;
+    let closed = format!("{}-{:02}", index / 12, index % 12 + 1);
+    for table in ["shares", "month_members", "month_items", "points_totals"] {
+        sqlx::query(&format!("UPDATE {table} SET month = $1 WHERE month = $2"))
+            .bind(&closed)
+            .bind(&this)
+            .execute(db)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        relay_server::analytics::publication::keep_closed(state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        erased_groups().await,
+        0,
+        "kept: the erased people's groups go"
+    );
+    assert_eq!(
+        relay_server::analytics::publication::keep_closed(state)
+            .await
+            .unwrap(),
+        0,
+        "nothing left to keep"
+    );
+    let kept: Vec<MonthFigures> = room
+        .admin
+        .get(&format!("/v1/analytics/months?to={closed}&months=1"))
+        .await;
+    assert_eq!(
+        (kept[0].sharers, kept[0].shares, kept[0].verified),
+        (before[0].sharers, before[0].shares, before[0].verified),
+        "the kept month's figures are the ones published before"
+    );
+    assert_eq!(kept[0].shares, Some(7));
 }
 
 async fn individual_exports_need_the_switch_and_a_reason(backend: Backend) {
