@@ -127,3 +127,87 @@ async fn analytics_draw_their_charts_export_what_they_show_and_print_a_report() 
     d.screenshot("console-13-report").await;
     d.close().await;
 }
+
+/// A month where the groups would single people out: a small item shared by two people on
+/// Mastodon beside a big one on LinkedIn, and every click on one person's share. The console
+/// says what is hidden and why, in English and French, and draws nothing it cannot show.
+#[tokio::test(flavor = "multi_thread")]
+async fn hidden_figures_read_as_hidden_and_say_why() {
+    if !chromium_available() {
+        return;
+    }
+    let server = TestServer::start().await;
+    let (org, _) = server.demo().await;
+    let big = server
+        .publish(&org, "Our new plant opens", "<p>Two hundred jobs.</p>")
+        .await;
+    let small = server
+        .publish(&org, "The night shift's choir", "<p>They sing.</p>")
+        .await;
+    for n in 0..8 {
+        let token = enrolled_employee(&server, &org, n).await;
+        if n < 6 {
+            declare_share(&server, &token, &big, "linkedin", n).await;
+        } else {
+            declare_share(&server, &token, &small, "mastodon", n).await;
+        }
+    }
+    // Every click of the month is on one person's share.
+    sqlx::query("UPDATE shares SET clicks = 3 WHERE share_id = 's-0-linkedin'")
+        .execute(&server.state().db.write)
+        .await
+        .unwrap();
+
+    for (lang, hidden, why, reason, nothing, few) in [
+        (
+            "en",
+            "hidden",
+            "fewer than 5 people behind it",
+            "fewer than 5 people, or another figure less this one",
+            "every group is hidden",
+            "counts hidden",
+        ),
+        (
+            "fr",
+            "masqué",
+            "moins de 5 personnes derrière",
+            "moins de 5 personnes, ou un autre chiffre moins celui-ci",
+            "tous les groupes sont masqués",
+            "chiffres masqués",
+        ),
+    ] {
+        let browser = Browser::start(lang).await;
+        let d = &browser.driver;
+        d.navigate(&sign_in_link(&server, &org, "lea.moreau@contoso.example").await)
+            .await;
+        d.wait_for("nav a[href='#/analytics']").await;
+        d.click_css("nav a[href='#/analytics']").await;
+        d.wait_for("[data-testid=figures]").await;
+        // The month's shares stand (eight people); its clicks, one person's, read as hidden.
+        let cards = d.texts("[data-testid=figures] .figure strong").await;
+        assert_eq!(cards[2], "8", "{cards:?}");
+        assert_eq!(cards[4], hidden, "{cards:?}");
+        let clicks = d.texts("[data-testid=figures] .figure").await;
+        assert!(clicks[4].contains(why), "{clicks:?}");
+        // By network: Mastodon is two people, and LinkedIn would be the month less them: both
+        // are hidden, in one row that says why, and no bar is drawn.
+        d.wait_for("[data-testid=no-bars]").await;
+        see(d, nothing).await;
+        assert!(d.find_all("[data-testid=bars] rect").await.is_empty());
+        let rows = d.texts("[data-testid=breakdown-table] tbody tr").await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert!(
+            rows[0].contains("LinkedIn") && rows[0].contains("Mastodon") && rows[0].contains(reason),
+            "{rows:?}"
+        );
+        // The top ten keeps both ranks and titles; their counts would describe those people.
+        let top = d.texts("ol.top li").await;
+        assert_eq!(top.len(), 2, "{top:?}");
+        assert!(top.iter().all(|t| t.contains(few)), "{top:?}");
+        assert!(top.iter().any(|t| t.contains("The night shift's choir")));
+        if lang == "en" {
+            d.screenshot("console-12b-analytics-hidden").await;
+        }
+        d.close().await;
+    }
+}
