@@ -197,7 +197,9 @@ async fn hidden_figures_read_as_hidden_and_say_why() {
         let rows = d.texts("[data-testid=breakdown-table] tbody tr").await;
         assert_eq!(rows.len(), 1, "{rows:?}");
         assert!(
-            rows[0].contains("LinkedIn") && rows[0].contains("Mastodon") && rows[0].contains(reason),
+            rows[0].contains("LinkedIn")
+                && rows[0].contains("Mastodon")
+                && rows[0].contains(reason),
             "{rows:?}"
         );
         // The top ten keeps both ranks and titles; their counts would describe those people.
