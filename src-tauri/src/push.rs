@@ -5,7 +5,7 @@
 //! batches new content into notifications whose tap opens `relay://item/<id>`.
 //!
 //! Built only for the mobile targets (their toolchains are not on the build machines: see the
-//! README's "Mobile" section).
+//! "Phones" in `docs/app.md`).
 
 use relay_protocol::PushChannel;
 use tauri::{AppHandle, Manager, Runtime};

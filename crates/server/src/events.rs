@@ -56,7 +56,7 @@ struct ProgrammeNotice {
 /// over `streams / HERD_SYNCS_PER_SEC` seconds (at most [`MAX_SPREAD`]), counting the streams
 /// of every instance over the same database, since all their syncs land on it. 1,000 a second
 /// keeps a 2-core machine's other requests fast while 15,000 devices catch up (2,000 did not:
-/// `scripts/load.sh`, README).
+/// `scripts/load.sh`, `docs/benchmarks.md`).
 pub const HERD_SYNCS_PER_SEC: u64 = 1_000;
 pub const MAX_SPREAD: Duration = Duration::from_secs(30);
 

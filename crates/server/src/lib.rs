@@ -1,6 +1,6 @@
 //! Relay's central server: organisations, people, curated content and its approval, the sync
-//! change feed with live events, and share records. See the repository README for the API and
-//! `docs/design.md` at the repository root for the protocol.
+//! change feed with live events, and share records. `docs/api.md` describes the API and
+//! `docs/architecture.md` the modules and the protocol.
 
 pub mod analytics;
 pub mod app;

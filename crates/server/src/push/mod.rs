@@ -84,7 +84,7 @@ impl Default for PushSettings {
 
 impl PushSettings {
     /// From `RELAY_VAPID_*`, `RELAY_FCM_*`, `RELAY_APNS_*` and `RELAY_PUSH_BATCH_SECS` (see the
-    /// README). A service whose settings are missing is not offered.
+    /// `docs/push.md`). A service whose settings are missing is not offered.
     pub fn from_env() -> anyhow::Result<PushSettings> {
         let mut settings = PushSettings {
             web_push: WebPushConfig::from_env()?,
