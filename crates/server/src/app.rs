@@ -1,4 +1,5 @@
-//! The HTTP application: shared state, the router, and the generated OpenAPI document.
+//! The HTTP application: the router and the generated OpenAPI document. The shared state and
+//! settings are in `state.rs`, the request size limits in `request_limits.rs`.
 
 use std::sync::Arc;
 
@@ -12,136 +13,11 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::auth::store::TokenLifetimes;
-use crate::auth::{AttemptLimits, AttemptQuota, SessionCache};
-use crate::db::Db;
 use crate::error::ApiError;
-use crate::events::Events;
-
-/// Largest request body accepted, in bytes (content bodies are at most 200 kB of HTML).
-pub const MAX_BODY_BYTES: usize = 512 * 1024;
-
-/// Largest request head accepted (header names and values), and most headers.
-pub const MAX_HEADER_BYTES: usize = 32 * 1024;
-pub const MAX_HEADERS: usize = 100;
-
-/// Refuses requests with oversized or too many headers, with a problem document.
-async fn limit_headers(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if headers_too_large(request.headers()) {
-        return ApiError::HeadersTooLarge.into_response();
-    }
-    next.run(request).await
-}
-
-/// Whether a request's headers go past [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`].
-pub fn headers_too_large(headers: &axum::http::HeaderMap) -> bool {
-    let bytes: usize = headers
-        .iter()
-        .map(|(name, value)| name.as_str().len() + value.len())
-        .sum();
-    bytes > MAX_HEADER_BYTES || headers.len() > MAX_HEADERS
-}
-
-/// Settings that shape the API's answers.
-#[derive(Debug, Clone)]
-pub struct Config {
-    /// The URL devices reach this server at (put in enrolment links).
-    pub public_url: String,
-    pub tokens: TokenLifetimes,
-    /// Relay's LinkedIn app, for the brokered code exchange (none: LinkedIn is not offered).
-    pub linkedin: Option<crate::linkedin::LinkedInConfig>,
-    /// The company's OpenID Connect provider (none: enrolment codes only).
-    pub oidc: Option<crate::auth::oidc::OidcConfig>,
-    /// Attempts allowed on enrolment, refresh and sign-in.
-    pub attempts: AttemptQuota,
-    /// How long a retracted or expired item stays in the feed as a tombstone.
-    pub tombstone_max_age: chrono::Duration,
-    /// How long after a programme month ends its share records are still taken.
-    pub month_grace: chrono::Duration,
-    /// Where the prize draw's beacon rounds come from.
-    pub beacon: crate::programme::draw::BeaconConfig,
-    /// What sources may reach, and how often they are looked at. Shares are confirmed through
-    /// the same guard and addresses (PLC directory, AppView, Mastodon's scheme).
-    pub sources: crate::sources::SourcesConfig,
-    /// How often posts are read to confirm shares, and read again.
-    pub confirm: crate::shares::confirm::ConfirmConfig,
-    /// How long console sessions and sign-in links last.
-    pub console: crate::console::ConsoleConfig,
-    /// Push services and their keys, the batch window.
-    pub push: crate::push::PushSettings,
-}
-
-impl Config {
-    /// Every default, at `public_url`, without limits on attempts: for tests, benchmarks and
-    /// load runs, which enrol many devices from one address.
-    pub fn unlimited(public_url: &str) -> Config {
-        Config {
-            public_url: public_url.into(),
-            tokens: TokenLifetimes::default(),
-            linkedin: None,
-            oidc: None,
-            attempts: AttemptQuota {
-                per_address: u32::MAX,
-                per_org: u32::MAX,
-            },
-            tombstone_max_age: chrono::Duration::days(DEFAULT_TOMBSTONE_DAYS),
-            month_grace: chrono::Duration::hours(DEFAULT_MONTH_GRACE_HOURS),
-            beacon: Default::default(),
-            sources: Default::default(),
-            confirm: Default::default(),
-            console: Default::default(),
-            push: Default::default(),
-        }
-    }
-}
-
-/// A month's records are taken until 72 hours after it ends (devices that were offline).
-pub const DEFAULT_MONTH_GRACE_HOURS: i64 = 72;
-
-/// Tombstones are fed for 90 days: a device offline longer rebuilds its cache.
-pub const DEFAULT_TOMBSTONE_DAYS: i64 = 90;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    pub events: Events,
-    pub sessions: SessionCache,
-    pub attempts: Arc<AttemptLimits>,
-    pub config: Arc<Config>,
-    pub shutdown: crate::shutdown::Shutdown,
-    /// The company provider's discovery document and keys, cached.
-    pub provider: Arc<crate::auth::provider::ProviderCache>,
-    /// Tracked links, today's salt and today's visitors, kept in memory.
-    pub link_cache: crate::links::LinkCache,
-    /// The HTTP client of sources (SSRF-safe, bounded).
-    pub fetcher: crate::sources::fetch::Fetcher,
-    /// Share records arriving together, written in one transaction.
-    pub recorder: crate::shares::recorder::Recorder,
-    /// The points rules of months that have begun (frozen).
-    pub rules_cache: crate::programme::rules::RulesCache,
-}
-
-impl AppState {
-    pub fn new(db: Db, config: Config) -> AppState {
-        let config_fetch = config.sources.fetch.clone();
-        AppState {
-            db,
-            events: Events::default(),
-            sessions: SessionCache::default(),
-            attempts: Arc::new(AttemptLimits::new(config.attempts)),
-            config: Arc::new(config),
-            shutdown: Default::default(),
-            provider: Default::default(),
-            link_cache: Default::default(),
-            fetcher: crate::sources::fetch::Fetcher::new(config_fetch),
-            recorder: Default::default(),
-            rules_cache: Default::default(),
-        }
-    }
-}
+use crate::request_limits::{limit_headers, MAX_BODY_BYTES};
+// Where tests, benchmarks and the load test have always found them.
+pub use crate::request_limits::{headers_too_large, MAX_HEADERS, MAX_HEADER_BYTES};
+pub use crate::state::{AppState, Config, DEFAULT_MONTH_GRACE_HOURS, DEFAULT_TOMBSTONE_DAYS};
 
 #[derive(OpenApi)]
 #[openapi(

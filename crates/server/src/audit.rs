@@ -8,10 +8,10 @@ use sqlx::AnyConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::Curator;
 use crate::db::{now_ms, to_time};
 use crate::error::{ApiResult, Json, Query};
+use crate::state::AppState;
 
 /// Appends one entry. `actor` is `None` for the command line and the publication clock.
 pub async fn record(

@@ -9,12 +9,12 @@ use relay_protocol::{Channel, NewChannel, Problem};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::{Caller, Curator};
 use crate::content::sanitize;
 use crate::db::{new_id, Db};
 use crate::error::{ApiError, ApiResult, Json};
 use crate::feed::FeedTx;
+use crate::state::AppState;
 
 #[derive(sqlx::FromRow)]
 struct ChannelRow {

@@ -9,9 +9,9 @@ use relay_protocol::{
     Audience, ContentKind, ContentState, NewChannel, NewContent, NewPerson, Role,
 };
 
-use crate::app::{AppState, Config};
 use crate::auth::store::{create_enrolment, TokenLifetimes};
 use crate::db::Db;
+use crate::state::{AppState, Config};
 
 #[derive(Debug, Parser)]
 #[command(name = "relay-server", version, about = "Relay's central server")]
@@ -105,7 +105,7 @@ pub struct ServeArgs {
     pub attempts_per_address: u32,
     /// Days a retracted or expired item is still sent to devices as a tombstone; a device
     /// offline for longer rebuilds its cache when it comes back.
-    #[arg(long, env = "RELAY_TOMBSTONE_DAYS", default_value_t = crate::app::DEFAULT_TOMBSTONE_DAYS)]
+    #[arg(long, env = "RELAY_TOMBSTONE_DAYS", default_value_t = crate::state::DEFAULT_TOMBSTONE_DAYS)]
     pub tombstone_days: i64,
     /// Refresh and sign-in attempts allowed per organisation per minute.
     #[arg(long, env = "RELAY_ATTEMPTS_PER_ORG", default_value_t = 3000)]
@@ -114,7 +114,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 1000)]
     pub clock_interval_ms: u64,
     /// Hours after a programme month ends during which its share records are still taken.
-    #[arg(long, env = "RELAY_MONTH_GRACE_HOURS", default_value_t = crate::app::DEFAULT_MONTH_GRACE_HOURS)]
+    #[arg(long, env = "RELAY_MONTH_GRACE_HOURS", default_value_t = crate::state::DEFAULT_MONTH_GRACE_HOURS)]
     pub month_grace_hours: i64,
     /// drand's HTTP API, where the prize draw reads its beacon round (quicknet). Any copy of
     /// it will do: every round's signature is checked against quicknet's built-in key, and
@@ -308,8 +308,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let mut tokens = TokenLifetimes::default();
     let mut attempts = crate::auth::AttemptQuota::default();
-    let mut tombstone_max_age = chrono::Duration::days(crate::app::DEFAULT_TOMBSTONE_DAYS);
-    let mut month_grace = chrono::Duration::hours(crate::app::DEFAULT_MONTH_GRACE_HOURS);
+    let mut tombstone_max_age = chrono::Duration::days(crate::state::DEFAULT_TOMBSTONE_DAYS);
+    let mut month_grace = chrono::Duration::hours(crate::state::DEFAULT_MONTH_GRACE_HOURS);
     let mut beacon = crate::programme::draw::BeaconConfig::default();
     let mut sources = crate::sources::SourcesConfig::default();
     sources.fetch.allow_private = cli.sources_allow_private;
@@ -534,7 +534,7 @@ async fn programme(state: &AppState, command: ProgrammeCommand) -> anyhow::Resul
     } = command;
     let org = crate::orgs::by_slug(&state.db, &org).await?;
     let mut conn = state.db.read.acquire().await?;
-    let calendar = crate::programme::calendar_of(&mut conn, state, &org.id).await?;
+    let calendar = crate::programme::calendar::calendar_of(&mut conn, state, &org.id).await?;
     let month = match &from_month {
         Some(m) => crate::programme::calendar::Month::parse(m)?,
         None => calendar.month_of(chrono::Utc::now()),

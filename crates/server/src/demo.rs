@@ -10,9 +10,9 @@ use relay_protocol::{
     SuggestedText,
 };
 
-use crate::app::AppState;
 use crate::auth::store::create_enrolment;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub const DEMO_ORG: &str = "contoso";
 /// The employee whose enrolment code `demo` prints.

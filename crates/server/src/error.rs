@@ -30,8 +30,8 @@ pub enum ApiError {
     MethodNotAllowed,
     #[error(
         "request headers too large (at most {} bytes and {} headers)",
-        crate::app::MAX_HEADER_BYTES,
-        crate::app::MAX_HEADERS
+        crate::request_limits::MAX_HEADER_BYTES,
+        crate::request_limits::MAX_HEADERS
     )]
     HeadersTooLarge,
     /// A record for a programme month that has closed.
@@ -209,7 +209,7 @@ where
             .await
             .map_err(|rejection| match rejection.status() {
                 StatusCode::PAYLOAD_TOO_LARGE => {
-                    ApiError::PayloadTooLarge(crate::app::MAX_BODY_BYTES)
+                    ApiError::PayloadTooLarge(crate::request_limits::MAX_BODY_BYTES)
                 }
                 _ => ApiError::BadRequest(rejection.body_text()),
             })?;

@@ -17,9 +17,9 @@ use tokio_stream::wrappers::BroadcastStream;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::{cache, Caller, Invalidation, SessionCache};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The NOTIFY channel that carries committed feed versions between server instances.
 pub const FEED_CHANNEL: &str = "relay_feed";
@@ -444,7 +444,7 @@ fn session_end(state: AppState, caller: &Caller) -> impl std::future::Future<Out
     let mut changes = state.sessions.changes();
     let hash = caller.access_hash.clone();
     let (device_id, person_id) = (caller.device_id.clone(), caller.person_id.clone());
-    let console = crate::console::sessions::is_console(caller);
+    let console = crate::auth::cookie::is_console(caller);
     let expires_in = Duration::from_millis(
         u64::try_from(caller.access_expires_at - crate::db::now_ms()).unwrap_or(0),
     );
@@ -462,7 +462,7 @@ fn session_end(state: AppState, caller: &Caller) -> impl std::future::Future<Out
                     };
                     if recheck && console {
                         // A console session: its own table says whether it still opens requests.
-                        if !crate::console::sessions::still_open(&state, &hash).await.unwrap_or(true) {
+                        if !crate::auth::cookie::still_open(&state, &hash).await.unwrap_or(true) {
                             return;
                         }
                     } else if recheck {

@@ -27,10 +27,12 @@ pub mod personal;
 pub mod programme;
 pub mod push;
 pub mod reads;
+pub mod request_limits;
 pub mod serve;
 pub mod shares;
 pub mod shutdown;
 pub mod sources;
+pub mod state;
 pub mod sync;
 
 pub use app::{app, AppState, Config};

@@ -14,9 +14,9 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 
 /// Relay's LinkedIn app, where the operator configured one.
 #[derive(Clone)]

@@ -20,11 +20,11 @@ use sha2::{Digest, Sha256};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::{Caller, ClientAddr};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, Json};
 use crate::programme::{self, ledger};
+use crate::state::AppState;
 
 /// What each instance keeps in memory so that following a link rarely touches the database:
 /// today's salt, links already looked up (they never change), and the visitors already
@@ -485,7 +485,7 @@ async fn count(state: &AppState, link: &LinkRow, address: ClientAddr) -> Result<
     let member = ledger::lock_person(&mut tx, &link.person_id).await?;
     let share = ledger::linked_share(&mut tx, &link.code).await?;
     if let Some(share) = &share {
-        let calendar = programme::calendar_of(&mut tx, state, &link.org_id).await?;
+        let calendar = programme::calendar::calendar_of(&mut tx, state, &link.org_id).await?;
         ledger::credit_clicks(&mut tx, share, &member, 1, &calendar).await?;
     }
     tx.commit().await?;

@@ -6,13 +6,13 @@ use relay_protocol::{Enrolment, NewEnrolment, NewPerson, Person, PersonUpdate, P
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::{store as sessions, Admin, Caller, Invalidation};
 use crate::content::sanitize;
 use crate::db::rows::PersonRow;
 use crate::db::{new_id, now_ms, Db};
 use crate::error::{ApiError, ApiResult, Json, Path};
 use crate::programme;
+use crate::state::AppState;
 
 fn email(value: &str) -> Result<String, ApiError> {
     let value = value.trim().to_lowercase();

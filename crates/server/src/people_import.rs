@@ -11,9 +11,9 @@ use relay_protocol::{ImportReport, ImportRowError, NewPerson, Problem, Role};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 
 /// Largest file taken: 20,000 people and more at under 100 bytes a row.
 pub const MAX_IMPORT_BYTES: usize = 8 * 1024 * 1024;

@@ -8,10 +8,10 @@ use relay_protocol::{Problem, ReadReport, ReadsCounted};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 
 /// How long the per-device "this day was reported" marks are kept.
 const BATCH_DAYS: i64 = 7;

@@ -75,7 +75,7 @@ impl Running {
 }
 
 /// How much of a request's head hyper reads before refusing it on its own (with a bare 431):
-/// far above [`crate::app::MAX_HEADER_BYTES`], so that the app's own limit, which answers with a
+/// far above [`crate::request_limits::MAX_HEADER_BYTES`], so that the app's own limit, which answers with a
 /// problem document, is the one requests meet.
 const HEAD_BUFFER: usize = 1024 * 1024;
 
@@ -94,7 +94,7 @@ async fn follow_directly<B>(
         return None;
     }
     let code = crate::links::tracked_code(request.uri().path())?;
-    if crate::app::headers_too_large(request.headers()) {
+    if crate::request_limits::headers_too_large(request.headers()) {
         return None;
     }
     let address = crate::auth::ClientAddr(Some(peer.ip()));
@@ -122,7 +122,7 @@ async fn serve(
     builder
         .http1()
         .max_buf_size(HEAD_BUFFER)
-        .max_headers(crate::app::MAX_HEADERS * 4);
+        .max_headers(crate::request_limits::MAX_HEADERS * 4);
     tokio::pin!(stop);
     loop {
         let (stream, peer) = tokio::select! {

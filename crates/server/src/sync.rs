@@ -13,11 +13,11 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::content::ItemRow;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::state::AppState;
 
 /// Where a device stands in its organisation's feed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,10 +14,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::privacy::shown;
-use crate::app::AppState;
 use crate::auth::{Caller, Curator};
 use crate::error::{ApiError, ApiResult, Json};
 use crate::programme::calendar::{Calendar, Month};
+use crate::state::AppState;
 
 /// The networks the calling device has an account connected on. Devices.
 #[utoipa::path(put, path = "/v1/me/accounts", tag = "analytics", request_body = ConnectedNetworks,
@@ -67,7 +67,7 @@ async fn adoption(
 ) -> ApiResult<Json<Adoption>> {
     let org_id = &caller.org_id;
     let mut conn = state.db.read.acquire().await?;
-    let calendar = crate::programme::calendar_of(&mut conn, &state, org_id).await?;
+    let calendar = crate::programme::calendar::calendar_of(&mut conn, &state, org_id).await?;
     let month = calendar.month_of(chrono::Utc::now());
     let people: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM people WHERE org_id = $1 AND active = 1 AND erased_at IS NULL",
@@ -149,7 +149,7 @@ pub async fn keep_for_tombstone(
     person_id: &str,
     tombstone: &str,
 ) -> Result<(), ApiError> {
-    let calendar = crate::programme::calendar_of(conn, state, org_id).await?;
+    let calendar = crate::programme::calendar::calendar_of(conn, state, org_id).await?;
     let now = calendar.month_of(chrono::Utc::now());
     let last = calendar.month_of(calendar.starts_at(now) - chrono::Duration::days(1));
     for month in [last, now] {

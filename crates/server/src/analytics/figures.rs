@@ -5,9 +5,9 @@ use std::collections::HashMap;
 
 use relay_protocol::{GroupFigures, MIN_GROUP};
 
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::programme::calendar::Month;
+use crate::state::AppState;
 
 /// Content breakdowns: each item's title and reads, and the month's most read items that nobody
 /// shared. Reads are counts of openings, never of who opened; an item's reads show only when at

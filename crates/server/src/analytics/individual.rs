@@ -10,11 +10,11 @@ use sqlx::AnyConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::{Admin, Caller};
 use crate::content::sanitize;
 use crate::db::{now_ms, to_time};
 use crate::error::{ApiError, ApiResult, Json, Path};
+use crate::state::AppState;
 
 async fn settings(conn: &mut AnyConnection, org_id: &str) -> Result<PrivacySettings, ApiError> {
     let (reason, since): (Option<String>, Option<i64>) = sqlx::query_as(

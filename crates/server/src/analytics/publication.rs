@@ -14,10 +14,10 @@ use relay_protocol::{Breakdown, Dimension, GroupFigures, MonthFigures, TeamKind,
 use serde::{Deserialize, Serialize};
 
 use super::disclosure::{self, Family, Record};
-use crate::app::AppState;
 use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::programme::calendar::{Calendar, Month};
+use crate::state::AppState;
 
 /// The dimensions, in the order of their indices in [`disclosure`].
 const DIMENSIONS: [Dimension; 6] = [
@@ -145,7 +145,7 @@ pub async fn keep_closed(state: &AppState) -> Result<usize, ApiError> {
     let mut kept = 0;
     for (org_id, month) in open {
         let mut conn = state.db.read.acquire().await?;
-        let calendar = crate::programme::calendar_of(&mut conn, state, &org_id).await?;
+        let calendar = crate::programme::calendar::calendar_of(&mut conn, state, &org_id).await?;
         drop(conn);
         let month = Month::parse(&month)?;
         if calendar.is_closed(month, Utc::now()) {

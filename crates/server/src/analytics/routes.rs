@@ -5,9 +5,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::snapshots;
-use crate::app::AppState;
 use crate::auth::Curator;
 use crate::error::{ApiResult, Json, Query};
+use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -33,7 +33,8 @@ async fn months(
 ) -> ApiResult<Json<Vec<MonthFigures>>> {
     let count = crate::paging::limit(q.months, 12, 24)?;
     let mut conn = state.db.read.acquire().await?;
-    let calendar = crate::programme::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar =
+        crate::programme::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
     drop(conn);
     let last = crate::programme::rules::month_or_current(q.to.as_deref(), &calendar)?;
     let mut month = last;
@@ -70,7 +71,8 @@ async fn breakdown(
     Query(q): Query<BreakdownQuery>,
 ) -> ApiResult<Json<Breakdown>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = crate::programme::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar =
+        crate::programme::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
     drop(conn);
     let month = crate::programme::rules::month_or_current(q.month.as_deref(), &calendar)?;
     Ok(Json(

@@ -4,9 +4,9 @@
 use relay_protocol::{Breakdown, Dimension, MonthFigures};
 
 use super::{figures, publication};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::programme::calendar::{Calendar, Month};
+use crate::state::AppState;
 
 /// The figures of each of `months`, in order.
 pub async fn months(

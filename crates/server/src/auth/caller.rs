@@ -3,9 +3,9 @@ use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use relay_protocol::Role;
 
-use crate::app::AppState;
 use crate::db::now_ms;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 use super::cache::SessionRow;
 use super::hash_secret;
@@ -96,8 +96,8 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(header) = parts.headers.get(AUTHORIZATION) else {
             // A browser in the console: its session is in a cookie.
-            if let Some(token) = crate::console::sessions::token_of(&parts.headers) {
-                return crate::console::sessions::caller(state, parts, &token).await;
+            if let Some(token) = crate::auth::cookie::token_of(&parts.headers) {
+                return crate::auth::cookie::caller(state, parts, &token).await;
             }
             return Err(ApiError::unauthorized(
                 "missing_token",

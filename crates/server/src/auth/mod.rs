@@ -4,6 +4,7 @@
 
 pub mod cache;
 mod caller;
+pub mod cookie;
 pub mod limits;
 pub mod oidc;
 pub mod provider;

@@ -11,8 +11,8 @@ use relay_protocol::{EnrolResponse, NewPerson, OidcProvider, OidcSignIn, Org, Pr
 use serde::Deserialize;
 
 use super::provider::{provider_down, Discovery};
-use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 
 /// The company's provider, as the operator configured it.
 #[derive(Debug, Clone)]

@@ -8,9 +8,9 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::db::rows::{OrgRow, PersonRow};
 use crate::error::{ApiError, ApiResult, Json, Path, Query};
+use crate::state::AppState;
 
 use super::{store, Caller, ClientAddr};
 

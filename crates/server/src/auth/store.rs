@@ -4,10 +4,10 @@ use chrono::Duration;
 use relay_protocol::{DeviceSession, EnrolResponse, Enrolment, Org, SessionTokens};
 use sqlx::AnyConnection;
 
-use crate::app::AppState;
 use crate::db::rows::{OrgRow, PersonRow};
 use crate::db::{new_id, now_ms, to_time, Db};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 use super::{
     hash_secret, new_enrolment_code, new_refresh_family, new_refresh_token, new_token,

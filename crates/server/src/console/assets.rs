@@ -23,7 +23,7 @@ pub async fn to_index() -> Redirect {
 }
 
 pub async fn index(
-    axum::extract::State(app): axum::extract::State<crate::app::AppState>,
+    axum::extract::State(app): axum::extract::State<crate::state::AppState>,
 ) -> Response {
     match DIST.get_file("index.html") {
         Some(file) => page(
@@ -44,7 +44,7 @@ pub async fn index(
 /// built.
 #[cfg(feature = "test-beacon")]
 fn with_test_clock(
-    app: &crate::app::AppState,
+    app: &crate::state::AppState,
     page: &'static [u8],
 ) -> std::borrow::Cow<'static, [u8]> {
     let chain = app.config.beacon.chain();
@@ -63,7 +63,7 @@ fn with_test_clock(
 
 #[cfg(not(feature = "test-beacon"))]
 fn with_test_clock(
-    _: &crate::app::AppState,
+    _: &crate::state::AppState,
     page: &'static [u8],
 ) -> std::borrow::Cow<'static, [u8]> {
     page.into()

@@ -14,9 +14,9 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::sessions::{self, Via};
-use crate::app::AppState;
 use crate::auth::{hash_secret, new_token, TokenKind};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 const FLOW_COOKIE: &str = "relay_console_oidc";
 const FLOW_MAX_AGE_SECS: u64 = 600;
@@ -120,7 +120,7 @@ async fn finish(
     if let Some(error) = query.error {
         return Err(refused(&format!("the identity provider said: {error}")));
     }
-    let flow = sessions::cookie_value(headers, FLOW_COOKIE)
+    let flow = crate::auth::cookie::cookie_value(headers, FLOW_COOKIE)
         .ok_or_else(|| refused("this sign-in was not started in this browser, or took too long"))?;
     if query.state.as_deref() != Some(derived(&flow, "state").as_str()) {
         return Err(refused("this sign-in was not started in this browser"));

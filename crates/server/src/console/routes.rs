@@ -9,9 +9,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::sessions::{self, Via};
-use crate::app::AppState;
 use crate::auth::{Caller, ClientAddr};
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 
 /// How a browser can sign in to the console here.
 #[utoipa::path(get, path = "/v1/console/config", tag = "console",
@@ -79,12 +79,13 @@ async fn sign_out(
 /// The cookie's token, for callers that came with one (a device's bearer token has no console
 /// session to describe or end).
 fn console_token(headers: &HeaderMap, caller: &Caller) -> ApiResult<String> {
-    if !sessions::is_console(caller) {
+    if !crate::auth::cookie::is_console(caller) {
         return Err(ApiError::Forbidden(
             "this is for console sessions, not devices".into(),
         ));
     }
-    sessions::token_of(headers).ok_or_else(|| ApiError::unauthorized("missing_token", "no cookie"))
+    crate::auth::cookie::token_of(headers)
+        .ok_or_else(|| ApiError::unauthorized("missing_token", "no cookie"))
 }
 
 /// The console's API (documented with the rest).

@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use relay_protocol::ContentState;
 
-use crate::app::AppState;
 use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::feed::FeedTx;
+use crate::state::AppState;
 
 /// How often old tombstones, and closed months still holding erased people's groups, are
 /// looked for.

@@ -6,10 +6,10 @@
 
 use chrono::Duration;
 
-use crate::app::AppState;
 use crate::auth::Invalidation;
 use crate::db::now_ms;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Stops feeding the tombstones last changed more than `older_than` ago. Answers how many.
 pub async fn purge_tombstones(state: &AppState, older_than: Duration) -> Result<u64, ApiError> {

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::Curator;
 use crate::error::{ApiResult, Json, Path, Query};
+use crate::state::AppState;
 
 use super::store;
 

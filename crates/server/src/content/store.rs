@@ -3,10 +3,10 @@
 use relay_protocol::{ContentState, ContentUpdate, CuratedContent, NewContent};
 use sqlx::AnyConnection;
 
-use crate::app::AppState;
 use crate::db::{new_id, now_ms};
 use crate::error::ApiError;
 use crate::feed::FeedTx;
+use crate::state::AppState;
 
 use super::{is_live, sanitize, ItemRow};
 

@@ -9,10 +9,10 @@
 use relay_protocol::{DrawWinner, Erasure, Role};
 use sqlx::AnyConnection;
 
-use crate::app::AppState;
 use crate::auth::cache::Invalidation;
 use crate::db::{new_id, now_ms, to_time};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Who asked for an erasure.
 #[derive(Debug, Clone, Copy)]

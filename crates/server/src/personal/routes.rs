@@ -4,9 +4,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::erase::Requester;
-use crate::app::AppState;
 use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, ApiResult, Json, Path};
+use crate::state::AppState;
 
 /// Everything the server holds about the caller, as JSON: their profile, devices, shares,
 /// points, links, leaderboard and draw entries, the content they wrote and the audit entries

@@ -15,10 +15,10 @@ use sqlx::AnyConnection;
 use super::calendar::{Calendar, Month};
 use super::ledger::ALL_TIME;
 use crate::analytics::publication::{self, Publication, TeamFigures};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::{now_ms, to_time};
 use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::state::AppState;
 
 /// Teams smaller than this are not shown: a board of three would show individuals.
 pub const MIN_TEAM: u64 = relay_protocol::MIN_GROUP;
@@ -387,7 +387,7 @@ pub async fn leaderboard(
     Query(q): Query<PeriodQuery>,
 ) -> ApiResult<Json<Board>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
     let period = Period::of(&q, &calendar)?;
     Ok(Json(board(&mut conn, &caller, period).await?))
 }
@@ -467,7 +467,7 @@ pub async fn teams(
     Query(q): Query<TeamQuery>,
 ) -> ApiResult<Json<TeamBoard>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
     let period = Period::of(
         &PeriodQuery {
             month: q.month,
@@ -491,7 +491,7 @@ pub async fn top_ten(
     Query(q): Query<super::rules::MonthQuery>,
 ) -> ApiResult<Json<TopTen>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
     let month = super::rules::month_or_current(q.month.as_deref(), &calendar)?;
     let publication = publication::of(&state, &caller.org_id, &calendar, month).await?;
     Ok(Json(top(&mut conn, &caller, month, &publication).await?))
@@ -507,7 +507,7 @@ pub async fn me(
     Query(q): Query<super::rules::MonthQuery>,
 ) -> ApiResult<Json<MyProgramme>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
     let month = super::rules::month_or_current(q.month.as_deref(), &calendar)?;
     Ok(Json(
         my_programme(&mut conn, &caller, &calendar, month).await?,

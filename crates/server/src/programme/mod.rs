@@ -10,26 +10,10 @@ pub mod rules;
 pub mod settings;
 pub mod summary;
 
-use sqlx::AnyConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
-use crate::error::ApiError;
-use calendar::Calendar;
-
-/// The organisation's calendar (its time zone, the server's grace before a month closes).
-pub async fn calendar_of(
-    conn: &mut AnyConnection,
-    state: &AppState,
-    org_id: &str,
-) -> Result<Calendar, ApiError> {
-    let zone: String = sqlx::query_scalar("SELECT time_zone FROM orgs WHERE id = $1")
-        .bind(org_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    Ok(Calendar::new(&zone, state.config.month_grace))
-}
+use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -8,10 +8,10 @@ use relay_protocol::{Problem, RecheckItem, ShareRecord};
 
 use super::calendar::Month;
 use super::ledger::{self, Movement};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 
 #[derive(sqlx::FromRow)]
 struct RecheckRow {
@@ -30,7 +30,7 @@ pub async fn to_recheck(
     caller: Caller,
 ) -> ApiResult<Json<Vec<RecheckItem>>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
     let now = chrono::Utc::now();
     let current = calendar.month_of(now);
     // The current month, and the previous one while it is in its grace.
@@ -162,7 +162,7 @@ pub async fn withdraw(
     .await?;
     let share = share.ok_or(ApiError::NotFound("share"))?;
     if share.withdrawn_at.is_none() {
-        let calendar = super::calendar_of(&mut tx, &state, &caller.org_id).await?;
+        let calendar = super::calendar::calendar_of(&mut tx, &state, &caller.org_id).await?;
         let month = Month::parse(&share.month)?;
         if calendar.is_closed(month, chrono::Utc::now()) {
             return Err(ApiError::MonthClosed {

@@ -7,10 +7,10 @@ use serde::Deserialize;
 use sqlx::AnyConnection;
 
 use super::calendar::Month;
-use crate::app::AppState;
 use crate::auth::{Admin, Caller};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::state::AppState;
 
 /// The rules in force in `month`: the newest set from that month or before, else the defaults.
 pub async fn rules_for(
@@ -83,7 +83,7 @@ pub async fn set(
         return Err(ApiError::bad(format!("{name} must be at most {max}")));
     }
     let mut tx = state.db.begin().await?;
-    let calendar = super::calendar_of(&mut tx, state, org_id).await?;
+    let calendar = super::calendar::calendar_of(&mut tx, state, org_id).await?;
     let current = calendar.month_of(chrono::Utc::now());
     if from <= current {
         return Err(ApiError::Conflict(format!(
@@ -151,7 +151,7 @@ pub async fn get_rules(
     Query(q): Query<MonthQuery>,
 ) -> ApiResult<Json<MonthRules>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
     let month = month_or_current(q.month.as_deref(), &calendar)?;
     let rules = rules_for(&mut conn, &caller.org_id, month).await?;
     Ok(Json(MonthRules {

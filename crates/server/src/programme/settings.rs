@@ -5,9 +5,9 @@ use axum::extract::State;
 use relay_protocol::{Problem, ProgrammeSettings, ProgrammeSettingsChange};
 use sqlx::AnyConnection;
 
-use crate::app::AppState;
 use crate::auth::{Admin, Caller};
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 
 pub async fn read(conn: &mut AnyConnection, org_id: &str) -> Result<ProgrammeSettings, ApiError> {
     let (time_zone, team_boards): (String, i64) =

@@ -9,9 +9,9 @@ use relay_protocol::{ProgrammeSummary, TeamKind};
 use sha2::{Digest, Sha256};
 
 use super::board::{self, Period};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::error::ApiResult;
+use crate::state::AppState;
 
 /// The caller's programme this month: their figures, the boards and the top ten. `304` when
 /// `If-None-Match` names the current `ETag`.
@@ -25,7 +25,7 @@ pub async fn summary(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
     let month = calendar.month_of(chrono::Utc::now());
     let publication =
         crate::analytics::publication::of(&state, &caller.org_id, &calendar, month).await?;

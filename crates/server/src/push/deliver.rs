@@ -9,9 +9,9 @@ use relay_protocol::{PushKind, PushPayload};
 use sqlx::Row;
 
 use super::{apns, fcm, webpush, PushSettings};
-use crate::app::AppState;
 use crate::db::{new_id, now_ms};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Deliveries claimed per round.
 const CLAIM: i64 = 1000;

@@ -26,8 +26,8 @@ use std::time::Duration;
 
 pub use routes::router;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub use apns::ApnsConfig;
 pub use fcm::{FcmConfig, ServiceAccount};

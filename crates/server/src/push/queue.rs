@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use relay_protocol::Audience;
 use sqlx::Row;
 
-use crate::app::AppState;
 use crate::db::{new_id, now_ms, placeholders};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Rows written per statement (well under SQLite's bound-parameter limit).
 const CHUNK: usize = 400;

@@ -8,10 +8,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::prefs::{parse_clock, Stored};
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, Json};
+use crate::state::AppState;
 
 /// The longest endpoint or token taken.
 const MAX_ADDRESS: usize = 2048;

@@ -13,12 +13,12 @@ use relay_protocol::{
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::Caller;
 use crate::content::sanitize;
 use crate::db::{now_ms, to_time};
 use crate::error::{ApiError, ApiResult, Json};
 use crate::programme;
+use crate::state::AppState;
 
 pub mod confirm;
 pub mod posts;

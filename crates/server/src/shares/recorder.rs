@@ -19,12 +19,12 @@ use relay_protocol::{NewShareRecord, PointsRules, ShareRecord, ShareStatus};
 use sqlx::AnyConnection;
 use tokio::sync::oneshot;
 
-use crate::app::AppState;
 use crate::db::{new_id, placeholders, to_time};
 use crate::error::ApiError;
 use crate::programme::calendar::{Calendar, Month};
 use crate::programme::ledger::Member;
 use crate::programme::ledger::{self, Movement, Unscored};
+use crate::state::AppState;
 
 /// Records written in one transaction at most.
 const MAX_BATCH: usize = 64;

@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::fetch::{Expect, Fetched};
 use super::parse::{first_words, Entry};
 use super::SourcesConfig;
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Posts read per poll (the newest).
 const PAGE: u32 = 50;

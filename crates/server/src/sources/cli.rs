@@ -3,7 +3,7 @@
 use clap::Subcommand;
 use relay_protocol::{NewSource, SourceKind};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 #[derive(Debug, Subcommand)]
 pub enum SourceCommand {

@@ -9,11 +9,11 @@ use relay_protocol::{ContentKind, NewContent, SourceKind};
 
 use super::parse::{first_words, Entry};
 use super::SourceRow;
-use crate::app::AppState;
 use crate::content::{sanitize, store};
 use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::feed::FeedTx;
+use crate::state::AppState;
 
 /// New entries gathered per poll at most.
 pub const MAX_NEW_PER_POLL: usize = 50;

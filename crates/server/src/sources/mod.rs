@@ -13,9 +13,9 @@ mod routes;
 
 use relay_protocol::{NewSource, Source, SourceHealth, SourceKind, SourceUpdate};
 
-use crate::app::AppState;
 use crate::db::{new_id, now_ms, to_time};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 pub use poll::{backoff_secs, poll};
 pub use routes::router;

@@ -5,9 +5,9 @@ use relay_protocol::{PollReport, SourceKind};
 
 use super::fetch::{Expect, FetchError, Fetched};
 use super::{bluesky, ingest, parse, SourceRow};
-use crate::app::AppState;
 use crate::db::now_ms;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A failing source waits at most this long before its next try.
 const MAX_BACKOFF_SECS: i64 = 24 * 3600;

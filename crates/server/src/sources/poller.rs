@@ -7,9 +7,9 @@ use std::time::Duration;
 use futures::StreamExt;
 
 use super::SourceRow;
-use crate::app::AppState;
 use crate::db::now_ms;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// Sources polled at once by one instance.
 const CONCURRENT_POLLS: usize = 4;

@@ -6,10 +6,10 @@ use relay_protocol::{NewSource, PollReport, Problem, Source, SourceUpdate};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::app::AppState;
 use crate::auth::Curator;
 use crate::db::now_ms;
 use crate::error::{ApiResult, Json, Path};
+use crate::state::AppState;
 
 /// The organisation's sources with their health, newest first. Curators.
 #[utoipa::path(get, path = "/v1/sources", tag = "curation",

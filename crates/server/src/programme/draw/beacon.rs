@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use relay_protocol::BeaconRound;
 
-use crate::app::AppState;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// How long before the committed round the entry list is frozen and announced, at least: the
 /// time devices have to fetch the list while nobody can know the round's value.

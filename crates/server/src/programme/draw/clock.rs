@@ -9,10 +9,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use crate::app::AppState;
 use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::programme::calendar::Month;
+use crate::state::AppState;
 
 /// How often the clock looks: one small read of a table with a row per organisation and month.
 const EVERY: Duration = Duration::from_secs(1);

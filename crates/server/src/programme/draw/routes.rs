@@ -11,11 +11,11 @@ use relay_protocol::{
 use sqlx::AnyConnection;
 
 use super::store::{published, row, row_for_update};
-use crate::app::AppState;
 use crate::auth::{Admin, Caller};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, Json};
 use crate::programme::calendar::{Calendar, Month};
+use crate::state::AppState;
 
 fn check_setup(setup: &DrawSetup) -> Result<(), ApiError> {
     if setup.prizes.is_empty() || setup.prizes.len() > 20 {
@@ -59,7 +59,7 @@ async fn calendar_and_month(
 ) -> Result<(Calendar, Month), ApiError> {
     let month = Month::parse(month)?;
     Ok((
-        crate::programme::calendar_of(conn, state, org_id).await?,
+        crate::programme::calendar::calendar_of(conn, state, org_id).await?,
         month,
     ))
 }

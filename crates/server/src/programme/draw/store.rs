@@ -193,7 +193,7 @@ pub async fn published(
 /// verified only), minus those who opted out, each under a random id. Answers how many entered,
 /// or none when the list was frozen already (by another instance).
 pub async fn freeze(
-    state: &crate::app::AppState,
+    state: &crate::state::AppState,
     conn: &mut AnyConnection,
     org_id: &str,
     month: Month,

@@ -6,10 +6,10 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::judge::{Post, ReadError};
-use crate::app::AppState;
 use crate::shares::posts::{AtUri, POST_COLLECTION};
 use crate::sources::bluesky::{json, pds_of};
 use crate::sources::fetch::{Expect, FetchError, Fetched};
+use crate::state::AppState;
 
 pub async fn read(state: &AppState, post_id: &str) -> Result<Post, ReadError> {
     let uri = AtUri::parse(post_id)

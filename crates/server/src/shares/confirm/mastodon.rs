@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::judge::{Post, ReadError};
-use crate::app::AppState;
 use crate::sources::fetch::{Expect, FetchError, Fetched};
+use crate::state::AppState;
 
 pub async fn read(state: &AppState, host: &str, id: &str) -> Result<Post, ReadError> {
     let url = format!(

@@ -20,11 +20,11 @@ use futures::StreamExt;
 use relay_protocol::{Network, ShareStatus};
 use sqlx::AnyConnection;
 
-use crate::app::AppState;
 use crate::db::{now_ms, to_time};
 use crate::error::ApiError;
 use crate::programme::calendar::{Calendar, Month};
 use crate::programme::ledger::{self, Movement};
+use crate::state::AppState;
 use judge::{Claim, Post, ReadError, Verdict};
 
 /// How the confirmer paces itself.
@@ -141,7 +141,7 @@ async fn look(state: &AppState, row: &Due) -> Result<(), ApiError> {
         .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
     let calendar = {
         let mut conn = state.db.read.acquire().await?;
-        crate::programme::calendar_of(&mut conn, state, &row.org_id).await?
+        crate::programme::calendar::calendar_of(&mut conn, state, &row.org_id).await?
     };
     let month = Month::parse(&row.month)?;
     let closes_at = calendar.closes_at(month);
@@ -479,7 +479,7 @@ pub async fn settle_month(
     .bind(month.to_string())
     .fetch_all(&mut *conn)
     .await?;
-    let calendar = crate::programme::calendar_of(conn, state, org_id).await?;
+    let calendar = crate::programme::calendar::calendar_of(conn, state, org_id).await?;
     for row in &pending {
         let verdict =
             Verdict::Declared("the post could not be read before the month closed".into());
