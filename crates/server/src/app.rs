@@ -14,7 +14,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
 use crate::error::ApiError;
-use crate::request_limits::{limit_headers, MAX_BODY_BYTES};
+use crate::request_limits::MAX_BODY_BYTES;
 // Where tests, benchmarks and the load test have always found them.
 pub use crate::request_limits::{headers_too_large, MAX_HEADERS, MAX_HEADER_BYTES};
 pub use crate::state::{AppState, Config, DEFAULT_MONTH_GRACE_HOURS, DEFAULT_TOMBSTONE_DAYS};
@@ -104,7 +104,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(crate::auth::router())
         .merge(crate::sync::router())
-        .merge(crate::events::router())
+        .merge(crate::events::routes::router())
         .merge(crate::channels::router())
         .merge(crate::content::router())
         .merge(crate::people::router())
@@ -125,6 +125,17 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     // After the routes are in: it applies to their operations.
     utoipa::Modify::modify(&ProblemResponses, &mut doc);
     (router, doc)
+}
+
+/// Refuses requests with oversized or too many headers, with a problem document.
+async fn limit_headers(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if headers_too_large(request.headers()) {
+        return ApiError::HeadersTooLarge.into_response();
+    }
+    next.run(request).await
 }
 
 /// The demo stories' illustrations (SVG drawn by the server, so the demo needs no internet).

@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod feed;
 pub mod linkedin;
+pub mod linkedin_settings;
 pub mod links;
 pub mod oauth_callback;
 pub mod orgs;

@@ -1,26 +1,11 @@
 //! How large a request may be: its body, its headers and how many of them.
 
-use axum::response::IntoResponse;
-
-use crate::error::ApiError;
-
 /// Largest request body accepted, in bytes (content bodies are at most 200 kB of HTML).
 pub const MAX_BODY_BYTES: usize = 512 * 1024;
 
 /// Largest request head accepted (header names and values), and most headers.
 pub const MAX_HEADER_BYTES: usize = 32 * 1024;
 pub const MAX_HEADERS: usize = 100;
-
-/// Refuses requests with oversized or too many headers, with a problem document.
-pub async fn limit_headers(
-    request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if headers_too_large(request.headers()) {
-        return ApiError::HeadersTooLarge.into_response();
-    }
-    next.run(request).await
-}
 
 /// Whether a request's headers go past [`MAX_HEADER_BYTES`] or [`MAX_HEADERS`].
 pub fn headers_too_large(headers: &axum::http::HeaderMap) -> bool {

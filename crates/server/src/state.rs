@@ -3,8 +3,9 @@
 
 use std::sync::Arc;
 
-use crate::auth::store::TokenLifetimes;
-use crate::auth::{AttemptLimits, AttemptQuota, SessionCache};
+use crate::auth::cache::SessionCache;
+use crate::auth::limits::{AttemptLimits, AttemptQuota};
+use crate::auth::settings::TokenLifetimes;
 use crate::db::Db;
 use crate::events::Events;
 
@@ -15,9 +16,9 @@ pub struct Config {
     pub public_url: String,
     pub tokens: TokenLifetimes,
     /// Relay's LinkedIn app, for the brokered code exchange (none: LinkedIn is not offered).
-    pub linkedin: Option<crate::linkedin::LinkedInConfig>,
+    pub linkedin: Option<crate::linkedin_settings::LinkedInConfig>,
     /// The company's OpenID Connect provider (none: enrolment codes only).
-    pub oidc: Option<crate::auth::oidc::OidcConfig>,
+    pub oidc: Option<crate::auth::settings::OidcConfig>,
     /// Attempts allowed on enrolment, refresh and sign-in.
     pub attempts: AttemptQuota,
     /// How long a retracted or expired item stays in the feed as a tombstone.
@@ -25,16 +26,16 @@ pub struct Config {
     /// How long after a programme month ends its share records are still taken.
     pub month_grace: chrono::Duration,
     /// Where the prize draw's beacon rounds come from.
-    pub beacon: crate::programme::draw::BeaconConfig,
+    pub beacon: crate::programme::draw::settings::BeaconConfig,
     /// What sources may reach, and how often they are looked at. Shares are confirmed through
     /// the same guard and addresses (PLC directory, AppView, Mastodon's scheme).
-    pub sources: crate::sources::SourcesConfig,
+    pub sources: crate::sources::settings::SourcesConfig,
     /// How often posts are read to confirm shares, and read again.
-    pub confirm: crate::shares::confirm::ConfirmConfig,
+    pub confirm: crate::shares::confirm::settings::ConfirmConfig,
     /// How long console sessions and sign-in links last.
-    pub console: crate::console::ConsoleConfig,
+    pub console: crate::console::settings::ConsoleConfig,
     /// Push services and their keys, the batch window.
-    pub push: crate::push::PushSettings,
+    pub push: crate::push::settings::PushSettings,
 }
 
 impl Config {
@@ -78,13 +79,13 @@ pub struct AppState {
     /// The company provider's discovery document and keys, cached.
     pub provider: Arc<crate::auth::provider::ProviderCache>,
     /// Tracked links, today's salt and today's visitors, kept in memory.
-    pub link_cache: crate::links::LinkCache,
+    pub link_cache: crate::links::cache::LinkCache,
     /// The HTTP client of sources (SSRF-safe, bounded).
     pub fetcher: crate::sources::fetch::Fetcher,
     /// Share records arriving together, written in one transaction.
     pub recorder: crate::shares::recorder::Recorder,
     /// The points rules of months that have begun (frozen).
-    pub rules_cache: crate::programme::rules::RulesCache,
+    pub rules_cache: crate::programme::rules_cache::RulesCache,
 }
 
 impl AppState {

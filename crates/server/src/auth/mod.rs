@@ -9,6 +9,7 @@ pub mod limits;
 pub mod oidc;
 pub mod provider;
 mod routes;
+pub mod settings;
 pub mod store;
 mod tokens;
 

@@ -11,44 +11,9 @@ use relay_protocol::{EnrolResponse, NewPerson, OidcProvider, OidcSignIn, Org, Pr
 use serde::Deserialize;
 
 use super::provider::{provider_down, Discovery};
+pub use super::settings::OidcConfig;
 use crate::error::{ApiError, ApiResult, Json};
 use crate::state::AppState;
-
-/// The company's provider, as the operator configured it.
-#[derive(Debug, Clone)]
-pub struct OidcConfig {
-    pub issuer: String,
-    pub client_id: String,
-    /// The organisation its people belong to.
-    pub org_slug: String,
-    /// Whether a first sign-in creates the person (from the token's name and e-mail).
-    pub create_people: bool,
-    /// For people created at sign-in whose token has no `locale`.
-    pub default_country: String,
-    pub default_language: String,
-    /// The console's client at the provider (a browser redirected to this server's
-    /// `/console/oidc/callback`); the devices' client when unset.
-    pub console_client_id: Option<String>,
-}
-
-impl OidcConfig {
-    /// `RELAY_OIDC_ISSUER`, `RELAY_OIDC_CLIENT_ID` and `RELAY_OIDC_ORG` (all three, or company
-    /// sign-in is off); `RELAY_OIDC_CREATE_PEOPLE=true` to create people at first sign-in;
-    /// `RELAY_OIDC_DEFAULT_COUNTRY` (US) and `RELAY_OIDC_DEFAULT_LANGUAGE` (en) for them;
-    /// `RELAY_OIDC_CONSOLE_CLIENT_ID` for the console's own client.
-    pub fn from_env() -> Option<OidcConfig> {
-        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-        Some(OidcConfig {
-            issuer: var("RELAY_OIDC_ISSUER")?.trim_end_matches('/').to_owned(),
-            client_id: var("RELAY_OIDC_CLIENT_ID")?,
-            org_slug: var("RELAY_OIDC_ORG")?,
-            create_people: var("RELAY_OIDC_CREATE_PEOPLE").as_deref() == Some("true"),
-            default_country: var("RELAY_OIDC_DEFAULT_COUNTRY").unwrap_or_else(|| "US".into()),
-            default_language: var("RELAY_OIDC_DEFAULT_LANGUAGE").unwrap_or_else(|| "en".into()),
-            console_client_id: var("RELAY_OIDC_CONSOLE_CLIENT_ID"),
-        })
-    }
-}
 
 pub const SCOPES: &[&str] = &["openid", "email", "profile"];
 

@@ -9,31 +9,11 @@ use crate::db::{new_id, now_ms, to_time, Db};
 use crate::error::ApiError;
 use crate::state::AppState;
 
+pub use super::settings::TokenLifetimes;
 use super::{
     hash_secret, new_enrolment_code, new_refresh_family, new_refresh_token, new_token,
     normalise_code, refresh_family, seal, unseal, Invalidation, TokenKind,
 };
-
-/// How long access and refresh tokens live.
-#[derive(Debug, Clone, Copy)]
-pub struct TokenLifetimes {
-    pub access: Duration,
-    pub refresh: Duration,
-    /// How long a just-rotated refresh token, presented again, gets the same new pair instead
-    /// of revoking the session (two processes of one device refreshing at once, or an answer
-    /// lost on the way).
-    pub refresh_grace: Duration,
-}
-
-impl Default for TokenLifetimes {
-    fn default() -> Self {
-        TokenLifetimes {
-            access: Duration::hours(1),
-            refresh: Duration::days(90),
-            refresh_grace: Duration::seconds(60),
-        }
-    }
-}
 
 pub const DEFAULT_ENROLMENT_HOURS: u32 = 7 * 24;
 pub const MAX_ENROLMENT_HOURS: u32 = 30 * 24;

@@ -7,6 +7,7 @@ pub mod draw;
 pub mod ledger;
 pub mod recheck;
 pub mod rules;
+pub mod rules_cache;
 pub mod settings;
 pub mod summary;
 

@@ -252,7 +252,7 @@ async fn record(
         new,
     };
     let new_ref = prepared.new.clone();
-    match state.recorder.record(&state, prepared).await? {
+    match state.recorder.record(&state.db, prepared).await? {
         recorder::Outcome::Created(record) => {
             state.events.programme_moved(&caller.org_id);
             Ok((StatusCode::CREATED, Json(record)))

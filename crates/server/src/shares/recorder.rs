@@ -19,12 +19,12 @@ use relay_protocol::{NewShareRecord, PointsRules, ShareRecord, ShareStatus};
 use sqlx::AnyConnection;
 use tokio::sync::oneshot;
 
+use crate::db::Db;
 use crate::db::{new_id, placeholders, to_time};
 use crate::error::ApiError;
 use crate::programme::calendar::{Calendar, Month};
 use crate::programme::ledger::Member;
 use crate::programme::ledger::{self, Movement, Unscored};
-use crate::state::AppState;
 
 /// Records written in one transaction at most.
 const MAX_BATCH: usize = 64;
@@ -71,13 +71,13 @@ pub struct Recorder {
 
 impl Recorder {
     /// Writes `record` with whatever else is waiting; answers once its transaction committed.
-    pub async fn record(&self, state: &AppState, record: Prepared) -> Result<Outcome, ApiError> {
+    pub async fn record(&self, db: &Db, record: Prepared) -> Result<Outcome, ApiError> {
         let (reply, answer) = oneshot::channel();
         self.lock().push(Pending { record, reply });
         if !self.writing.swap(true, Ordering::AcqRel) {
             // Its own task: a request that goes away does not stop the others' batch.
-            let (recorder, state) = (self.clone(), state.clone());
-            tokio::spawn(async move { recorder.drain(&state).await });
+            let (recorder, db) = (self.clone(), db.clone());
+            tokio::spawn(async move { recorder.drain(&db).await });
         }
         answer
             .await
@@ -88,7 +88,7 @@ impl Recorder {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    async fn drain(&self, state: &AppState) {
+    async fn drain(&self, db: &Db) {
         loop {
             let batch: Vec<Pending> = {
                 let mut queue = self.lock();
@@ -104,17 +104,17 @@ impl Recorder {
                 }
                 continue;
             }
-            write_batch(state, batch).await;
+            write_batch(db, batch).await;
         }
     }
 }
 
 /// Writes a batch and answers each record. A database failure fails the whole batch (nothing of
 /// it is written); devices retry.
-async fn write_batch(state: &AppState, mut batch: Vec<Pending>) {
+async fn write_batch(db: &Db, mut batch: Vec<Pending>) {
     batch.sort_by(|a, b| a.record.person_id.cmp(&b.record.person_id));
     let records: Vec<&Prepared> = batch.iter().map(|p| &p.record).collect();
-    let outcomes = write(state, &records).await;
+    let outcomes = write(db, &records).await;
     match outcomes {
         Ok(outcomes) => {
             for (pending, outcome) in batch.into_iter().zip(outcomes) {
@@ -305,8 +305,8 @@ const SHARE_WIDTH: usize = 24;
 /// Writes the batch: every person's lock, what they scored already and the records the
 /// database holds already are read with one statement each; the new share rows and ledger lines
 /// with one statement each; the totals with one per table. Then each record's answer.
-async fn write(state: &AppState, records: &[&Prepared]) -> Result<Vec<Outcome>, ApiError> {
-    let mut tx = state.db.begin().await?;
+async fn write(db: &Db, records: &[&Prepared]) -> Result<Vec<Outcome>, ApiError> {
+    let mut tx = db.begin().await?;
     let members = lock_people(&mut tx, records).await?;
     let member = |person: &str| {
         members

@@ -10,12 +10,14 @@ pub mod parse;
 mod poll;
 pub mod poller;
 mod routes;
+pub mod settings;
 
 use relay_protocol::{NewSource, Source, SourceHealth, SourceKind, SourceUpdate};
 
 use crate::db::{new_id, now_ms, to_time};
 use crate::error::ApiError;
 use crate::state::AppState;
+pub use settings::SourcesConfig;
 
 pub use poll::{backoff_secs, poll};
 pub use routes::router;
@@ -26,38 +28,6 @@ const MIN_INTERVAL_MINUTES: u32 = 5;
 const MAX_INTERVAL_MINUTES: u32 = 24 * 60;
 /// Failing this long, a source is flagged.
 const FLAG_AFTER_MS: i64 = 24 * 3600 * 1000;
-
-/// What the server's sources may reach (tests allow loopback addresses), and how often the
-/// poller looks for sources that are due (`None`: no poller, sources are polled on request).
-#[derive(Debug, Clone)]
-pub struct SourcesConfig {
-    pub fetch: fetch::FetchPolicy,
-    pub poll_every: Option<std::time::Duration>,
-    /// Where YouTube channel feeds are read (`/feeds/videos.xml?channel_id=`).
-    pub youtube_base: String,
-    /// How Mastodon instances are reached: `https`, or `http` for a test's local instance.
-    pub instance_scheme: String,
-    /// Where Bluesky handles are resolved (`com.atproto.identity.resolveHandle`).
-    pub bluesky_resolver: String,
-    /// The PLC directory, where `did:plc` documents are read.
-    pub plc_directory: String,
-    /// A Bluesky AppView, where public profiles (their follower counts) are read.
-    pub bluesky_appview: String,
-}
-
-impl Default for SourcesConfig {
-    fn default() -> Self {
-        SourcesConfig {
-            fetch: fetch::FetchPolicy::default(),
-            poll_every: Some(std::time::Duration::from_secs(5)),
-            youtube_base: "https://www.youtube.com".into(),
-            instance_scheme: "https".into(),
-            bluesky_resolver: "https://bsky.social".into(),
-            plc_directory: "https://plc.directory".into(),
-            bluesky_appview: "https://public.api.bsky.app".into(),
-        }
-    }
-}
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SourceRow {

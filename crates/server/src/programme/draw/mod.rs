@@ -10,6 +10,7 @@
 pub mod beacon;
 pub mod clock;
 pub mod routes;
+pub mod settings;
 pub mod store;
 
 pub use beacon::BeaconConfig;

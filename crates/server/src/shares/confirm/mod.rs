@@ -12,8 +12,7 @@
 pub mod bluesky;
 pub mod judge;
 pub mod mastodon;
-
-use std::time::Duration;
+pub mod settings;
 
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
@@ -26,27 +25,7 @@ use crate::programme::calendar::{Calendar, Month};
 use crate::programme::ledger::{self, Movement};
 use crate::state::AppState;
 use judge::{Claim, Post, ReadError, Verdict};
-
-/// How the confirmer paces itself.
-#[derive(Debug, Clone)]
-pub struct ConfirmConfig {
-    /// How often it looks for posts due.
-    pub every: Duration,
-    /// How often a confirmed post is read again while its month is open.
-    pub recheck_every: Duration,
-    /// The first wait after a post could not be read; it doubles, up to an hour.
-    pub retry_after: Duration,
-}
-
-impl Default for ConfirmConfig {
-    fn default() -> Self {
-        ConfirmConfig {
-            every: Duration::from_secs(2),
-            recheck_every: Duration::from_secs(12 * 3600),
-            retry_after: Duration::from_secs(30),
-        }
-    }
-}
+pub use settings::ConfirmConfig;
 
 /// Posts read at once.
 const READS_AT_ONCE: usize = 8;

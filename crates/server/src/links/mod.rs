@@ -6,8 +6,8 @@
 //! sharer's own devices used today is not a visitor of their links. Link-preview fetchers and
 //! HEAD requests get the redirect but are not counted.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::HashSet;
+use std::sync::Arc;
 
 use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
@@ -26,70 +26,9 @@ use crate::error::{ApiError, ApiResult, Json};
 use crate::programme::{self, ledger};
 use crate::state::AppState;
 
-/// What each instance keeps in memory so that following a link rarely touches the database:
-/// today's salt, links already looked up (they never change), and the visitors already
-/// counted today. The database stays the one truth (a visitor is counted by a unique row), so
-/// several instances agree; the memory only saves work.
-#[derive(Clone, Default)]
-pub struct LinkCache(Arc<CacheInner>);
-
-#[derive(Default)]
-pub struct CacheInner {
-    salt: Mutex<Option<Arc<Day>>>,
-    links: Mutex<HashMap<String, Arc<Followed>>>,
-    seen: Mutex<(String, HashSet<[u8; 32]>)>,
-    /// The (person, address) pairs noted today, so that each is written once.
-    sharers: Mutex<(i64, HashSet<(String, std::net::IpAddr)>)>,
-}
-
-/// Today (UTC), as its number since the epoch and as `YYYY-MM-DD`, with its salt.
-pub struct Day {
-    number: i64,
-    name: String,
-    salt: String,
-}
-
-/// A link as following it needs it: its row and its `Location`, built once.
-pub struct Followed {
-    row: LinkRow,
-    location: HeaderValue,
-}
-
-/// Entries kept before a map is emptied and starts again (bounded memory).
-const CACHE_LIMIT: usize = 200_000;
-
-impl LinkCache {
-    fn link(&self, code: &str) -> Option<Arc<Followed>> {
-        self.0
-            .links
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(code)
-            .cloned()
-    }
-
-    fn keep_link(&self, link: Arc<Followed>) {
-        let mut links = self.0.links.lock().unwrap_or_else(|e| e.into_inner());
-        if links.len() >= CACHE_LIMIT {
-            links.clear();
-        }
-        links.insert(link.row.code.clone(), link);
-    }
-
-    /// Whether this visitor was already counted today (by this instance).
-    fn seen(&self, day: &str, visitor: &[u8; 32]) -> bool {
-        let seen = self.0.seen.lock().unwrap_or_else(|e| e.into_inner());
-        seen.0 == day && seen.1.contains(visitor)
-    }
-
-    fn keep_seen(&self, day: &str, visitor: [u8; 32]) {
-        let mut seen = self.0.seen.lock().unwrap_or_else(|e| e.into_inner());
-        if seen.0 != day || seen.1.len() >= CACHE_LIMIT {
-            *seen = (day.to_owned(), HashSet::new());
-        }
-        seen.1.insert(visitor);
-    }
-}
+pub mod cache;
+pub use cache::LinkCache;
+use cache::{Day, Followed, LinkRow, CACHE_LIMIT};
 
 /// User agents of link-preview fetchers and crawlers: they unfurl links, nobody clicked.
 const PREVIEW_AGENTS: &[&str] = &[
@@ -155,33 +94,6 @@ fn new_code() -> String {
     let mut bytes = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
-}
-
-#[derive(Debug, sqlx::FromRow)]
-pub struct LinkRow {
-    code: String,
-    org_id: String,
-    person_id: String,
-    item_id: String,
-    network: String,
-    target: String,
-    clicks: i64,
-}
-
-impl LinkRow {
-    fn into_link(self, public_url: &str) -> Result<TrackedLink, ApiError> {
-        Ok(TrackedLink {
-            url: format!("{}/l/{}", public_url.trim_end_matches('/'), self.code),
-            network: self
-                .network
-                .parse()
-                .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?,
-            code: self.code,
-            target: self.target,
-            item_id: self.item_id,
-            clicks: u64::try_from(self.clicks).unwrap_or(0),
-        })
-    }
 }
 
 const LINK_COLUMNS: &str = "code, org_id, person_id, item_id, network, target, clicks";
