@@ -534,12 +534,14 @@ async fn programme(state: &AppState, command: ProgrammeCommand) -> anyhow::Resul
     } = command;
     let org = crate::orgs::by_slug(&state.db, &org).await?;
     let mut conn = state.db.read.acquire().await?;
-    let calendar = crate::programme::calendar::calendar_of(&mut conn, state, &org.id).await?;
+    let calendar =
+        crate::programme::calendar::calendar_of(&mut conn, state.config.month_grace, &org.id)
+            .await?;
     let month = match &from_month {
         Some(m) => crate::programme::calendar::Month::parse(m)?,
         None => calendar.month_of(chrono::Utc::now()),
     };
-    let mut rules = crate::programme::rules::rules_for(&mut conn, &org.id, month).await?;
+    let mut rules = crate::programme::rules_cache::rules_for(&mut conn, &org.id, month).await?;
     drop(conn);
     if from_month.is_some() {
         let given = [verified, declared, daily_cap, click, click_cap];

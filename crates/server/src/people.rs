@@ -383,5 +383,4 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list, create))
         .routes(routes!(show, patch))
         .routes(routes!(enrolment))
-        .merge(crate::people_import::router())
 }

@@ -67,7 +67,9 @@ async fn adoption(
 ) -> ApiResult<Json<Adoption>> {
     let org_id = &caller.org_id;
     let mut conn = state.db.read.acquire().await?;
-    let calendar = crate::programme::calendar::calendar_of(&mut conn, &state, org_id).await?;
+    let calendar =
+        crate::programme::calendar::calendar_of(&mut conn, state.config.month_grace, org_id)
+            .await?;
     let month = calendar.month_of(chrono::Utc::now());
     let people: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM people WHERE org_id = $1 AND active = 1 AND erased_at IS NULL",
@@ -149,7 +151,8 @@ pub async fn keep_for_tombstone(
     person_id: &str,
     tombstone: &str,
 ) -> Result<(), ApiError> {
-    let calendar = crate::programme::calendar::calendar_of(conn, state, org_id).await?;
+    let calendar =
+        crate::programme::calendar::calendar_of(conn, state.config.month_grace, org_id).await?;
     let now = calendar.month_of(chrono::Utc::now());
     let last = calendar.month_of(calendar.starts_at(now) - chrono::Duration::days(1));
     for month in [last, now] {

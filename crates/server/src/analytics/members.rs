@@ -7,6 +7,9 @@ use sqlx::AnyConnection;
 
 use crate::error::ApiError;
 
+/// What the snapshot of a closed month is kept under.
+pub const VIEW: &str = "publication";
+
 /// Fixes the attributes of `people` for `month`, where they are not fixed already.
 pub async fn fix(conn: &mut AnyConnection, month: &str, people: &[&str]) -> Result<(), ApiError> {
     insert_for(
@@ -87,7 +90,7 @@ pub async fn forget_kept(conn: &mut AnyConnection, tombstone: &str) -> Result<()
              analytics_snapshots WHERE org_id = {table}.org_id AND view = $2)"
         ))
         .bind(tombstone)
-        .bind(super::publication::VIEW)
+        .bind(VIEW)
         .execute(&mut *conn)
         .await?;
     }

@@ -14,6 +14,7 @@ use relay_protocol::{Breakdown, Dimension, GroupFigures, MonthFigures, TeamKind,
 use serde::{Deserialize, Serialize};
 
 use super::disclosure::{self, Family, Record};
+pub use super::members::VIEW;
 use crate::db::now_ms;
 use crate::error::ApiError;
 use crate::programme::calendar::{Calendar, Month};
@@ -45,9 +46,6 @@ const S_DECLARED: usize = 2;
 const S_CLICKS: usize = 3;
 const S_REACH: usize = 4;
 const S_UNKNOWN: usize = 5;
-
-/// What the snapshot of a closed month is kept under.
-pub const VIEW: &str = "publication";
 
 /// One team's figures for a month.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -145,7 +143,9 @@ pub async fn keep_closed(state: &AppState) -> Result<usize, ApiError> {
     let mut kept = 0;
     for (org_id, month) in open {
         let mut conn = state.db.read.acquire().await?;
-        let calendar = crate::programme::calendar::calendar_of(&mut conn, state, &org_id).await?;
+        let calendar =
+            crate::programme::calendar::calendar_of(&mut conn, state.config.month_grace, &org_id)
+                .await?;
         drop(conn);
         let month = Month::parse(&month)?;
         if calendar.is_closed(month, Utc::now()) {

@@ -33,8 +33,12 @@ async fn months(
 ) -> ApiResult<Json<Vec<MonthFigures>>> {
     let count = crate::paging::limit(q.months, 12, 24)?;
     let mut conn = state.db.read.acquire().await?;
-    let calendar =
-        crate::programme::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar = crate::programme::calendar::calendar_of(
+        &mut conn,
+        state.config.month_grace,
+        &caller.org_id,
+    )
+    .await?;
     drop(conn);
     let last = crate::programme::rules::month_or_current(q.to.as_deref(), &calendar)?;
     let mut month = last;
@@ -71,8 +75,12 @@ async fn breakdown(
     Query(q): Query<BreakdownQuery>,
 ) -> ApiResult<Json<Breakdown>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar =
-        crate::programme::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar = crate::programme::calendar::calendar_of(
+        &mut conn,
+        state.config.month_grace,
+        &caller.org_id,
+    )
+    .await?;
     drop(conn);
     let month = crate::programme::rules::month_or_current(q.month.as_deref(), &calendar)?;
     Ok(Json(

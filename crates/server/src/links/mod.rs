@@ -397,7 +397,9 @@ async fn count(state: &AppState, link: &LinkRow, address: ClientAddr) -> Result<
     let member = ledger::lock_person(&mut tx, &link.person_id).await?;
     let share = ledger::linked_share(&mut tx, &link.code).await?;
     if let Some(share) = &share {
-        let calendar = programme::calendar::calendar_of(&mut tx, state, &link.org_id).await?;
+        let calendar =
+            programme::calendar::calendar_of(&mut tx, state.config.month_grace, &link.org_id)
+                .await?;
         ledger::credit_clicks(&mut tx, share, &member, 1, &calendar).await?;
     }
     tx.commit().await?;

@@ -362,7 +362,7 @@ pub async fn my_programme(
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(MyProgramme {
         month: calendar.info(month),
-        rules: super::rules::rules_for(conn, &caller.org_id, month).await?,
+        rules: super::rules_cache::rules_for(conn, &caller.org_id, month).await?,
         points: mine.points,
         all_time_points: all_time.points,
         verified_shares: mine.verified,
@@ -387,7 +387,8 @@ pub async fn leaderboard(
     Query(q): Query<PeriodQuery>,
 ) -> ApiResult<Json<Board>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar =
+        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
     let period = Period::of(&q, &calendar)?;
     Ok(Json(board(&mut conn, &caller, period).await?))
 }
@@ -467,7 +468,8 @@ pub async fn teams(
     Query(q): Query<TeamQuery>,
 ) -> ApiResult<Json<TeamBoard>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar =
+        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
     let period = Period::of(
         &PeriodQuery {
             month: q.month,
@@ -491,7 +493,8 @@ pub async fn top_ten(
     Query(q): Query<super::rules::MonthQuery>,
 ) -> ApiResult<Json<TopTen>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar =
+        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
     let month = super::rules::month_or_current(q.month.as_deref(), &calendar)?;
     let publication = publication::of(&state, &caller.org_id, &calendar, month).await?;
     Ok(Json(top(&mut conn, &caller, month, &publication).await?))
@@ -507,7 +510,8 @@ pub async fn me(
     Query(q): Query<super::rules::MonthQuery>,
 ) -> ApiResult<Json<MyProgramme>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar =
+        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
     let month = super::rules::month_or_current(q.month.as_deref(), &calendar)?;
     Ok(Json(
         my_programme(&mut conn, &caller, &calendar, month).await?,

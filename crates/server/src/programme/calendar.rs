@@ -157,17 +157,17 @@ pub fn check_zone(name: &str) -> Result<Tz, ApiError> {
     })
 }
 
-/// The organisation's calendar (its time zone, the server's grace before a month closes).
+/// The organisation's calendar: its time zone, and `grace` (the server's) before a month closes.
 pub async fn calendar_of(
     conn: &mut sqlx::AnyConnection,
-    state: &crate::state::AppState,
+    grace: chrono::Duration,
     org_id: &str,
 ) -> Result<Calendar, crate::error::ApiError> {
     let zone: String = sqlx::query_scalar("SELECT time_zone FROM orgs WHERE id = $1")
         .bind(org_id)
         .fetch_one(&mut *conn)
         .await?;
-    Ok(Calendar::new(&zone, state.config.month_grace))
+    Ok(Calendar::new(&zone, grace))
 }
 
 #[cfg(test)]

@@ -329,7 +329,7 @@ pub async fn credit_clicks(
     if clicks <= 0 || calendar.is_closed(month, chrono::Utc::now()) {
         return Ok(0);
     }
-    let rules = super::rules::rules_for(conn, &share.org_id, month).await?;
+    let rules = super::rules_cache::rules_for(conn, &share.org_id, month).await?;
     // The cap counts click points, whatever a click is worth.
     let per_click = i64::from(rules.click);
     let credited = if per_click == 0 {

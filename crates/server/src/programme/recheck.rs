@@ -30,7 +30,8 @@ pub async fn to_recheck(
     caller: Caller,
 ) -> ApiResult<Json<Vec<RecheckItem>>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar =
+        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
     let now = chrono::Utc::now();
     let current = calendar.month_of(now);
     // The current month, and the previous one while it is in its grace.
@@ -162,7 +163,8 @@ pub async fn withdraw(
     .await?;
     let share = share.ok_or(ApiError::NotFound("share"))?;
     if share.withdrawn_at.is_none() {
-        let calendar = super::calendar::calendar_of(&mut tx, &state, &caller.org_id).await?;
+        let calendar =
+            super::calendar::calendar_of(&mut tx, state.config.month_grace, &caller.org_id).await?;
         let month = Month::parse(&share.month)?;
         if calendar.is_closed(month, chrono::Utc::now()) {
             return Err(ApiError::MonthClosed {

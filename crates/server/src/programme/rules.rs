@@ -32,7 +32,7 @@ pub async fn set(
         return Err(ApiError::bad(format!("{name} must be at most {max}")));
     }
     let mut tx = state.db.begin().await?;
-    let calendar = super::calendar::calendar_of(&mut tx, state, org_id).await?;
+    let calendar = super::calendar::calendar_of(&mut tx, state.config.month_grace, org_id).await?;
     let current = calendar.month_of(chrono::Utc::now());
     if from <= current {
         return Err(ApiError::Conflict(format!(
@@ -100,7 +100,8 @@ pub async fn get_rules(
     Query(q): Query<MonthQuery>,
 ) -> ApiResult<Json<MonthRules>> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar =
+        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
     let month = month_or_current(q.month.as_deref(), &calendar)?;
     let rules = rules_for(&mut conn, &caller.org_id, month).await?;
     Ok(Json(MonthRules {

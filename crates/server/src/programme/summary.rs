@@ -25,7 +25,8 @@ pub async fn summary(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let mut conn = state.db.read.acquire().await?;
-    let calendar = super::calendar::calendar_of(&mut conn, &state, &caller.org_id).await?;
+    let calendar =
+        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
     let month = calendar.month_of(chrono::Utc::now());
     let publication =
         crate::analytics::publication::of(&state, &caller.org_id, &calendar, month).await?;

@@ -8,7 +8,7 @@ use relay_protocol::PushPayload;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::deliver::{retry_after, Outcome, Target, SEND_TIMEOUT};
+use super::transport::{retry_after, Outcome, Target, SEND_TIMEOUT};
 
 #[derive(Clone)]
 pub struct ApnsConfig {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::Mutex;
 
-use super::deliver::{retry_after, Outcome, Target};
+use super::transport::{retry_after, Outcome, Target};
 
 /// The fields of a Google service-account key file that FCM needs.
 #[derive(Clone, Deserialize)]

@@ -21,6 +21,7 @@ pub mod prefs;
 pub mod queue;
 mod routes;
 pub mod settings;
+mod transport;
 mod webpush;
 
 use std::time::Duration;

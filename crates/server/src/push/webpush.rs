@@ -12,7 +12,7 @@ use web_push_native::jwt_simple::claims::Claims;
 use web_push_native::p256::PublicKey;
 use web_push_native::{Auth, WebPushBuilder};
 
-use super::deliver::{Outcome, Target};
+use super::transport::{Outcome, Target};
 
 /// The server's VAPID identity.
 #[derive(Clone)]

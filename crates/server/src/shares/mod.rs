@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::content::sanitize;
 use crate::db::{now_ms, to_time};
 use crate::error::{ApiError, ApiResult, Json};
-use crate::programme;
+use crate::programme::calendar::{Calendar, Month};
 use crate::state::AppState;
 
 pub mod confirm;
@@ -270,15 +270,7 @@ async fn check_truth(
     read: &mut sqlx::AnyConnection,
     caller: &Caller,
     new: &NewShareRecord,
-) -> Result<
-    (
-        programme::calendar::Calendar,
-        programme::calendar::Month,
-        PointsRules,
-        bool,
-    ),
-    ApiError,
-> {
+) -> Result<(Calendar, Month, PointsRules, bool), ApiError> {
     let item = crate::content::offered(read, caller, &new.item_id).await?;
     let shared_at = new.shared_at.timestamp_millis();
     if shared_at > now_ms() + CLOCK_SKEW_MS {
@@ -290,7 +282,7 @@ async fn check_truth(
     {
         return Err(ApiError::bad("shared_at is before the item was published"));
     }
-    let calendar = programme::calendar::Calendar::new(&item.time_zone, state.config.month_grace);
+    let calendar = Calendar::new(&item.time_zone, state.config.month_grace);
     let month = calendar.month_of(new.shared_at);
     if calendar.is_closed(month, chrono::Utc::now()) {
         return Err(ApiError::MonthClosed {

@@ -59,7 +59,7 @@ async fn calendar_and_month(
 ) -> Result<(Calendar, Month), ApiError> {
     let month = Month::parse(month)?;
     Ok((
-        crate::programme::calendar::calendar_of(conn, state, org_id).await?,
+        crate::programme::calendar::calendar_of(conn, state.config.month_grace, org_id).await?,
         month,
     ))
 }

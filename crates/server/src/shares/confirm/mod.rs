@@ -120,7 +120,8 @@ async fn look(state: &AppState, row: &Due) -> Result<(), ApiError> {
         .map_err(|e: relay_protocol::UnknownVariant| ApiError::Internal(e.into()))?;
     let calendar = {
         let mut conn = state.db.read.acquire().await?;
-        crate::programme::calendar::calendar_of(&mut conn, state, &row.org_id).await?
+        crate::programme::calendar::calendar_of(&mut conn, state.config.month_grace, &row.org_id)
+            .await?
     };
     let month = Month::parse(&row.month)?;
     let closes_at = calendar.closes_at(month);
@@ -359,7 +360,7 @@ async fn settle_in(
     let month = Month::parse(&row.month)?;
     let closes_at = calendar.closes_at(month);
     let open = closing || !calendar.is_closed(month, Utc::now());
-    let rules = crate::programme::rules::rules_for(conn, &row.org_id, month).await?;
+    let rules = crate::programme::rules_cache::rules_for(conn, &row.org_id, month).await?;
     let (status, reason, day) = match &verdict {
         Verdict::Confirmed { .. } => (
             ShareStatus::Confirmed,
@@ -458,7 +459,8 @@ pub async fn settle_month(
     .bind(month.to_string())
     .fetch_all(&mut *conn)
     .await?;
-    let calendar = crate::programme::calendar::calendar_of(conn, state, org_id).await?;
+    let calendar =
+        crate::programme::calendar::calendar_of(conn, state.config.month_grace, org_id).await?;
     for row in &pending {
         let verdict =
             Verdict::Declared("the post could not be read before the month closed".into());

@@ -1,41 +1,15 @@
-//! The audit log: who created, edited, approved or retracted what, and who managed whom.
-//! Written in the same transaction as the change it records.
+//! `GET /v1/audit`: the audit log, for curators.
 
 use axum::extract::State;
 use relay_protocol::AuditEntry;
 use serde::Deserialize;
-use sqlx::AnyConnection;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::Curator;
-use crate::db::{now_ms, to_time};
+use crate::db::to_time;
 use crate::error::{ApiResult, Json, Query};
 use crate::state::AppState;
-
-/// Appends one entry. `actor` is `None` for the command line and the publication clock.
-pub async fn record(
-    conn: &mut AnyConnection,
-    org_id: &str,
-    actor: Option<&str>,
-    action: &str,
-    subject_id: &str,
-    detail: serde_json::Value,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO audit_log (org_id, at, actor_id, action, subject_id, detail) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(org_id)
-    .bind(now_ms())
-    .bind(actor)
-    .bind(action)
-    .bind(subject_id)
-    .bind(detail.to_string())
-    .execute(conn)
-    .await?;
-    Ok(())
-}
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
