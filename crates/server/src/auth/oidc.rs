@@ -84,46 +84,16 @@ async fn sign_in(
     if req.nonce.len() < 16 {
         return Err(ApiError::bad("nonce must be at least 16 characters"));
     }
-    let refused = |why: &str| ApiError::unauthorized("sign_in_refused", why.to_owned());
-    let discovery = state.provider.discovery(&config.issuer).await?;
-
-    let answer = state
-        .provider
-        .http()
-        .post(&discovery.token_endpoint)
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", req.code.as_str()),
-            ("redirect_uri", req.redirect_uri.as_str()),
-            ("client_id", config.client_id.as_str()),
-            ("code_verifier", req.code_verifier.as_str()),
-        ])
-        .send()
-        .await
-        .map_err(|e| provider_down("token endpoint", e.without_url()))?;
-    if !answer.status().is_success() {
-        return Err(refused("the identity provider refused the sign-in code"));
-    }
-    let id_token = answer
-        .json::<TokenAnswer>()
-        .await
-        .ok()
-        .and_then(|a| a.id_token)
-        .ok_or_else(|| refused("the identity provider gave no ID token"))?;
-    let claims = validate(
+    let (claims, email) = exchange(
         &state,
         config,
         &config.client_id,
-        &discovery,
-        &id_token,
+        &req.code,
+        &req.redirect_uri,
+        &req.code_verifier,
         &req.nonce,
     )
     .await?;
-
-    let email = claims
-        .email
-        .filter(|_| claims.email_verified != Some(false))
-        .ok_or_else(|| refused("the identity provider gave no verified e-mail address"))?;
     let org: crate::db::rows::OrgRow =
         sqlx::query_as("SELECT id, slug, name FROM orgs WHERE slug = $1")
             .bind(&config.org_slug)
@@ -188,9 +158,56 @@ async fn sign_in(
     }))
 }
 
+/// A sign-in code exchanged at the provider's token endpoint (with its PKCE verifier, for
+/// `client_id`), and the ID token that comes back validated: its claims and the person's
+/// verified e-mail address. Devices and the console sign in through it.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn exchange(
+    state: &AppState,
+    config: &OidcConfig,
+    client_id: &str,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+    nonce: &str,
+) -> ApiResult<(Claims, String)> {
+    let refused = |why: &str| ApiError::unauthorized("sign_in_refused", why.to_owned());
+    let discovery = state.provider.discovery(&config.issuer).await?;
+    let answer = state
+        .provider
+        .http()
+        .post(&discovery.token_endpoint)
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("client_id", client_id),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await
+        .map_err(|e| provider_down("token endpoint", e.without_url()))?;
+    if !answer.status().is_success() {
+        return Err(refused("the identity provider refused the sign-in code"));
+    }
+    let id_token = answer
+        .json::<TokenAnswer>()
+        .await
+        .ok()
+        .and_then(|a| a.id_token)
+        .ok_or_else(|| refused("the identity provider gave no ID token"))?;
+    let claims = validate(state, config, client_id, &discovery, &id_token, nonce).await?;
+    let email = claims
+        .email
+        .clone()
+        .filter(|_| claims.email_verified != Some(false))
+        .ok_or_else(|| refused("the identity provider gave no verified e-mail address"))?;
+    Ok((claims, email))
+}
+
 /// The ID token's signature (a key of the provider's JWKS, an asymmetric algorithm only),
 /// issuer, audience, expiry and nonce.
-pub(crate) async fn validate(
+async fn validate(
     state: &AppState,
     config: &OidcConfig,
     client_id: &str,

@@ -129,43 +129,16 @@ async fn finish(
         .code
         .ok_or_else(|| refused("the identity provider gave no code"))?;
     let config = crate::auth::oidc::config(state)?;
-    let discovery = state.provider.discovery(&config.issuer).await?;
-    let answer = state
-        .provider
-        .http()
-        .post(&discovery.token_endpoint)
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", redirect_uri(state).as_str()),
-            ("client_id", config.console_client()),
-            ("code_verifier", derived(&flow, "verifier").as_str()),
-        ])
-        .send()
-        .await
-        .map_err(|e| crate::auth::provider::provider_down("token endpoint", e.without_url()))?;
-    if !answer.status().is_success() {
-        return Err(refused("the identity provider refused the sign-in code"));
-    }
-    let id_token = answer
-        .json::<crate::auth::oidc::TokenAnswer>()
-        .await
-        .ok()
-        .and_then(|a| a.id_token)
-        .ok_or_else(|| refused("the identity provider gave no ID token"))?;
-    let claims = crate::auth::oidc::validate(
+    let (_, email) = crate::auth::oidc::exchange(
         state,
         config,
         config.console_client(),
-        &discovery,
-        &id_token,
+        &code,
+        &redirect_uri(state),
+        &derived(&flow, "verifier"),
         &derived(&flow, "nonce"),
     )
     .await?;
-    let email = claims
-        .email
-        .filter(|_| claims.email_verified != Some(false))
-        .ok_or_else(|| refused("the identity provider gave no verified e-mail address"))?;
     let org = crate::orgs::by_slug(&state.db, &config.org_slug).await?;
     let person = crate::people::find_by_email(&state.db, &org.id, &email)
         .await
