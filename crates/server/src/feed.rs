@@ -39,10 +39,7 @@ impl FeedTx {
         let mut tx = db.begin().await?;
         // The row lock the version's update takes, taken without an update; SQLite has one
         // writer anyway.
-        let lock = match db.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        };
+        let lock = db.backend.for_update();
         let version: Option<i64> =
             sqlx::query_scalar(&format!("SELECT version FROM orgs WHERE id = $1{lock}"))
                 .bind(org_id)

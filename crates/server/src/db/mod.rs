@@ -21,6 +21,26 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// The backend a connection talks to.
+    pub fn of(conn: &sqlx::AnyConnection) -> Backend {
+        if conn.backend_name() == "PostgreSQL" {
+            Backend::Postgres
+        } else {
+            Backend::Sqlite
+        }
+    }
+
+    /// What a `SELECT` appends to lock the rows it reads until the transaction ends: PostgreSQL
+    /// needs it; SQLite's single writer serialises every write transaction anyway.
+    pub fn for_update(self) -> &'static str {
+        match self {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+}
+
 /// Connection pools. On SQLite all writes go through a single connection, which is how SQLite
 /// serialises writers anyway, minus the lock contention and `SQLITE_BUSY` retries; reads use a
 /// pool of their own and never wait for writers (WAL).

@@ -39,11 +39,7 @@ pub async fn erase(
     requester: Requester<'_>,
 ) -> Result<Erasure, ApiError> {
     let mut tx = state.db.begin().await?;
-    let lock = if tx.backend_name() == "PostgreSQL" {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = crate::db::Backend::of(&tx).for_update();
     let row: Option<(i64, String)> = sqlx::query_as(&format!(
         "SELECT active, role FROM people \
          WHERE id = $1 AND org_id = $2 AND erased_at IS NULL{lock}"

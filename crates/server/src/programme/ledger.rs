@@ -61,10 +61,9 @@ pub async fn lock_person(conn: &mut AnyConnection, person_id: &str) -> Result<Me
 /// update of the person takes too (it does not block rows referencing the person); nothing on
 /// SQLite, whose single writer serialises every write transaction.
 pub fn person_lock(conn: &AnyConnection) -> &'static str {
-    if conn.backend_name() == "PostgreSQL" {
-        " FOR NO KEY UPDATE"
-    } else {
-        ""
+    match crate::db::Backend::of(conn) {
+        crate::db::Backend::Postgres => " FOR NO KEY UPDATE",
+        crate::db::Backend::Sqlite => "",
     }
 }
 

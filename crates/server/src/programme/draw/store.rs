@@ -69,11 +69,7 @@ pub async fn row_for_update(
     org_id: &str,
     month: Month,
 ) -> Result<Option<DrawRow>, ApiError> {
-    let lock = if conn.backend_name() == "PostgreSQL" {
-        " FOR UPDATE"
-    } else {
-        ""
-    };
+    let lock = crate::db::Backend::of(conn).for_update();
     Ok(sqlx::query_as(&format!(
         "SELECT {DRAW_COLUMNS} FROM draws WHERE org_id = $1 AND month = $2{lock}"
     ))
