@@ -1,6 +1,7 @@
 //! What the console's browser tests share: Chromium under chromedriver, form helpers, people,
 //! sign-in links, a local feed and the demo employee's device.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
@@ -23,6 +24,12 @@ pub struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // chromedriver and every Chromium process it started share one process group: end them
+        // all, so that a test that failed halfway leaves no browser behind.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .stderr(Stdio::null())
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
@@ -58,6 +65,7 @@ impl Browser {
             .port();
         let child = Command::new("chromedriver")
             .arg(format!("--port={port}"))
+            .process_group(0)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
