@@ -104,6 +104,34 @@ async fn adoption(
     }))
 }
 
+/// Each device signed in during a month (`$1` the organisation, `$2` the month's end, `$3` its
+/// start, `$4` its name) with its person and networks, and the devices erased people had then.
+const DEVICES_IN_MONTH: &str =
+    "SELECT person_id, networks FROM sessions WHERE org_id = $1 AND created_at < $2 \
+       AND (revoked_at IS NULL OR revoked_at >= $3) AND refresh_expires_at >= $3 \
+     UNION ALL \
+     SELECT person_id, network FROM month_accounts WHERE org_id = $1 AND month = $4";
+
+/// How many people [`in_month`] finds, counted by the database (the months' `enrolled`, read
+/// on every reading of an open month: no rows carried over).
+pub async fn enrolled_in(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    calendar: &Calendar,
+    month: Month,
+) -> Result<u64, ApiError> {
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(DISTINCT person_id) FROM ({DEVICES_IN_MONTH}) devices"
+    ))
+    .bind(org_id)
+    .bind(calendar.ends_at(month).timestamp_millis())
+    .bind(calendar.starts_at(month).timestamp_millis())
+    .bind(month.to_string())
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(n.max(0) as u64)
+}
+
 /// Who had a device during `month`, and the networks they had accounts on: their devices signed
 /// in at some point of it (revoked or expired since, or of a person deactivated since, count
 /// still), and the devices erased people had then (kept by [`keep_for_tombstone`]).
@@ -117,18 +145,13 @@ pub async fn in_month(
         calendar.starts_at(month).timestamp_millis(),
         calendar.ends_at(month).timestamp_millis(),
     );
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT person_id, networks FROM sessions WHERE org_id = $1 AND created_at < $2 \
-           AND (revoked_at IS NULL OR revoked_at >= $3) AND refresh_expires_at >= $3 \
-         UNION ALL \
-         SELECT person_id, network FROM month_accounts WHERE org_id = $1 AND month = $4",
-    )
-    .bind(org_id)
-    .bind(end)
-    .bind(start)
-    .bind(month.to_string())
-    .fetch_all(&mut *conn)
-    .await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(DEVICES_IN_MONTH)
+        .bind(org_id)
+        .bind(end)
+        .bind(start)
+        .bind(month.to_string())
+        .fetch_all(&mut *conn)
+        .await?;
     let mut devices: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for (person, networks) in rows {
         let entry = devices.entry(person).or_default();

@@ -239,9 +239,7 @@ async fn compute(
     .await?;
     // People with a device during the month (admins see devices anyway), as adoption counts them.
     let mut conn = state.db.read.acquire().await?;
-    let enrolled = super::adoption::in_month(&mut conn, org_id, calendar, month)
-        .await?
-        .len();
+    let enrolled = super::adoption::enrolled_in(&mut conn, org_id, calendar, month).await?;
     drop(conn);
     let consulters: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM consults WHERE org_id = $1 AND month = $2")
@@ -253,7 +251,7 @@ async fn compute(
         &key,
         &shares,
         &scorers,
-        enrolled as u64,
+        enrolled,
         consulters as u64,
     ))
 }
