@@ -3,33 +3,36 @@
 //! notifications and links.
 
 pub mod accounts;
-pub mod autostart;
 pub mod bindings;
 pub mod commands;
+#[cfg(desktop)]
+pub mod desktop;
 pub mod error;
 pub mod first_screen;
 pub mod guard;
 pub mod i18n;
 pub mod images;
 pub mod live;
-#[cfg(desktop)]
-pub mod notifications;
+#[cfg(mobile)]
+pub mod mobile;
 pub mod personal;
 pub mod programme;
-#[cfg(mobile)]
-pub mod push;
 pub mod rendering;
 pub mod routes;
 pub mod state;
-#[cfg(desktop)]
-pub mod tray;
 pub mod views;
+
+// What differs between desktops and phones, behind one set of calls.
+#[cfg(desktop)]
+pub(crate) use desktop as platform;
+#[cfg(mobile)]
+pub(crate) use mobile as platform;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use relay_client::Engine;
-use tauri::{AppHandle, Manager, Runtime, WindowEvent};
+use tauri::{AppHandle, Manager, Runtime};
 
 use crate::state::{AppState, Live};
 
@@ -42,23 +45,14 @@ pub fn data_dir() -> PathBuf {
 
 /// Refreshes the tray menu where there is one.
 pub fn tray_refresh<R: Runtime>(app: &AppHandle<R>) {
-    #[cfg(desktop)]
-    tray::refresh(app);
-    #[cfg(mobile)]
-    let _ = app;
+    platform::refresh_tray(app);
 }
 
 fn open_engine<R: Runtime>(app: &AppHandle<R>) -> Result<Engine, relay_client::ClientError> {
     let dir = data_dir();
     std::fs::create_dir_all(&dir)?;
     let engine = Engine::open_with_keychain(&dir)?;
-    #[cfg(desktop)]
-    let engine = engine.with_notifier(Arc::new(notifications::DesktopNotifier {
-        app: app.clone(),
-    }));
-    #[cfg(mobile)]
-    let _ = app;
-    Ok(engine)
+    Ok(platform::engine(engine, app))
 }
 
 /// When the process started, for the first-paint figure.
@@ -80,25 +74,7 @@ pub fn run() {
     relay_client::init_logging();
 
     let specta = bindings::builder();
-    let mut builder = tauri::Builder::default();
-    #[cfg(desktop)]
-    {
-        // First: a second launch hands its arguments (a relay:// link) to this one and exits.
-        builder = builder
-            .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
-                routes::show_window(app);
-                routes::open_links(app, argv);
-            }))
-            .plugin(tauri_plugin_autostart::init(
-                tauri_plugin_autostart::MacosLauncher::LaunchAgent,
-                Some(vec!["--minimized"]),
-            ));
-    }
-    #[cfg(mobile)]
-    {
-        builder = builder.plugin(tauri_plugin_remote_push::init());
-    }
-    builder
+    platform::plugins(tauri::Builder::default())
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init())
         .plugin(guard::plugin())
@@ -120,8 +96,7 @@ pub fn run() {
             });
             let minimized = std::env::args().any(|a| a == "--minimized");
             first_screen::main_window(&handle, &app.state::<AppState>(), !minimized)?;
-            #[cfg(desktop)]
-            tray::create(&handle)?;
+            platform::setup(&handle)?;
             bench_mark("tray made");
             links(&handle);
             bench_mark("setup ends");
@@ -137,20 +112,12 @@ pub fn run() {
                     .unwrap_or(false);
                 if signed_in {
                     live::start(&starter);
-                    #[cfg(mobile)]
-                    push::register(&starter);
+                    platform::signed_in(&starter);
                 }
             });
             Ok(())
         })
-        .on_window_event(|window, event| {
-            // Closing the window keeps Relay in the tray, syncing.
-            #[cfg(desktop)]
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                api.prevent_close();
-                let _ = window.hide();
-            }
-        })
+        .on_window_event(platform::window_event)
         .run(tauri::generate_context!("tauri.conf.json"))
         .expect("error while running Relay");
 }

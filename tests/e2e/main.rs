@@ -5,41 +5,10 @@
 mod desktop;
 mod webdriver;
 
-// The server, the social-network stub (the engine's HTTP test network contract, not a real
-// network: those arrive with the networks issue) and their helpers, shared with the engine tests.
-#[allow(dead_code)]
-#[path = "../../crates/client/tests/engine/peers.rs"]
-mod engine;
-// The shared helpers name it by its engine-suite name.
-use engine as peers;
-
-#[allow(dead_code)]
-#[path = "../../crates/client/tests/engine/pds.rs"]
-mod pds;
-
-#[allow(dead_code)]
-#[path = "../../crates/client/tests/engine/draws.rs"]
-mod draws;
-
-#[allow(dead_code)]
-#[path = "../../crates/client/tests/engine/sweep.rs"]
-mod sweep;
-
-#[allow(dead_code)]
-#[path = "../../crates/client/tests/engine/oidc.rs"]
-mod oidc;
-
-#[allow(dead_code)]
-#[path = "../../crates/client/tests/engine/mastodon_stub.rs"]
-mod mastodon_stub;
-
-#[allow(dead_code)]
-#[path = "../../crates/client/tests/engine/x_stub.rs"]
-mod x_stub;
-
-#[allow(dead_code)]
-#[path = "../../crates/client/tests/engine/linkedin_stub.rs"]
-mod linkedin_stub;
+// The server, the stubs, the PDS, the OpenID provider and their helpers, shared with the engine
+// and server tests (the shared helpers name the peers module by its engine-suite name).
+use relay_testkit::peers as engine;
+use relay_testkit::{draws, linkedin_stub, mastodon_stub, oidc, pds, peers, sweep, x_stub};
 
 mod app;
 mod bluesky;

@@ -75,10 +75,12 @@ pub struct GroupFigures {
     /// What the key names, where the server knows it better than the console (a content's
     /// title).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub label: Option<String>,
     /// Times the content was opened in the month (by UTC day; counts of reads, never of who
     /// read). Content breakdowns only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub reads: Option<u64>,
 }
 

@@ -13,6 +13,7 @@ pub struct Problem {
     pub status: u16,
     /// What went wrong in this case, written for the person reading it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub detail: Option<String>,
     /// A stable machine-readable code (`invalid_request`, `session_revoked`, ...).
     pub code: String,

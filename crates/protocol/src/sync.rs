@@ -23,6 +23,7 @@ pub enum Change {
         cause: RemovalCause,
         /// The curators' words, for a retraction (shown where queued shares are cancelled).
         #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[cfg_attr(feature = "openapi", schema(nullable = false))]
         reason: Option<String>,
     },
 }
@@ -55,9 +56,11 @@ pub struct SyncPage {
     /// Feed entries still to come after this page, when more follow: an upper bound on the
     /// changes to come (entries not meant for the caller are skipped), for a progress bar.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub remaining: Option<u64>,
     /// The organisation's full channel list, sent when it changed since the cursor.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(nullable = false))]
     pub channels: Option<Vec<Channel>>,
 }
 

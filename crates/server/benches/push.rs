@@ -5,7 +5,7 @@
 //! until the 20,000th notification was received and decrypted (goal: within 60 s), with the
 //! server's memory (resident set) before and at its peak during the delivery.
 //!
-//! The receiver is a real Web Push service with its browsers (`tests/api/push_peers.rs`: every
+//! The receiver is a real Web Push service with its browsers (`relay_testkit::push_peers`: every
 //! body decrypted by RFC 8291, every VAPID signature checked) in a child process, so that this
 //! process's memory is the server's (and this driver's few megabytes of tokens). It shares the
 //! 2 cores with the server: its decryption costs about what the server's encryption does.
@@ -17,9 +17,7 @@
 
 mod common;
 
-#[path = "../tests/api/push_peers.rs"]
-#[allow(dead_code)]
-mod push_peers;
+use relay_testkit::push_peers;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};

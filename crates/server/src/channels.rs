@@ -13,8 +13,8 @@ use crate::auth::{Caller, Curator};
 use crate::content::sanitize;
 use crate::db::{new_id, Db};
 use crate::error::{ApiError, ApiResult, Json};
-use crate::feed::FeedTx;
 use crate::state::AppState;
+use crate::sync::version::FeedTx;
 
 #[derive(sqlx::FromRow)]
 struct ChannelRow {

@@ -335,7 +335,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Config {
             public_url: public_url(&cli, bind),
             tokens,
-            linkedin: crate::linkedin::LinkedInConfig::from_env(),
+            linkedin: crate::social::linkedin::LinkedInConfig::from_env(),
             oidc: crate::auth::oidc::OidcConfig::from_env(),
             attempts,
             tombstone_max_age,

@@ -355,7 +355,7 @@ pub async fn bulk_items(
         "privacy",
     ];
     for chunk in 0..count.div_ceil(1000) {
-        let mut ftx = crate::feed::FeedTx::begin(&state.db, org_id).await?;
+        let mut ftx = crate::sync::version::FeedTx::begin(&state.db, org_id).await?;
         for i in chunk * 1000..((chunk + 1) * 1000).min(count) {
             let now = crate::db::now_ms() - (count - i) as i64 * 1000;
             sqlx::query(

@@ -7,7 +7,7 @@ use crate::auth::cache::SessionCache;
 use crate::auth::limits::{AttemptLimits, AttemptQuota};
 use crate::auth::settings::TokenLifetimes;
 use crate::db::Db;
-use crate::events::Events;
+use crate::sync::events::Events;
 
 /// Settings that shape the API's answers.
 #[derive(Debug, Clone)]
@@ -16,7 +16,7 @@ pub struct Config {
     pub public_url: String,
     pub tokens: TokenLifetimes,
     /// Relay's LinkedIn app, for the brokered code exchange (none: LinkedIn is not offered).
-    pub linkedin: Option<crate::linkedin_settings::LinkedInConfig>,
+    pub linkedin: Option<crate::social::linkedin_settings::LinkedInConfig>,
     /// The company's OpenID Connect provider (none: enrolment codes only).
     pub oidc: Option<crate::auth::settings::OidcConfig>,
     /// Attempts allowed on enrolment, refresh and sign-in.

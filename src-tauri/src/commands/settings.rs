@@ -24,7 +24,7 @@ pub(crate) fn settings_of<R: Runtime>(app: &AppHandle<R>, state: &AppState) -> A
             .engine
             .notifications_paused_until()?
             .map(|t| t.to_rfc3339()),
-        start_at_login: crate::autostart::enabled(app),
+        start_at_login: crate::platform::start_at_login(app),
         start_at_login_available: cfg!(desktop),
     })
 }
@@ -85,7 +85,7 @@ pub fn pause_notifications(app: AppHandle, period: PausePeriod) {
 #[tauri::command(async)]
 #[specta::specta]
 pub fn set_start_at_login(app: AppHandle, enabled: bool) -> AppResult<bool> {
-    crate::autostart::set(&app, enabled)
+    crate::platform::set_start_at_login(&app, enabled)
 }
 
 #[tauri::command(async)]

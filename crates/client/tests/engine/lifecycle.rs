@@ -122,7 +122,8 @@ async fn a_device_follows_the_feed_through_its_life() {
     // Alex moves department: the server answers reset; the cache is rebuilt, the outbox kept.
     let alex = server.person_id(&org, "alex.martin@contoso.example").await;
     relay_server::people::update(
-        server.state(),
+        &server.state().db,
+        &server.state().sessions,
         &org.id,
         None,
         &alex,

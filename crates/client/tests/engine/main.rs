@@ -1,14 +1,9 @@
 //! Integration tests of the device engine against the real relay-server over HTTP.
 
-mod draws;
 mod harness;
-mod linkedin_stub;
-mod mastodon_stub;
-mod oidc;
-mod pds;
-mod peers;
-mod sweep;
-mod x_stub;
+// The peers (the server, the stubs, the PDS, the OpenID provider), shared with the server's and
+// the app's tests.
+use relay_testkit::{draws, linkedin_stub, mastodon_stub, oidc, pds, peers, sweep, x_stub};
 
 mod bluesky;
 mod cli;

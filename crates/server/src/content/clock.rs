@@ -10,8 +10,8 @@ use relay_protocol::ContentState;
 
 use crate::db::now_ms;
 use crate::error::ApiError;
-use crate::feed::FeedTx;
 use crate::state::AppState;
+use crate::sync::version::FeedTx;
 
 /// How often old tombstones, and closed months still holding erased people's groups, are
 /// looked for.

@@ -5,8 +5,8 @@ use sqlx::AnyConnection;
 
 use crate::db::{new_id, now_ms};
 use crate::error::ApiError;
-use crate::feed::FeedTx;
 use crate::state::AppState;
+use crate::sync::version::FeedTx;
 
 use super::{is_live, sanitize, ItemRow};
 

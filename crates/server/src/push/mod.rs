@@ -21,6 +21,7 @@ pub mod prefs;
 pub mod queue;
 mod routes;
 pub mod settings;
+mod store;
 mod transport;
 mod webpush;
 

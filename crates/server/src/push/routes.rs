@@ -8,6 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::prefs::{parse_clock, Stored};
+use super::store;
 use crate::auth::Caller;
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, Json};
@@ -110,27 +111,13 @@ async fn register(
     let (address, p256dh, auth) = columns(&state, &channel)?;
     let kind = channel.kind().as_str();
     let mut tx = state.db.begin().await?;
-    // A subscription moves with its app: the device that held it before no longer does.
-    sqlx::query("DELETE FROM push_channels WHERE (kind = $1 AND address = $2) OR device_id = $3")
-        .bind(kind)
-        .bind(&address)
-        .bind(&caller.device_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query(
-        "INSERT INTO push_channels (device_id, org_id, person_id, kind, address, p256dh, auth, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-    )
-    .bind(&caller.device_id)
-    .bind(&caller.org_id)
-    .bind(&caller.person_id)
-    .bind(kind)
-    .bind(&address)
-    .bind(p256dh)
-    .bind(auth)
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await?;
+    let channel = store::Channel {
+        kind,
+        address: &address,
+        p256dh: p256dh.as_deref(),
+        auth: auth.as_deref(),
+    };
+    store::register(&mut tx, &caller, &channel).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -141,26 +128,9 @@ async fn register(
     security(("bearer" = [])))]
 async fn unregister(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
     let mut tx = state.db.begin().await?;
-    sqlx::query("DELETE FROM push_deliveries WHERE device_id = $1")
-        .bind(&caller.device_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM push_channels WHERE device_id = $1")
-        .bind(&caller.device_id)
-        .execute(&mut *tx)
-        .await?;
+    store::unregister(&mut tx, &caller.device_id).await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-async fn stored(state: &AppState, person_id: &str) -> Result<Stored, ApiError> {
-    sqlx::query_as(
-        "SELECT push_paused_until, quiet_start, quiet_end, time_zone FROM people WHERE id = $1",
-    )
-    .bind(person_id)
-    .fetch_optional(&state.db.read)
-    .await?
-    .ok_or(ApiError::NotFound("person"))
 }
 
 /// The caller's notification preferences.
@@ -172,7 +142,9 @@ async fn get_prefs(
     caller: Caller,
 ) -> ApiResult<Json<NotificationPrefs>> {
     Ok(Json(
-        stored(&state, &caller.person_id).await?.to_wire(now_ms()),
+        store::prefs(&state.db, &caller.person_id)
+            .await?
+            .to_wire(now_ms()),
     ))
 }
 
@@ -197,27 +169,19 @@ async fn set_prefs(
         None => None,
     };
     let paused_until = prefs.paused_until.map(|t| t.timestamp_millis());
+    let stored = Stored {
+        push_paused_until: paused_until,
+        quiet_start: start,
+        quiet_end: end,
+        time_zone: zone,
+    };
     let mut tx = state.db.begin().await?;
-    sqlx::query(
-        "UPDATE people SET push_paused_until = $1, quiet_start = $2, quiet_end = $3, time_zone = $4 \
-         WHERE id = $5",
-    )
-    .bind(paused_until)
-    .bind(start)
-    .bind(end)
-    .bind(zone)
-    .bind(&caller.person_id)
-    .execute(&mut *tx)
-    .await?;
-    // What waits is weighed again under the new preferences (quiet hours just ended, say).
-    sqlx::query("UPDATE push_pending SET due_at = $1 WHERE person_id = $2 AND due_at > $1")
-        .bind(now_ms())
-        .bind(&caller.person_id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_prefs(&mut tx, &caller.person_id, &stored).await?;
     tx.commit().await?;
     Ok(Json(
-        stored(&state, &caller.person_id).await?.to_wire(now_ms()),
+        store::prefs(&state.db, &caller.person_id)
+            .await?
+            .to_wire(now_ms()),
     ))
 }
 

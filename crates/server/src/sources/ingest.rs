@@ -12,8 +12,8 @@ use super::SourceRow;
 use crate::content::{sanitize, store};
 use crate::db::now_ms;
 use crate::error::ApiError;
-use crate::feed::FeedTx;
 use crate::state::AppState;
+use crate::sync::version::FeedTx;
 
 /// New entries gathered per poll at most.
 pub const MAX_NEW_PER_POLL: usize = 50;

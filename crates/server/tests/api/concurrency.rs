@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use relay_protocol::*;
 use relay_server::db::{now_ms, Backend};
-use relay_server::feed::FeedTx;
+use relay_server::sync::version::FeedTx;
 use reqwest::Method;
 
 use crate::harness::*;

@@ -132,7 +132,7 @@ pub struct Options {
     pub access_ttl: chrono::Duration,
     pub refresh_grace: chrono::Duration,
     pub clock: Duration,
-    pub linkedin: Option<relay_server::linkedin::LinkedInConfig>,
+    pub linkedin: Option<relay_server::social::linkedin::LinkedInConfig>,
     pub attempts: relay_server::auth::AttemptQuota,
     pub oidc: Option<relay_server::auth::oidc::OidcConfig>,
     /// How long after a programme month ends its records are taken.

@@ -9,11 +9,13 @@ use relay_protocol::BeaconRound;
 
 pub use super::settings::{BeaconConfig, FREEZE_LEAD};
 use crate::error::ApiError;
-use crate::state::AppState;
 
-/// The committed round, from drand's API.
-pub async fn fetch_round(state: &AppState, round: u64) -> Result<BeaconRound, ApiError> {
-    let config = &state.config.beacon;
+/// The committed round, from drand's API (the caller checks its signature).
+pub async fn fetch_round(
+    config: &BeaconConfig,
+    http: &reqwest::Client,
+    round: u64,
+) -> Result<BeaconRound, ApiError> {
     let url = format!(
         "{}/{}/public/{round}",
         config.url.trim_end_matches('/'),
@@ -24,9 +26,7 @@ pub async fn fetch_round(state: &AppState, round: u64) -> Result<BeaconRound, Ap
             "cannot read round {round} from the beacon ({e}); paste the round's JSON instead"
         ))
     };
-    let response = state
-        .provider
-        .http()
+    let response = http
         .get(&url)
         .timeout(Duration::from_secs(10))
         .send()

@@ -10,7 +10,7 @@ use relay_protocol::{
 };
 use sqlx::AnyConnection;
 
-use super::store::{published, row, row_for_update};
+use super::store::{self, published, row, row_for_update};
 use crate::auth::{Admin, Caller};
 use crate::db::now_ms;
 use crate::error::{ApiError, ApiResult, Json};
@@ -109,16 +109,7 @@ pub async fn put_setup(
             quantity: p.quantity,
         })
         .collect();
-    sqlx::query(
-        "INSERT INTO draws (org_id, month, prizes, eligibility) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (org_id, month) DO UPDATE SET prizes = excluded.prizes, eligibility = excluded.eligibility",
-    )
-    .bind(&caller.org_id)
-    .bind(month.to_string())
-    .bind(serde_json::to_string(&prizes)?)
-    .bind(serde_json::to_string(&setup.eligibility)?)
-    .execute(&mut *tx)
-    .await?;
+    store::save_setup(&mut tx, &caller.org_id, month, &prizes, &setup.eligibility).await?;
     crate::audit::record(
         &mut tx,
         &caller.org_id,
@@ -176,21 +167,15 @@ pub async fn commit(
     let seed_hex = relay_draw::hex::encode(&seed);
     let seed_hash = relay_draw::seed_hash(&seed);
     let round_at = chain.round_time(round) * 1000;
-    sqlx::query(
-        "UPDATE draws SET seed = $1, seed_hash = $2, beacon_round = $3, beacon_round_at = $4, \
-         closes_at = $5, committed_at = $6 WHERE org_id = $7 AND month = $8",
-    )
-    .bind(&seed_hex)
-    .bind(&seed_hash)
-    .bind(i64::try_from(round).unwrap_or(i64::MAX))
-    .bind(round_at)
-    // Whole seconds: the commitment's canonical text says them so.
-    .bind(closes_at.timestamp() * 1000)
-    .bind(now_ms())
-    .bind(&caller.org_id)
-    .bind(month.to_string())
-    .execute(&mut *tx)
-    .await?;
+    let commitment = store::Commitment {
+        seed_hex: &seed_hex,
+        seed_hash: &seed_hash,
+        round,
+        round_at,
+        // Whole seconds: the commitment's canonical text says them so.
+        closes_at: closes_at.timestamp() * 1000,
+    };
+    store::save_commitment(&mut tx, &caller.org_id, month, &commitment).await?;
     let draw = published(&mut tx, &caller, month).await?;
     let digest = draw.commitment.as_ref().map(|c| c.digest.clone());
     crate::audit::record(
@@ -226,17 +211,7 @@ pub async fn participation(
     if frozen || calendar.is_closed(month, Utc::now()) {
         return Err(conflict("the entry list is frozen"));
     }
-    let query = if choice.opted_out {
-        "INSERT INTO draw_opt_outs (org_id, month, person_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
-    } else {
-        "DELETE FROM draw_opt_outs WHERE org_id = $1 AND month = $2 AND person_id = $3"
-    };
-    sqlx::query(query)
-        .bind(&caller.org_id)
-        .bind(month.to_string())
-        .bind(&caller.person_id)
-        .execute(&mut *tx)
-        .await?;
+    store::set_opted_out(&mut tx, &caller, month, choice.opted_out).await?;
     let draw = published(&mut tx, &caller, month).await?;
     tx.commit().await?;
     Ok(Json(draw))
@@ -294,7 +269,10 @@ pub async fn draw(
     // Outside the transaction: the beacon may be slow.
     let beacon = match request.beacon {
         Some(pasted) => pasted,
-        None => super::beacon::fetch_round(&state, committed_round).await?,
+        None => {
+            let http = state.provider.http();
+            super::beacon::fetch_round(&state.config.beacon, http, committed_round).await?
+        }
     };
     if beacon.round != committed_round {
         return Err(ApiError::bad(format!(
@@ -323,16 +301,8 @@ pub async fn draw(
         return Err(conflict("this draw was made already"));
     }
     let key = month.to_string();
-    let entrants: Vec<(String, String, String, Option<String>)> = sqlx::query_as(
-        "SELECT e.entry_id, e.person_id, p.name, b.pseudonym FROM draw_entries e \
-         JOIN people p ON p.id = e.person_id LEFT JOIN board_members b ON b.person_id = e.person_id \
-         WHERE e.org_id = $1 AND e.month = $2 ORDER BY e.entry_id",
-    )
-    .bind(&caller.org_id)
-    .bind(&key)
-    .fetch_all(&mut *tx)
-    .await?;
-    let ids: Vec<String> = entrants.iter().map(|e| e.0.clone()).collect();
+    let entrants = store::entrants(&mut tx, &caller.org_id, month).await?;
+    let ids: Vec<String> = entrants.iter().map(|e| e.entry_id.clone()).collect();
     let seed = r
         .seed
         .as_deref()
@@ -348,29 +318,27 @@ pub async fn draw(
     let winners: Vec<DrawWinner> = picked
         .into_iter()
         .map(|(slot, entry_id)| {
-            let (_, _, name, pseudonym) = entrants
+            // A winner is named as on the leaderboard: by their pseudonym when they have one.
+            let name = entrants
                 .iter()
-                .find(|e| e.0 == entry_id)
-                .cloned()
+                .find(|e| e.entry_id == entry_id)
+                .map(|e| e.pseudonym.clone().unwrap_or_else(|| e.name.clone()))
                 .unwrap_or_default();
             DrawWinner {
                 prize: slot.prize,
                 entry_id,
-                name: pseudonym.unwrap_or(name),
+                name,
             }
         })
         .collect();
-    sqlx::query(
-        "UPDATE draws SET beacon_signature = $1, beacon_randomness = $2, winners = $3, drawn_at = $4 \
-         WHERE org_id = $5 AND month = $6",
+    store::save_result(
+        &mut tx,
+        &caller.org_id,
+        month,
+        &beacon.signature,
+        &randomness_hex,
+        &winners,
     )
-    .bind(&beacon.signature)
-    .bind(&randomness_hex)
-    .bind(serde_json::to_string(&winners)?)
-    .bind(now_ms())
-    .bind(&caller.org_id)
-    .bind(&key)
-    .execute(&mut *tx)
     .await?;
     crate::audit::record(
         &mut tx,

@@ -1,8 +1,10 @@
-//! The draws' rows: reading a draw as it is published, and freezing its entry list.
+//! The draws' rows: reading a draw as it is published, its setup, commitment, opt-outs, the
+//! freezing of its entry list and its result.
 
 use rand::RngCore;
 use relay_protocol::{
-    BeaconRound, Draw, DrawCommitment, DrawEntries, DrawResult, DrawSetup, Eligibility, Prize,
+    BeaconRound, Draw, DrawCommitment, DrawEntries, DrawResult, DrawSetup, DrawWinner, Eligibility,
+    Prize,
 };
 use sqlx::AnyConnection;
 
@@ -268,4 +270,128 @@ pub async fn freeze(
     )
     .await?;
     Ok(Some(ids.len()))
+}
+
+/// Sets a draw's prizes and eligibility (before it is committed: the caller checked).
+pub async fn save_setup(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    month: Month,
+    prizes: &[Prize],
+    eligibility: &Eligibility,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "INSERT INTO draws (org_id, month, prizes, eligibility) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (org_id, month) DO UPDATE SET prizes = excluded.prizes, eligibility = excluded.eligibility",
+    )
+    .bind(org_id)
+    .bind(month.to_string())
+    .bind(serde_json::to_string(prizes)?)
+    .bind(serde_json::to_string(eligibility)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// What a commitment stores: the secret seed (revealed with the result), its hash and the
+/// beacon round, with times in milliseconds.
+pub struct Commitment<'a> {
+    pub seed_hex: &'a str,
+    pub seed_hash: &'a str,
+    pub round: u64,
+    pub round_at: i64,
+    pub closes_at: i64,
+}
+
+pub async fn save_commitment(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    month: Month,
+    commitment: &Commitment<'_>,
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE draws SET seed = $1, seed_hash = $2, beacon_round = $3, beacon_round_at = $4, \
+         closes_at = $5, committed_at = $6 WHERE org_id = $7 AND month = $8",
+    )
+    .bind(commitment.seed_hex)
+    .bind(commitment.seed_hash)
+    .bind(i64::try_from(commitment.round).unwrap_or(i64::MAX))
+    .bind(commitment.round_at)
+    .bind(commitment.closes_at)
+    .bind(now_ms())
+    .bind(org_id)
+    .bind(month.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Opts the caller out of a month's draw, or back in.
+pub async fn set_opted_out(
+    conn: &mut AnyConnection,
+    caller: &Caller,
+    month: Month,
+    opted_out: bool,
+) -> Result<(), ApiError> {
+    let query = if opted_out {
+        "INSERT INTO draw_opt_outs (org_id, month, person_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+    } else {
+        "DELETE FROM draw_opt_outs WHERE org_id = $1 AND month = $2 AND person_id = $3"
+    };
+    sqlx::query(query)
+        .bind(&caller.org_id)
+        .bind(month.to_string())
+        .bind(&caller.person_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// One entry of a frozen list, with who it is (read only to name the winners).
+#[derive(sqlx::FromRow)]
+pub struct Entrant {
+    pub entry_id: String,
+    pub name: String,
+    pub pseudonym: Option<String>,
+}
+
+/// A frozen list's entries, in the order of their ids.
+pub async fn entrants(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    month: Month,
+) -> Result<Vec<Entrant>, ApiError> {
+    Ok(sqlx::query_as(
+        "SELECT e.entry_id, p.name, b.pseudonym FROM draw_entries e \
+         JOIN people p ON p.id = e.person_id LEFT JOIN board_members b ON b.person_id = e.person_id \
+         WHERE e.org_id = $1 AND e.month = $2 ORDER BY e.entry_id",
+    )
+    .bind(org_id)
+    .bind(month.to_string())
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Stores the checked beacon round and the winners: the draw is made.
+pub async fn save_result(
+    conn: &mut AnyConnection,
+    org_id: &str,
+    month: Month,
+    signature: &str,
+    randomness_hex: &str,
+    winners: &[DrawWinner],
+) -> Result<(), ApiError> {
+    sqlx::query(
+        "UPDATE draws SET beacon_signature = $1, beacon_randomness = $2, winners = $3, drawn_at = $4 \
+         WHERE org_id = $5 AND month = $6",
+    )
+    .bind(signature)
+    .bind(randomness_hex)
+    .bind(serde_json::to_string(winners)?)
+    .bind(now_ms())
+    .bind(org_id)
+    .bind(month.to_string())
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -1,75 +1,21 @@
-//! What the programme shows: the opt-in leaderboard, team boards, the top ten, and the caller's
-//! own figures (private, whether or not they joined the leaderboard).
+//! The boards' queries: the leaderboard, team boards from the month's publication, the top ten,
+//! the caller's own figures, joining and leaving.
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
-use axum::http::StatusCode;
 use relay_protocol::{
-    Board, BoardEntry, BoardMembership, MyProgramme, MyShare, Problem, TeamBoard, TeamEntry,
-    TeamKind, TopItem, TopTen,
+    Board, BoardEntry, MyProgramme, MyShare, TeamBoard, TeamEntry, TeamKind, TopItem, TopTen,
 };
-use serde::Deserialize;
 use sqlx::AnyConnection;
 
-use super::calendar::{Calendar, Month};
-use super::ledger::ALL_TIME;
+use super::{ranks, Period, BOARD_SIZE, MIN_TEAM};
 use crate::analytics::publication::{self, Publication, TeamFigures};
 use crate::auth::Caller;
-use crate::db::{now_ms, to_time};
-use crate::error::{ApiError, ApiResult, Json, Query};
+use crate::db::{now_ms, to_time, Db};
+use crate::error::ApiError;
+use crate::programme::calendar::{Calendar, Month};
+use crate::programme::ledger::ALL_TIME;
 use crate::state::AppState;
-
-/// Teams smaller than this are not shown: a board of three would show individuals.
-pub const MIN_TEAM: u64 = relay_protocol::MIN_GROUP;
-/// Lines of a leaderboard.
-const BOARD_SIZE: i64 = 100;
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct PeriodQuery {
-    /// `YYYY-MM`; the current month when absent.
-    pub month: Option<String>,
-    /// All time instead of a month.
-    pub all_time: Option<bool>,
-}
-
-/// A month, or all time.
-#[derive(Debug, Clone, Copy)]
-pub enum Period {
-    Month(Month),
-    AllTime,
-}
-
-impl Period {
-    fn key(self) -> String {
-        match self {
-            Period::Month(m) => m.to_string(),
-            Period::AllTime => ALL_TIME.to_owned(),
-        }
-    }
-
-    fn month(self) -> Option<String> {
-        match self {
-            Period::Month(m) => Some(m.to_string()),
-            Period::AllTime => None,
-        }
-    }
-
-    fn of(q: &PeriodQuery, calendar: &Calendar) -> Result<Period, ApiError> {
-        if q.all_time == Some(true) {
-            if q.month.is_some() {
-                return Err(ApiError::bad("give month or all_time, not both"));
-            }
-            return Ok(Period::AllTime);
-        }
-        Ok(Period::Month(super::rules::month_or_current(
-            q.month.as_deref(),
-            calendar,
-        )?))
-    }
-}
 
 #[derive(sqlx::FromRow)]
 struct BoardRow {
@@ -77,21 +23,6 @@ struct BoardRow {
     name: String,
     pseudonym: Option<String>,
     points: i64,
-}
-
-/// Standard competition ranks (1, 1, 3): equal points share a rank.
-fn ranks(points: impl IntoIterator<Item = i64>) -> Vec<u32> {
-    let mut out = Vec::new();
-    let mut previous = None;
-    let mut rank = 0;
-    for (i, p) in points.into_iter().enumerate() {
-        if previous != Some(p) {
-            rank = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            previous = Some(p);
-        }
-        out.push(rank);
-    }
-    out
 }
 
 pub async fn board(
@@ -179,7 +110,7 @@ pub async fn team_board_of(
     by: TeamKind,
     mut rows: Vec<TeamFigures>,
 ) -> Result<TeamBoard, ApiError> {
-    if !super::settings::read(conn, &caller.org_id)
+    if !crate::programme::settings::read(conn, &caller.org_id)
         .await?
         .team_boards
     {
@@ -362,7 +293,7 @@ pub async fn my_programme(
         .collect::<Result<Vec<_>, ApiError>>()?;
     Ok(MyProgramme {
         month: calendar.info(month),
-        rules: super::rules_cache::rules_for(conn, &caller.org_id, month).await?,
+        rules: crate::programme::rules_cache::rules_for(conn, &caller.org_id, month).await?,
         points: mine.points,
         all_time_points: all_time.points,
         verified_shares: mine.verified,
@@ -376,55 +307,21 @@ pub async fn my_programme(
     })
 }
 
-/// The opt-in leaderboard of a month (the current one by default) or of all time. Only people
-/// who joined it are listed.
-#[utoipa::path(get, path = "/v1/programme/board", tag = "programme", params(PeriodQuery),
-    responses((status = 200, body = Board), (status = 400, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn leaderboard(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<PeriodQuery>,
-) -> ApiResult<Json<Board>> {
-    let mut conn = state.db.read.acquire().await?;
-    let calendar =
-        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
-    let period = Period::of(&q, &calendar)?;
-    Ok(Json(board(&mut conn, &caller, period).await?))
-}
-
-/// Joins the leaderboard, or changes the name shown on it.
-#[utoipa::path(put, path = "/v1/programme/board/me", tag = "programme",
-    request_body = BoardMembership,
-    responses((status = 200, body = BoardMembership), (status = 400, body = Problem),
-              (status = 409, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn join(
-    State(state): State<AppState>,
-    caller: Caller,
-    Json(membership): Json<BoardMembership>,
-) -> ApiResult<Json<BoardMembership>> {
-    let pseudonym = match membership.pseudonym.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(p) if p.chars().count() > 40 || p.chars().any(char::is_control) => {
-            return Err(ApiError::bad(
-                "a pseudonym is 1 to 40 characters, without control characters",
-            ))
-        }
-        Some(p) => Some(p.to_owned()),
-    };
+/// Joins the leaderboard under `pseudonym` (or the person's name), or changes it. A pseudonym
+/// someone else holds is refused.
+pub async fn join(db: &Db, caller: &Caller, pseudonym: Option<&str>) -> Result<(), ApiError> {
     let result = sqlx::query(
         "INSERT INTO board_members (person_id, org_id, pseudonym, joined_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (person_id) DO UPDATE SET pseudonym = excluded.pseudonym",
     )
     .bind(&caller.person_id)
     .bind(&caller.org_id)
-    .bind(&pseudonym)
+    .bind(pseudonym)
     .bind(now_ms())
-    .execute(&state.db.write)
+    .execute(&db.write)
     .await;
     match result {
-        Ok(_) => Ok(Json(BoardMembership { pseudonym })),
+        Ok(_) => Ok(()),
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => Err(ApiError::Conflict(
             "that pseudonym is taken: choose another".into(),
         )),
@@ -432,97 +329,11 @@ pub async fn join(
     }
 }
 
-/// Leaves the leaderboard at once. The person's points stay theirs, privately.
-#[utoipa::path(delete, path = "/v1/programme/board/me", tag = "programme",
-    responses((status = 204, description = "Off the leaderboard")),
-    security(("bearer" = [])))]
-pub async fn leave(State(state): State<AppState>, caller: Caller) -> ApiResult<StatusCode> {
+/// Leaves the leaderboard. The points stay the person's.
+pub async fn leave(db: &Db, caller: &Caller) -> Result<(), ApiError> {
     sqlx::query("DELETE FROM board_members WHERE person_id = $1")
         .bind(&caller.person_id)
-        .execute(&state.db.write)
+        .execute(&db.write)
         .await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct TeamQuery {
-    /// Group by country or department.
-    #[param(inline)]
-    pub by: TeamKind,
-    /// `YYYY-MM`; the current month when absent.
-    pub month: Option<String>,
-    /// All time instead of a month.
-    pub all_time: Option<bool>,
-}
-
-/// Teams by country or department, ranked by average points per active member; teams with
-/// fewer than 5 active members are not shown.
-#[utoipa::path(get, path = "/v1/programme/teams", tag = "programme", params(TeamQuery),
-    responses((status = 200, body = TeamBoard), (status = 400, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn teams(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<TeamQuery>,
-) -> ApiResult<Json<TeamBoard>> {
-    let mut conn = state.db.read.acquire().await?;
-    let calendar =
-        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
-    let period = Period::of(
-        &PeriodQuery {
-            month: q.month,
-            all_time: q.all_time,
-        },
-        &calendar,
-    )?;
-    Ok(Json(
-        team_board(&state, &mut conn, &caller, &calendar, period, q.by).await?,
-    ))
-}
-
-/// The organisation's ten most shared contents of a month, by verified shares (clicks break
-/// ties).
-#[utoipa::path(get, path = "/v1/programme/top", tag = "programme", params(super::rules::MonthQuery),
-    responses((status = 200, body = TopTen), (status = 400, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn top_ten(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<super::rules::MonthQuery>,
-) -> ApiResult<Json<TopTen>> {
-    let mut conn = state.db.read.acquire().await?;
-    let calendar =
-        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
-    let month = super::rules::month_or_current(q.month.as_deref(), &calendar)?;
-    let publication = publication::of(&state, &caller.org_id, &calendar, month).await?;
-    Ok(Json(top(&mut conn, &caller, month, &publication).await?))
-}
-
-/// The caller's own points, shares, clicks and rank: private to them.
-#[utoipa::path(get, path = "/v1/programme/me", tag = "programme", params(super::rules::MonthQuery),
-    responses((status = 200, body = MyProgramme), (status = 400, body = Problem)),
-    security(("bearer" = [])))]
-pub async fn me(
-    State(state): State<AppState>,
-    caller: Caller,
-    Query(q): Query<super::rules::MonthQuery>,
-) -> ApiResult<Json<MyProgramme>> {
-    let mut conn = state.db.read.acquire().await?;
-    let calendar =
-        super::calendar::calendar_of(&mut conn, state.config.month_grace, &caller.org_id).await?;
-    let month = super::rules::month_or_current(q.month.as_deref(), &calendar)?;
-    Ok(Json(
-        my_programme(&mut conn, &caller, &calendar, month).await?,
-    ))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn equal_points_share_a_rank() {
-        assert_eq!(super::ranks([30, 20, 20, 10]), vec![1, 2, 2, 4]);
-        assert_eq!(super::ranks([]), Vec::<u32>::new());
-    }
+    Ok(())
 }

@@ -65,10 +65,7 @@ async fn import(
     let mut seen: HashMap<String, u32> = HashMap::new();
     let mut tx = state.db.begin().await?;
     for (line, row) in rows {
-        let person = match row
-            .map_err(ApiError::BadRequest)
-            .and_then(crate::people::check)
-        {
+        let person = match row.map_err(ApiError::BadRequest).and_then(super::check) {
             Ok(person) => person,
             Err(e) => {
                 report.errors.push(ImportRowError {
@@ -83,7 +80,7 @@ async fn import(
                 line,
                 error: format!("{} is already on line {first}", person.email),
             });
-        } else if crate::people::email_taken(&mut tx, &caller.org_id, &person.email).await? {
+        } else if super::store::email_taken(&mut tx, &caller.org_id, &person.email).await? {
             report.errors.push(ImportRowError {
                 line,
                 error: format!("{} is already a person of this organisation", person.email),
@@ -96,7 +93,7 @@ async fn import(
         return Ok(Json(report));
     }
     for person in checked {
-        crate::people::insert(&mut tx, &caller.org_id, Some(&caller.person_id), person).await?;
+        super::store::insert(&mut tx, &caller.org_id, Some(&caller.person_id), person).await?;
         report.imported += 1;
     }
     tx.commit().await?;

@@ -15,7 +15,7 @@ use crate::peers::{serve, TestServer};
 
 /// The recorded round (League of Entropy quicknet), as drand's API serves it.
 pub const ROUND: u64 = 657413;
-const RECORDED: &str = include_str!("../../../draw/tests/fixtures/quicknet-657413.json");
+const RECORDED: &str = include_str!("../../draw/tests/fixtures/quicknet-657413.json");
 
 /// Seconds between the close (the list frozen) and the round, at least.
 pub const LEAD: i64 = 4;

@@ -10,7 +10,7 @@ use sqlx::{Any, Transaction};
 
 use crate::db::{Backend, Db};
 use crate::error::ApiError;
-use crate::events::Events;
+use crate::sync::events::Events;
 
 /// A write transaction holding the organisation's feed lock, and its next feed version once
 /// the write turns out to change what devices see.
@@ -71,7 +71,7 @@ impl FeedTx {
         if self.backend == Backend::Postgres {
             // Delivered to every listening server instance when (and only if) this commits.
             sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(crate::events::FEED_CHANNEL)
+                .bind(crate::sync::events::FEED_CHANNEL)
                 .bind(format!("{} {}", self.org_id, self.version))
                 .execute(&mut *self.tx)
                 .await?;

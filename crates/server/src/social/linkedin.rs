@@ -14,9 +14,9 @@ use serde::Deserialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use super::linkedin_settings::LinkedInConfig;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, Json};
-pub use crate::linkedin_settings::LinkedInConfig;
 use crate::state::AppState;
 
 /// What a LinkedIn app may ask for: sign-in (member id) and posting as the member.

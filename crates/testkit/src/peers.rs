@@ -24,7 +24,7 @@ pub struct TestServer {
     pub running: Option<relay_server::serve::Running>,
     pub tokens: TokenLifetimes,
     /// Relay's LinkedIn app (a stub's), for the brokered exchange.
-    pub linkedin: Option<relay_server::linkedin::LinkedInConfig>,
+    pub linkedin: Option<relay_server::social::linkedin::LinkedInConfig>,
     /// The company's OpenID provider, for company sign-in.
     pub oidc: Option<relay_server::auth::oidc::OidcConfig>,
     /// How long after a programme month ends its records are taken (see `draws.rs`).
@@ -46,7 +46,9 @@ impl TestServer {
     }
 
     /// The server with Relay's LinkedIn app configured (a stub's endpoints).
-    pub async fn start_with_linkedin(config: relay_server::linkedin::LinkedInConfig) -> TestServer {
+    pub async fn start_with_linkedin(
+        config: relay_server::social::linkedin::LinkedInConfig,
+    ) -> TestServer {
         TestServer::start_configured(TokenLifetimes::default(), Some(config), None).await
     }
 
@@ -57,7 +59,7 @@ impl TestServer {
 
     async fn start_configured(
         tokens: TokenLifetimes,
-        linkedin: Option<relay_server::linkedin::LinkedInConfig>,
+        linkedin: Option<relay_server::social::linkedin::LinkedInConfig>,
         oidc: Option<relay_server::auth::oidc::OidcConfig>,
     ) -> TestServer {
         TestServer::start_calendar(tokens, linkedin, oidc, None).await
@@ -67,7 +69,7 @@ impl TestServer {
     /// draw's beacon (see `draws.rs`).
     pub async fn start_calendar(
         tokens: TokenLifetimes,
-        linkedin: Option<relay_server::linkedin::LinkedInConfig>,
+        linkedin: Option<relay_server::social::linkedin::LinkedInConfig>,
         oidc: Option<relay_server::auth::oidc::OidcConfig>,
         calendar: Option<(
             chrono::Duration,

@@ -3,9 +3,6 @@
 //! notify them; the device's token then goes to the server with this device's session (the
 //! engine keeps it and reports it again when the server could not be reached). The server
 //! batches new content into notifications whose tap opens `relay://item/<id>`.
-//!
-//! Built only for the mobile targets (their toolchains are not on the build machines: see the
-//! "Phones" in `docs/app.md`).
 
 use relay_protocol::PushChannel;
 use tauri::{AppHandle, Manager, Runtime};

@@ -1,54 +1,15 @@
-//! People of an organisation and their enrolment codes. Admins manage them.
+//! The people's rows.
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use relay_protocol::{Enrolment, NewEnrolment, NewPerson, Person, PersonUpdate, Problem, Role};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use relay_protocol::{NewPerson, Person, PersonUpdate};
 
-use crate::auth::{store as sessions, Admin, Caller, Invalidation};
+use super::{check, email, Checked};
+use crate::auth::cache::SessionCache;
+use crate::auth::Invalidation;
 use crate::content::sanitize;
 use crate::db::rows::PersonRow;
 use crate::db::{new_id, now_ms, Db};
-use crate::error::{ApiError, ApiResult, Json, Path};
+use crate::error::ApiError;
 use crate::programme;
-use crate::state::AppState;
-
-fn email(value: &str) -> Result<String, ApiError> {
-    let value = value.trim().to_lowercase();
-    let valid = value.len() <= 254
-        && value
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'))
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
-    if valid {
-        Ok(value)
-    } else {
-        Err(ApiError::bad("email is not a valid address"))
-    }
-}
-
-/// A new person's fields, checked and normalised.
-pub struct Checked {
-    pub name: String,
-    pub email: String,
-    pub country: String,
-    pub language: String,
-    pub department: String,
-    pub role: Role,
-}
-
-/// Checks a new person's fields (names, address, country and language codes).
-pub fn check(new: NewPerson) -> Result<Checked, ApiError> {
-    Ok(Checked {
-        name: sanitize::text("name", &new.name, 1, 200)?,
-        email: email(&new.email)?,
-        country: sanitize::country("country", &new.country)?,
-        language: sanitize::language("language", &new.language)?,
-        department: sanitize::text("department", &new.department, 0, 100)?,
-        role: new.role,
-    })
-}
 
 pub async fn add(
     db: &Db,
@@ -155,13 +116,14 @@ pub async fn find_by_email(db: &Db, org_id: &str, address: &str) -> Result<Perso
 /// Changes a person. A new country, language or department resets their devices' caches (their
 /// audience changed); deactivation revokes every session of theirs.
 pub async fn update(
-    state: &AppState,
+    db: &Db,
+    sessions: &SessionCache,
     org_id: &str,
     actor: Option<&str>,
     person_id: &str,
     patch: PersonUpdate,
 ) -> Result<Person, ApiError> {
-    let mut tx = state.db.begin().await?;
+    let mut tx = db.begin().await?;
     let row: Option<PersonRow> = sqlx::query_as(&format!(
         "SELECT {} FROM people WHERE id = $1 AND org_id = $2 AND erased_at IS NULL{}",
         PersonRow::COLUMNS,
@@ -235,9 +197,9 @@ pub async fn update(
     .await?;
     // Role, audience and activation travel with cached sessions: refresh them everywhere.
     let stale = Invalidation::Person(person_id.to_owned());
-    stale.announce(&mut tx, state.db.backend).await?;
+    stale.announce(&mut tx, db.backend).await?;
     tx.commit().await?;
-    state.sessions.invalidate(&stale);
+    sessions.invalidate(&stale);
     Ok(Person {
         id: row.id,
         name,
@@ -250,46 +212,15 @@ pub async fn update(
     })
 }
 
-#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-struct PeopleQuery {
-    /// Only people whose name or e-mail address contains this, in any case.
-    #[param(max_length = 200)]
-    q: Option<String>,
-    /// Page size (default 100, at most 1,000).
-    #[param(minimum = 1, maximum = 1000)]
-    limit: Option<u32>,
-    /// Entries to skip (at most 100,000).
-    #[param(minimum = 0, maximum = 100000)]
-    offset: Option<u32>,
-}
-
-/// The organisation's people by name, a page at a time, optionally searched. Admins.
-#[utoipa::path(get, path = "/v1/people", tag = "people", params(PeopleQuery),
-    responses((status = 200, body = Vec<Person>), (status = 400, body = Problem),
-              (status = 403, body = Problem)),
-    security(("bearer" = [])))]
-async fn list(
-    State(state): State<AppState>,
-    Admin(caller): Admin,
-    crate::error::Query(q): crate::error::Query<PeopleQuery>,
-) -> ApiResult<Json<Vec<Person>>> {
-    let limit = crate::paging::limit(q.limit, 100, 1000)?;
-    let offset = crate::paging::offset(q.offset, 100_000)?;
-    let search = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
-    if search.is_some_and(|s| s.chars().count() > 200) {
-        return Err(ApiError::bad("q must be at most 200 characters"));
-    }
-    // `%` and `_` in the search are themselves, not wildcards.
-    let pattern = search.map(|s| {
-        let escaped = s
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{escaped}%")
-    });
+/// A page of the organisation's people by name; `pattern` a `LIKE` pattern matched against
+/// names and addresses in lower case.
+pub async fn list(
+    db: &Db,
+    org_id: &str,
+    pattern: Option<&str>,
+    limit: u32,
+    offset: u32,
+) -> Result<Vec<Person>, ApiError> {
     let condition = if pattern.is_some() {
         "AND (LOWER(name) LIKE $4 ESCAPE '\\' OR LOWER(email) LIKE $4 ESCAPE '\\')"
     } else {
@@ -299,88 +230,11 @@ async fn list(
         "SELECT {} FROM people WHERE org_id = $1 AND erased_at IS NULL {condition} ORDER BY name, id LIMIT $2 OFFSET $3",
         PersonRow::COLUMNS
     ))
-    .bind(&caller.org_id)
+    .bind(org_id)
     .bind(i64::from(limit))
     .bind(i64::from(offset))
     .bind(pattern.unwrap_or_default())
-    .fetch_all(&state.db.read)
+    .fetch_all(&db.read)
     .await?;
-    Ok(Json(
-        rows.into_iter()
-            .map(PersonRow::into_person)
-            .collect::<Result<_, _>>()?,
-    ))
-}
-
-/// Adds a person. Admins.
-#[utoipa::path(post, path = "/v1/people", tag = "people", request_body = NewPerson,
-    responses((status = 201, body = Person), (status = 409, body = Problem)), security(("bearer" = [])))]
-async fn create(
-    State(state): State<AppState>,
-    Admin(caller): Admin,
-    Json(new): Json<NewPerson>,
-) -> ApiResult<(StatusCode, Json<Person>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(add(&state.db, &caller.org_id, Some(&caller.person_id), new).await?),
-    ))
-}
-
-/// One person. Admins, or the person themself.
-#[utoipa::path(get, path = "/v1/people/{id}", tag = "people", params(("id" = String, Path)),
-    responses((status = 200, body = Person), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn show(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Person>> {
-    if id != caller.person_id {
-        caller.require(Role::Admin)?;
-    }
-    Ok(Json(get(&state.db, &caller.org_id, &id).await?))
-}
-
-/// Changes a person. Admins.
-#[utoipa::path(patch, path = "/v1/people/{id}", tag = "people", params(("id" = String, Path)),
-    request_body = PersonUpdate,
-    responses((status = 200, body = Person), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn patch(
-    State(state): State<AppState>,
-    Admin(caller): Admin,
-    Path(id): Path<String>,
-    Json(patch): Json<PersonUpdate>,
-) -> ApiResult<Json<Person>> {
-    Ok(Json(
-        update(&state, &caller.org_id, Some(&caller.person_id), &id, patch).await?,
-    ))
-}
-
-/// Issues an enrolment code for the person's next device. Admins.
-#[utoipa::path(post, path = "/v1/people/{id}/enrolments", tag = "people", params(("id" = String, Path)),
-    request_body = NewEnrolment,
-    responses((status = 201, body = Enrolment), (status = 404, body = Problem)), security(("bearer" = [])))]
-async fn enrolment(
-    State(state): State<AppState>,
-    Admin(caller): Admin,
-    Path(id): Path<String>,
-    Json(req): Json<NewEnrolment>,
-) -> ApiResult<(StatusCode, Json<Enrolment>)> {
-    let mut tx = state.db.begin().await?;
-    let enrolment = sessions::create_enrolment(
-        &mut tx,
-        &caller.org_id,
-        &id,
-        req.valid_hours,
-        &state.config.public_url,
-    )
-    .await?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, Json(enrolment)))
-}
-
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(list, create))
-        .routes(routes!(show, patch))
-        .routes(routes!(enrolment))
+    rows.into_iter().map(PersonRow::into_person).collect()
 }

@@ -39,8 +39,8 @@ impl LinkedInStub {
         (stub, crate::peers::serve(app).await)
     }
 
-    pub fn config(base: &str) -> relay_server::linkedin::LinkedInConfig {
-        relay_server::linkedin::LinkedInConfig {
+    pub fn config(base: &str) -> relay_server::social::linkedin::LinkedInConfig {
+        relay_server::social::linkedin::LinkedInConfig {
             client_id: "relay-linkedin".into(),
             client_secret: CLIENT_SECRET.into(),
             authorize_url: format!("{base}/oauth/v2/authorization"),
