@@ -157,6 +157,20 @@ async fn demo_media(
     ))
 }
 
+/// `ready` while the database answers with every migration this server knows; else `503`
+/// with why, so a balancer sends nothing to an instance that could not serve it.
+async fn ready(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::response::Response {
+    match state.db.ready().await {
+        Ok(()) => "ready".into_response(),
+        Err(why) => {
+            tracing::warn!(%why, "not ready");
+            ApiError::NotReady(why).into_response()
+        }
+    }
+}
+
 /// The generated OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     api().1
@@ -171,6 +185,7 @@ pub fn app(state: AppState) -> Router {
             get(move || async move { axum::Json(doc.as_ref().clone()) }),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .route("/demo-media/{file}", get(demo_media))
         .merge(crate::console::pages())
         .fallback(|| async { ApiError::NotFound("route") })

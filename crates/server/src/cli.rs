@@ -16,6 +16,10 @@ use crate::state::{AppState, Config};
 #[derive(Debug, Parser)]
 #[command(name = "relay-server", version, about = "Relay's central server")]
 pub struct Cli {
+    /// A settings file (TOML; see `docs/operations.md`). Variables and flags override it.
+    #[arg(long, env = "RELAY_CONFIG", global = true)]
+    pub config: Option<std::path::PathBuf>,
+
     /// Where the data lives: `sqlite:PATH` (created when missing) or `postgres://...`.
     #[arg(
         long,
@@ -36,6 +40,10 @@ pub struct Cli {
 
     #[command(subcommand)]
     pub command: Command,
+
+    /// The settings given as flags on this command line (for `config check`).
+    #[arg(skip)]
+    pub flags: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -88,6 +96,16 @@ pub enum Command {
     /// Create the demo organisation (about 60 items in English and French, a few people) and
     /// print an enrolment code for the demo employee. Run again for a fresh code.
     Demo,
+    /// The settings: `config check` prints the effective ones (secrets masked) and fails on
+    /// an invalid settings file or value.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective settings, each with where it came from, and check them.
+    Check,
 }
 
 #[derive(Debug, Args)]
@@ -98,7 +116,7 @@ pub struct ServeArgs {
     #[arg(long)]
     pub demo: bool,
     /// Access token lifetime, seconds.
-    #[arg(long, default_value_t = 3600)]
+    #[arg(long, env = "RELAY_ACCESS_TTL_SECS", default_value_t = 3600)]
     pub access_ttl_secs: i64,
     /// Enrolment, refresh and sign-in attempts allowed per client address per minute.
     #[arg(long, env = "RELAY_ATTEMPTS_PER_ADDRESS", default_value_t = 60)]
@@ -111,7 +129,7 @@ pub struct ServeArgs {
     #[arg(long, env = "RELAY_ATTEMPTS_PER_ORG", default_value_t = 3000)]
     pub attempts_per_org: u32,
     /// How often scheduled publications and expiries are applied, milliseconds.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, env = "RELAY_CLOCK_INTERVAL_MS", default_value_t = 1000)]
     pub clock_interval_ms: u64,
     /// Hours after a programme month ends during which its share records are still taken.
     #[arg(long, env = "RELAY_MONTH_GRACE_HOURS", default_value_t = crate::state::DEFAULT_MONTH_GRACE_HOURS)]
@@ -294,6 +312,9 @@ fn public_url(cli: &Cli, bind: Option<SocketAddr>) -> String {
 }
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Config(ConfigCommand::Check) = cli.command {
+        return crate::settings_check::check(&cli);
+    }
     if let Command::VapidKeys = cli.command {
         // No database: a key pair is all this prints.
         let (private, public) = crate::push::WebPushConfig::generate();
@@ -361,7 +382,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             )
             .await?;
             tracing::info!(url = %running.base_url(), "relay-server listening");
-            eprintln!("relay-server listening on {}", running.base_url());
+            // For people and scripts; a log collector reading JSON gets the line above only.
+            if std::env::var("RELAY_LOG_FORMAT").as_deref() != Ok("json") {
+                eprintln!("relay-server listening on {}", running.base_url());
+            }
             running.serve_until_signalled().await?;
         }
         Command::Migrate => println!("database is up to date"),
@@ -446,7 +470,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{link}");
         }
         Command::Content(command) => content(&state, command).await?,
-        Command::VapidKeys => unreachable!("handled before the database opens"),
+        Command::Config(_) | Command::VapidKeys => {
+            unreachable!("answered before the database opens")
+        }
         Command::Demo => {
             let enrolment = crate::demo::ensure(&state).await?;
             crate::demo::print_enrolment(&enrolment);

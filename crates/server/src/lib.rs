@@ -26,6 +26,8 @@ pub mod push;
 pub mod reads;
 pub mod request_limits;
 pub mod serve;
+pub mod settings_check;
+pub mod settings_file;
 pub mod shares;
 pub mod shutdown;
 pub mod social;

@@ -117,6 +117,33 @@ impl Db {
         Ok(())
     }
 
+    /// Whether the database answers and holds every migration this binary knows: what a
+    /// balancer's readiness probe asks (`/readyz`). A schema ahead of the binary is ready (the
+    /// rule for schema changes lets two versions run over one database during a rolling
+    /// upgrade); one behind it is not.
+    pub async fn ready(&self) -> Result<(), String> {
+        let known = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        }
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0);
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&self.read)
+                .await
+                .map_err(|e| format!("the database does not answer: {e}"))?;
+        match applied {
+            Some(applied) if applied >= known => Ok(()),
+            applied => Err(format!(
+                "the schema is at migration {}, this server needs {known}: run `relay-server migrate`",
+                applied.unwrap_or(0)
+            )),
+        }
+    }
+
     /// The URL the pools were opened with (for PostgreSQL LISTEN connections).
     pub fn url(&self) -> &str {
         &self.url

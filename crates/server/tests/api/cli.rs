@@ -384,8 +384,14 @@ async fn commands_wait_for_other_writers_and_lose_nothing() {
 /// `relay-server serve` on `url` with `env`, and where it listens; the server is stopped when
 /// the guard is dropped, the test passing or failing.
 fn serve(url: &str, env: &[(&str, &str)]) -> (Killed, String) {
+    serve_with(&["--database-url", url], env)
+}
+
+/// `relay-server ARGS serve` on a free port, with `env`.
+pub fn serve_with(args: &[&str], env: &[(&str, &str)]) -> (Killed, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_relay-server"))
-        .args(["--database-url", url, "serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .args(["serve", "--bind", "127.0.0.1:0"])
         .env("RELAY_LOG", "warn")
         .envs(env.iter().copied())
         .stdout(Stdio::null())
@@ -407,7 +413,7 @@ fn serve(url: &str, env: &[(&str, &str)]) -> (Killed, String) {
 
 /// A child process killed when the test ends, passing or failing (a server left running would
 /// hold the test's output open).
-struct Killed(std::process::Child);
+pub struct Killed(pub std::process::Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
