@@ -40,7 +40,9 @@ E2E_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-daemon dbus-x11 gnome-keyri
     # The console's browser tests: Debian's Chromium and its WebDriver.
     chromium chromium-driver
     # schemathesis (PyPI) checks the API against its OpenAPI document from a virtualenv.
-    python3-venv curl)
+    python3-venv curl
+    # The PostgreSQL backup test dumps and restores with PostgreSQL's own tools.
+    postgresql-client)
 
 # Builds a web front end from its committed lockfile, after its type check and unit tests (pass
 # --quick to skip them): the app's UI (ui/dist, embedded into the app by cargo) and the curators'

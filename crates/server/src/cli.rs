@@ -96,6 +96,22 @@ pub enum Command {
     /// Create the demo organisation (about 60 items in English and French, a few people) and
     /// print an enrolment code for the demo employee. Run again for a fresh code.
     Demo,
+    /// Take a consistent copy of the embedded SQLite database while the server runs, and
+    /// check it (PostgreSQL: pg_dump).
+    Backup {
+        /// The copy (a new file).
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
+    /// Put a copy made by `backup` back as the database, every server stopped.
+    Restore {
+        /// The copy.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        /// Replace an existing database (it is kept beside, as `FILE.before-restore`).
+        #[arg(long)]
+        replace: bool,
+    },
     /// The settings: `config check` prints the effective ones (secrets masked) and fails on
     /// an invalid settings file or value.
     #[command(subcommand)]
@@ -315,6 +331,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Config(ConfigCommand::Check) = cli.command {
         return crate::settings_check::check(&cli);
     }
+    match &cli.command {
+        // Neither opens the database as the server does (that would migrate it).
+        Command::Backup { to } => {
+            let copy = crate::backup::backup(&cli.database_url, to).await?;
+            println!(
+                "backed up to {} ({} bytes, migration {}; integrity checked)",
+                to.display(),
+                copy.bytes,
+                copy.migration
+            );
+            return Ok(());
+        }
+        Command::Restore { from, replace } => {
+            let copy = crate::backup::restore(&cli.database_url, from, *replace).await?;
+            println!(
+                "restored {} ({} bytes, migration {}); the server migrates it further at start",
+                from.display(),
+                copy.bytes,
+                copy.migration
+            );
+            return Ok(());
+        }
+        _ => {}
+    }
     if let Command::VapidKeys = cli.command {
         // No database: a key pair is all this prints.
         let (private, public) = crate::push::WebPushConfig::generate();
@@ -470,7 +510,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("{link}");
         }
         Command::Content(command) => content(&state, command).await?,
-        Command::Config(_) | Command::VapidKeys => {
+        Command::Config(_)
+        | Command::VapidKeys
+        | Command::Backup { .. }
+        | Command::Restore { .. } => {
             unreachable!("answered before the database opens")
         }
         Command::Demo => {

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod body;
 pub mod channels;
 pub mod cli;

@@ -7,6 +7,7 @@ mod replica;
 
 mod adversary;
 mod analytics;
+mod backup;
 mod boards;
 mod cli;
 mod concurrency;
