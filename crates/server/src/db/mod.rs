@@ -104,16 +104,16 @@ impl Db {
         Ok(db)
     }
 
-    /// Applies the embedded migrations that have not run yet.
+    /// Applies the embedded migrations that have not run yet. Migrations this binary does not
+    /// know (a newer version's, during a rolling upgrade) are left alone: they only add, so
+    /// this version still runs over them (`docs/operations.md`, upgrades).
     pub async fn migrate(&self) -> anyhow::Result<()> {
-        match self.backend {
-            Backend::Sqlite => sqlx::migrate!("migrations/sqlite").run(&self.write).await?,
-            Backend::Postgres => {
-                sqlx::migrate!("migrations/postgres")
-                    .run(&self.write)
-                    .await?
-            }
-        }
+        let mut migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        migrator.set_ignore_missing(true);
+        migrator.run(&self.write).await?;
         Ok(())
     }
 
