@@ -632,6 +632,7 @@ async fn registrations_are_checked(backend: Backend) {
 /// and the channel is forgotten.
 async fn an_endpoint_leading_to_an_internal_address_is_never_reached(backend: Backend) {
     let (c, receiver, eve, subscription) = public_endpoints_only(backend).await;
+    awake(&eve).await;
     let PushChannel::WebPush {
         endpoint,
         p256dh,
