@@ -8,4 +8,6 @@ fn main() {
         std::fs::create_dir_all(&dist).expect("console/dist can be created");
     }
     println!("cargo:rerun-if-changed={}", dist.display());
+    // `sqlx::migrate!` embeds the migrations; a new file must rebuild the server (sqlx's advice).
+    println!("cargo:rerun-if-changed=migrations");
 }

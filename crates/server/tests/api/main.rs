@@ -34,3 +34,4 @@ mod settings_file;
 mod shares;
 mod sources;
 mod sync;
+mod upgrade;
