@@ -42,7 +42,9 @@ E2E_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-daemon dbus-x11 gnome-keyri
     # schemathesis (PyPI) checks the API against its OpenAPI document from a virtualenv.
     python3-venv curl
     # The PostgreSQL backup test dumps and restores with PostgreSQL's own tools.
-    postgresql-client)
+    postgresql-client
+    # The metrics test: a real Prometheus scrapes the server; promtool checks the page.
+    prometheus)
 
 # Builds a web front end from its committed lockfile, after its type check and unit tests (pass
 # --quick to skip them): the app's UI (ui/dist, embedded into the app by cargo) and the curators'

@@ -178,6 +178,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 pub fn app(state: AppState) -> Router {
     let (router, doc) = api();
+    let metrics = axum::middleware::from_fn_with_state(state.clone(), crate::metrics::http::track);
     let doc = Arc::new(doc);
     router
         .route(
@@ -193,5 +194,6 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(limit_headers))
         .layer(TraceLayer::new_for_http())
+        .layer(metrics)
         .with_state(state)
 }

@@ -128,6 +128,10 @@ pub enum ConfigCommand {
 pub struct ServeArgs {
     #[arg(long, env = "RELAY_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of its own apart from
+    /// the API (none: no metrics).
+    #[arg(long, env = "RELAY_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
     /// Load the demo organisation first (when it is not there yet) and print an enrolment code.
     #[arg(long)]
     pub demo: bool,
@@ -415,15 +419,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 crate::demo::print_enrolment(&enrolment);
                 crate::demo::print_console_link(&state).await?;
             }
-            let running = crate::serve::start(
+            let mut running = crate::serve::start(
                 state,
                 args.bind,
                 Duration::from_millis(args.clock_interval_ms.max(10)),
             )
             .await?;
+            let plain = std::env::var("RELAY_LOG_FORMAT").as_deref() != Ok("json");
+            if let Some(bind) = args.metrics_bind {
+                let url = format!("http://{}/metrics", running.serve_metrics(bind).await?);
+                tracing::info!(%url, "metrics served");
+                if plain {
+                    eprintln!("relay-server metrics on {url}");
+                }
+            }
             tracing::info!(url = %running.base_url(), "relay-server listening");
-            // For people and scripts; a log collector reading JSON gets the line above only.
-            if std::env::var("RELAY_LOG_FORMAT").as_deref() != Ok("json") {
+            // For people and scripts (the last line it prints at start); a log collector
+            // reading JSON gets the log lines only.
+            if plain {
                 eprintln!("relay-server listening on {}", running.base_url());
             }
             running.serve_until_signalled().await?;

@@ -51,6 +51,14 @@ impl Running {
         clean
     }
 
+    /// Serves Prometheus metrics on `bind` (its own listener, apart from the API) until the
+    /// server stops. Answers the bound address.
+    pub async fn serve_metrics(&mut self, bind: SocketAddr) -> std::io::Result<SocketAddr> {
+        let (addr, task) = crate::metrics::listener::start(self.state.clone(), bind).await?;
+        self.background.push(task);
+        Ok(addr)
+    }
+
     /// Serves until SIGTERM or Ctrl-C (then stops cleanly, as [`Running::stop`]) or a failure.
     pub async fn serve_until_signalled(mut self) -> std::io::Result<()> {
         #[cfg(unix)]
@@ -97,12 +105,24 @@ async fn follow_directly<B>(
     if crate::request_limits::headers_too_large(request.headers()) {
         return None;
     }
+    let started = std::time::Instant::now();
     let address = crate::auth::ClientAddr(Some(peer.ip()));
-    Some(
-        crate::links::follow_link(state, code, method, request.headers(), address)
-            .await
-            .into_response(),
-    )
+    let response = crate::links::follow_link(state, code, method, request.headers(), address)
+        .await
+        .into_response();
+    let method = if method == hyper::Method::GET {
+        "GET"
+    } else {
+        "HEAD"
+    };
+    crate::metrics::http::record(
+        &state.metrics,
+        method,
+        "/l/{code}",
+        response.status(),
+        started.elapsed(),
+    );
+    Some(response)
 }
 
 /// Accepts connections until `stop`, then lets open ones finish. Each request carries its
@@ -174,19 +194,38 @@ pub async fn start(
 ) -> std::io::Result<Running> {
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
-    let mut background = vec![crate::content::clock::spawn(state.clone(), clock_interval)];
-    if let Some(every) = state.config.sources.poll_every {
-        background.push(crate::sources::poller::spawn(state.clone(), every));
+    // Each started again should it panic (and counted: `relay_background_task_restarts_total`).
+    let supervised = |task: &'static str, start: fn(&AppState, Duration) -> JoinHandle<()>| {
+        let for_task = state.clone();
+        crate::background::supervise(
+            task,
+            &state.shutdown,
+            state.metrics.clone(),
+            crate::background::RESTART_PAUSE,
+            move || start(&for_task, clock_interval),
+        )
+    };
+    let mut background = vec![supervised("publication_clock", |s, every| {
+        crate::content::clock::spawn(s.clone(), every)
+    })];
+    if state.config.sources.poll_every.is_some() {
+        background.push(supervised("sources_poller", |s, _| {
+            let every = s.config.sources.poll_every.unwrap_or_default();
+            crate::sources::poller::spawn(s.clone(), every)
+        }));
     }
-    background.push(crate::push::spawn(state.clone()));
-    background.push(crate::programme::draw::clock::spawn(state.clone()));
-    background.push(crate::shares::confirm::spawn(state.clone()));
+    background.push(supervised("push", |s, _| crate::push::spawn(s.clone())));
+    background.push(supervised("draw_clock", |s, _| {
+        crate::programme::draw::clock::spawn(s.clone())
+    }));
+    background.push(supervised("share_confirmation", |s, _| {
+        crate::shares::confirm::spawn(s.clone())
+    }));
     if state.db.backend == Backend::Postgres {
-        background.push(state.events.listen_postgres(
-            state.db.clone(),
-            state.sessions.clone(),
-            state.shutdown.clone(),
-        ));
+        background.push(supervised("postgres_listener", |s, _| {
+            s.events
+                .listen_postgres(s.db.clone(), s.sessions.clone(), s.shutdown.clone())
+        }));
     }
     let router = app(state.clone());
     let stopped = state.shutdown.signalled();

@@ -64,6 +64,12 @@ pub const SETTINGS: &[Setting] = &[
     setting(None, "log", "RELAY_LOG", "info,sqlx=warn"),
     setting(None, "log_format", "RELAY_LOG_FORMAT", "text"),
     setting(
+        None,
+        "metrics_bind",
+        "RELAY_METRICS_BIND",
+        "unset (no metrics)",
+    ),
+    setting(
         Some("sessions"),
         "access_ttl_secs",
         "RELAY_ACCESS_TTL_SECS",

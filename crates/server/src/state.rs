@@ -86,6 +86,8 @@ pub struct AppState {
     pub recorder: crate::shares::recorder::Recorder,
     /// The points rules of months that have begun (frozen).
     pub rules_cache: crate::programme::rules_cache::RulesCache,
+    /// This instance's counters, served to Prometheus (`serve --metrics-bind`).
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl AppState {
@@ -103,6 +105,7 @@ impl AppState {
             fetcher: crate::sources::fetch::Fetcher::new(config_fetch),
             recorder: Default::default(),
             rules_cache: Default::default(),
+            metrics: Default::default(),
         }
     }
 }

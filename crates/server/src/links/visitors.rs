@@ -48,12 +48,19 @@ pub async fn follow_link(
     let agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok());
-    if is_person(method, agent) {
+    let outcome = if is_person(method, agent) {
         // A click that cannot be counted must not stop the visitor.
-        if let Err(err) = count(state, &link.row, address).await {
-            tracing::warn!(error = %err, "a click was not counted");
+        match count(state, &link.row, address).await {
+            Ok(click) => click.label(),
+            Err(err) => {
+                tracing::warn!(error = %err, "a click was not counted");
+                "failed"
+            }
         }
-    }
+    } else {
+        "not_a_person"
+    };
+    state.metrics.link_follows.with(&[outcome]).inc();
     let mut response = StatusCode::FOUND.into_response();
     let headers = response.headers_mut();
     headers.insert(header::LOCATION, link.location.clone());
@@ -134,7 +141,27 @@ pub fn note_sharer(state: &AppState, person_id: &str, address: std::net::IpAddr)
 
 /// Counts a visitor once a day, and credits the click to the share the link went out with,
 /// unless the visitor is the sharer (an address their devices used today).
-async fn count(state: &AppState, link: &LinkRow, address: ClientAddr) -> Result<(), ApiError> {
+/// What a person's click was.
+enum Click {
+    /// A new visitor of this link today.
+    Counted,
+    /// This visitor was counted today already.
+    Repeat,
+    /// The sharer following their own link.
+    Own,
+}
+
+impl Click {
+    fn label(&self) -> &'static str {
+        match self {
+            Click::Counted => "counted",
+            Click::Repeat => "repeat",
+            Click::Own => "own",
+        }
+    }
+}
+
+async fn count(state: &AppState, link: &LinkRow, address: ClientAddr) -> Result<Click, ApiError> {
     let today = today(state).await?;
     let day = today.name.as_str();
     let address_hash = hidden(&today, address);
@@ -145,7 +172,7 @@ async fn count(state: &AppState, link: &LinkRow, address: ClientAddr) -> Result<
         .finalize()
         .into();
     if state.link_cache.seen(day, &hash) {
-        return Ok(());
+        return Ok(Click::Repeat);
     }
     let own = store::is_sharer(
         &state.db,
@@ -157,13 +184,13 @@ async fn count(state: &AppState, link: &LinkRow, address: ClientAddr) -> Result<
     if own {
         // The sharer following their own link: not a visitor, now or later today.
         state.link_cache.keep_seen(day, hash);
-        return Ok(());
+        return Ok(Click::Own);
     }
     let mut tx = state.db.begin().await?;
     let new_visitor = store::visit(&mut tx, &link.code, day, &URL_SAFE_NO_PAD.encode(hash)).await?;
     if !new_visitor {
         state.link_cache.keep_seen(day, hash);
-        return Ok(());
+        return Ok(Click::Repeat);
     }
     store::add_click(&mut tx, &link.code).await?;
     // Under the person's lock, so concurrent clicks cannot pass the cap together.
@@ -180,5 +207,5 @@ async fn count(state: &AppState, link: &LinkRow, address: ClientAddr) -> Result<
     if share.is_some() {
         state.events.programme_moved(&link.org_id);
     }
-    Ok(())
+    Ok(Click::Counted)
 }

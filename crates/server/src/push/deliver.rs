@@ -159,10 +159,10 @@ impl Sender {
             let device: String = row.try_get("device_id")?;
             jobs.push((id, device, attempts, target, payload));
         }
-        let results: Vec<(String, String, i64, Outcome)> = futures::stream::iter(jobs)
+        let results: Vec<(String, String, i64, PushKind, Outcome)> = futures::stream::iter(jobs)
             .map(|(id, device, attempts, target, payload)| async move {
                 let outcome = self.send(&target, &payload).await;
-                (id, device, attempts, outcome)
+                (id, device, attempts, target.kind, outcome)
             })
             .buffer_unordered(IN_FLIGHT)
             .collect()
@@ -171,7 +171,19 @@ impl Sender {
         let mut done = orphans;
         let mut gone = Vec::new();
         let mut retries = Vec::new();
-        for (id, device, attempts, outcome) in results {
+        for (id, device, attempts, kind, outcome) in results {
+            let result = match &outcome {
+                Outcome::Delivered => "delivered",
+                Outcome::Gone => "gone",
+                Outcome::Refused(_) => "refused",
+                Outcome::Retry { .. } if attempts + 1 >= self.settings.max_attempts => "given_up",
+                Outcome::Retry { .. } => "retry",
+            };
+            state
+                .metrics
+                .push_deliveries
+                .with(&[kind.as_str(), result])
+                .inc();
             match outcome {
                 Outcome::Delivered => done.push(id),
                 Outcome::Gone => {

@@ -205,11 +205,27 @@ async fn record(
     caller: Caller,
     Json(new): Json<NewShareRecord>,
 ) -> ApiResult<(StatusCode, Json<ShareRecord>)> {
+    let answer = record_share(&state, caller, new).await;
+    let outcome = match &answer {
+        Ok((StatusCode::CREATED, record)) if record.0.points > 0 => "scored",
+        Ok((StatusCode::CREATED, _)) => "unscored",
+        Ok(_) => "repeat",
+        Err(_) => "refused",
+    };
+    state.metrics.share_records.with(&[outcome]).inc();
+    answer
+}
+
+async fn record_share(
+    state: &AppState,
+    caller: Caller,
+    new: NewShareRecord,
+) -> ApiResult<(StatusCode, Json<ShareRecord>)> {
     let shape = check_shape(&new)?;
     // What needs no lock is read from the read pool: on SQLite the single writer then spends
     // its time on the writes alone.
     let mut read = state.db.read.acquire().await?;
-    let checked = check_truth(&state, &mut read, &caller, &new).await;
+    let checked = check_truth(state, &mut read, &caller, &new).await;
     let (calendar, month, rules, offered) = match checked {
         Ok(checked) => checked,
         // A record repeated after its month closed (or its item changed) is still the record

@@ -27,7 +27,7 @@ pub const DEFAULT_INTERVAL_MINUTES: u32 = 15;
 const MIN_INTERVAL_MINUTES: u32 = 5;
 const MAX_INTERVAL_MINUTES: u32 = 24 * 60;
 /// Failing this long, a source is flagged.
-const FLAG_AFTER_MS: i64 = 24 * 3600 * 1000;
+pub const FLAG_AFTER_MS: i64 = 24 * 3600 * 1000;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct SourceRow {

@@ -58,6 +58,7 @@ async fn sync(
         }
     };
 
+    state.metrics.sync_pages.with(&[]).inc();
     // Nothing new: answered from the authentication lookup alone.
     if cursor.version == head && cursor.after_id.is_none() && !reset {
         return Ok(Json(SyncPage {
@@ -141,6 +142,11 @@ async fn sync(
         None
     };
 
+    state
+        .metrics
+        .sync_changes
+        .with(&[])
+        .add(changes.len() as u64);
     Ok(Json(SyncPage {
         reset,
         changes,

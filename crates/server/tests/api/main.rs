@@ -21,6 +21,7 @@ mod isolation;
 mod linkedin;
 mod links;
 mod malformed;
+mod metrics;
 mod newsroom;
 mod people;
 mod people_import;

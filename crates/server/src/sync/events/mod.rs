@@ -94,6 +94,11 @@ impl Events {
         (streams * 1000 / HERD_SYNCS_PER_SEC).min(MAX_SPREAD.as_millis() as u64)
     }
 
+    /// The live event streams open on this instance.
+    pub fn live_streams(&self) -> usize {
+        self.tx.receiver_count()
+    }
+
     /// The streams the other instances said they held, lately.
     fn peer_streams(&self) -> u64 {
         let mut peers = self.peers.lock().unwrap_or_else(|e| e.into_inner());
