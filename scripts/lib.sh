@@ -44,7 +44,9 @@ E2E_PACKAGES=(xvfb xauth webkit2gtk-driver dbus dbus-daemon dbus-x11 gnome-keyri
     # The PostgreSQL backup test dumps and restores with PostgreSQL's own tools.
     postgresql-client
     # The metrics test: a real Prometheus scrapes the server; promtool checks the page.
-    prometheus)
+    prometheus
+    # The packages' tests: the OCI image under podman, the .deb's unit checked by systemd.
+    podman runc systemd)
 
 # Builds a web front end from its committed lockfile, after its type check and unit tests (pass
 # --quick to skip them): the app's UI (ui/dist, embedded into the app by cargo) and the curators'

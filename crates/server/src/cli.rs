@@ -112,6 +112,12 @@ pub enum Command {
         #[arg(long)]
         replace: bool,
     },
+    /// Ask the server listening at `--bind` whether it is ready (`GET /readyz`): exits 0 when
+    /// it is. A container's health check (the image has no shell and no curl).
+    Probe {
+        #[arg(long, env = "RELAY_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+    },
     /// The settings: `config check` prints the effective ones (secrets masked) and fails on
     /// an invalid settings file or value.
     #[command(subcommand)]
@@ -128,6 +134,11 @@ pub enum ConfigCommand {
 pub struct ServeArgs {
     #[arg(long, env = "RELAY_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// Reverse proxies in front of the server, whose `X-Forwarded-For` names the client: a
+    /// comma-separated list of addresses and networks (`10.0.0.0/8, ::1`). Without it, behind
+    /// a proxy every request seems to come from the proxy.
+    #[arg(long, env = "RELAY_TRUSTED_PROXIES", value_parser = crate::proxies::TrustedProxies::parse)]
+    pub trusted_proxies: Option<crate::proxies::TrustedProxies>,
     /// Serve Prometheus metrics at http://ADDR/metrics, on a listener of its own apart from
     /// the API (none: no metrics).
     #[arg(long, env = "RELAY_METRICS_BIND")]
@@ -359,6 +370,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         _ => {}
     }
+    if let Command::Probe { bind } = cli.command {
+        return probe(bind).await;
+    }
     if let Command::VapidKeys = cli.command {
         // No database: a key pair is all this prints.
         let (private, public) = crate::push::WebPushConfig::generate();
@@ -378,7 +392,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut beacon = crate::programme::draw::BeaconConfig::default();
     let mut sources = crate::sources::SourcesConfig::default();
     sources.fetch.allow_private = cli.sources_allow_private;
+    let mut trusted_proxies = crate::proxies::TrustedProxies::default();
     if let Command::Serve(args) = &cli.command {
+        trusted_proxies = args.trusted_proxies.clone().unwrap_or_default();
         beacon.url = args.drand_url.clone();
         anyhow::ensure!(
             args.month_grace_hours >= 0,
@@ -410,6 +426,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             confirm: Default::default(),
             console: crate::console::ConsoleConfig::from_env(),
             push: crate::push::PushSettings::from_env()?,
+            trusted_proxies,
         },
     );
     match cli.command {
@@ -526,6 +543,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Config(_)
         | Command::VapidKeys
         | Command::Backup { .. }
+        | Command::Probe { .. }
         | Command::Restore { .. } => {
             unreachable!("answered before the database opens")
         }
@@ -662,5 +680,31 @@ async fn programme(state: &AppState, command: ProgrammeCommand) -> anyhow::Resul
             "declared"
         }
     );
+    Ok(())
+}
+
+/// `probe`: the server at `bind` answers `/readyz` with 200 (an unspecified address is asked
+/// on loopback).
+async fn probe(mut bind: SocketAddr) -> anyhow::Result<()> {
+    if bind.ip().is_unspecified() {
+        bind.set_ip(if bind.is_ipv4() {
+            std::net::Ipv4Addr::LOCALHOST.into()
+        } else {
+            std::net::Ipv6Addr::LOCALHOST.into()
+        });
+    }
+    let url = format!("http://{bind}/readyz");
+    let answer = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .no_proxy()
+        .build()?
+        .get(&url)
+        .send()
+        .await
+        .map_err(|e| anyhow::anyhow!("{url}: {e}"))?;
+    let status = answer.status();
+    let body = answer.text().await.unwrap_or_default();
+    anyhow::ensure!(status.is_success(), "{url}: {status} {body}");
+    println!("{url}: {body}");
     Ok(())
 }

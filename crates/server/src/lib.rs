@@ -25,6 +25,7 @@ pub mod paging;
 pub mod people;
 pub mod personal;
 pub mod programme;
+pub mod proxies;
 pub mod push;
 pub mod reads;
 pub mod request_limits;

@@ -126,7 +126,8 @@ async fn follow_directly<B>(
 }
 
 /// Accepts connections until `stop`, then lets open ones finish. Each request carries its
-/// peer's address (`ConnectInfo`), for the attempt limits.
+/// client's address (`ConnectInfo`: the peer, or the client a trusted proxy names), for the
+/// attempt limits and the count of link visitors.
 async fn serve(
     listener: TcpListener,
     router: axum::Router,
@@ -163,6 +164,8 @@ async fn serve(
             let router = router.clone();
             let state = state.clone();
             async move {
+                // Behind a trusted reverse proxy, the client it names.
+                let peer = state.config.trusted_proxies.client(peer, request.headers());
                 if let Some(response) = follow_directly(&state, &request, peer).await {
                     return Ok(response);
                 }

@@ -69,6 +69,7 @@ pub const SETTINGS: &[Setting] = &[
         "RELAY_METRICS_BIND",
         "unset (no metrics)",
     ),
+    setting(None, "trusted_proxies", "RELAY_TRUSTED_PROXIES", "none"),
     setting(
         Some("sessions"),
         "access_ttl_secs",

@@ -36,6 +36,8 @@ pub struct Config {
     pub console: crate::console::settings::ConsoleConfig,
     /// Push services and their keys, the batch window.
     pub push: crate::push::settings::PushSettings,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none: the peer is the client).
+    pub trusted_proxies: crate::proxies::TrustedProxies,
 }
 
 impl Config {
@@ -58,6 +60,7 @@ impl Config {
             confirm: Default::default(),
             console: Default::default(),
             push: Default::default(),
+            trusted_proxies: Default::default(),
         }
     }
 }

@@ -147,6 +147,8 @@ pub struct Options {
     pub console: relay_server::console::ConsoleConfig,
     /// Push services (none unless a test points them at its local receivers).
     pub push: relay_server::push::PushSettings,
+    /// Reverse proxies whose `X-Forwarded-For` is believed (none).
+    pub trusted_proxies: relay_server::proxies::TrustedProxies,
 }
 
 impl Default for Options {
@@ -180,6 +182,7 @@ impl Default for Options {
             },
             console: Default::default(),
             push: Default::default(),
+            trusted_proxies: Default::default(),
         }
     }
 }
@@ -213,6 +216,7 @@ impl Server {
             confirm: options.confirm.clone(),
             console: options.console,
             push: options.push.clone(),
+            trusted_proxies: options.trusted_proxies.clone(),
             ..Config::unlimited("http://relay.test")
         };
         let state = AppState::new(pool, config);

@@ -12,7 +12,8 @@ use crate::newsroom::*;
 
 crate::both_backends!(
     a_tracked_link_redirects_and_counts_people_once_a_day,
-    links_belong_to_their_person_item_and_network
+    links_belong_to_their_person_item_and_network,
+    behind_a_trusted_proxy_each_visitor_counts_and_a_forged_header_does_not
 );
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -268,4 +269,47 @@ async fn links_belong_to_their_person_item_and_network(backend: Backend) {
         )
         .await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+}
+
+/// Behind a reverse proxy every request comes from the proxy: the visitors it names count each
+/// once, and a visitor who writes `X-Forwarded-For` themselves, straight to the server, is
+/// counted by their own address (the header is believed from the trusted proxy only).
+async fn behind_a_trusted_proxy_each_visitor_counts_and_a_forged_header_does_not(backend: Backend) {
+    let room = Newsroom::with(
+        backend,
+        Options {
+            trusted_proxies: relay_server::proxies::TrustedProxies::parse("127.0.0.9").unwrap(),
+            ..Options::default()
+        },
+    )
+    .await;
+    let eve = room.employee("Eve Employee", "FR", "Sales").await;
+    let item = room.item("Story").await;
+    let (_, tracked) = link(&eve, &item, Network::Linkedin).await;
+    let follow_as = |host: u8, forwarded: &'static str| {
+        let url = format!("{}/l/{}", room.server.base, tracked.code);
+        async move {
+            let answer = browser(host)
+                .get(url)
+                .header("user-agent", FIREFOX)
+                .header("x-forwarded-for", forwarded)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), StatusCode::FOUND);
+        }
+    };
+    // Through the proxy: two people, one of them twice.
+    follow_as(9, "203.0.113.7").await;
+    follow_as(9, "198.51.100.2").await;
+    follow_as(9, "203.0.113.7").await;
+    // Straight to the server, claiming to be many: one visitor.
+    follow_as(10, "192.0.2.1").await;
+    follow_as(10, "192.0.2.2").await;
+    let clicks: i64 = sqlx::query_scalar("SELECT clicks FROM links WHERE code = $1")
+        .bind(&tracked.code)
+        .fetch_one(&room.server.db().read)
+        .await
+        .unwrap();
+    assert_eq!(clicks, 3);
 }

@@ -23,6 +23,7 @@ mod links;
 mod malformed;
 mod metrics;
 mod newsroom;
+mod packaging;
 mod people;
 mod people_import;
 mod personal;
