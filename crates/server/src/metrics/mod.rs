@@ -105,18 +105,22 @@ pub async fn render(state: &AppState) -> String {
         &[],
         &[(vec![], state.events.live_streams() as f64)],
     );
-    let pools = [("read", &state.db.read), ("write", &state.db.write)];
+    // On PostgreSQL one pool serves reads and writes.
+    let pools: Vec<(&str, &sqlx::AnyPool)> = match state.db.backend {
+        crate::db::Backend::Sqlite => vec![("read", &state.db.read), ("write", &state.db.write)],
+        crate::db::Backend::Postgres => vec![("shared", &state.db.read)],
+    };
     let mut connections = Vec::new();
-    for (name, pool) in pools {
+    for (name, pool) in &pools {
         let idle = pool.num_idle() as f64;
         let open = pool.size() as f64;
-        connections.push((vec![name.to_owned(), "idle".to_owned()], idle));
-        connections.push((vec![name.to_owned(), "in_use".to_owned()], open - idle));
+        connections.push((vec![(*name).to_owned(), "idle".to_owned()], idle));
+        connections.push((vec![(*name).to_owned(), "in_use".to_owned()], open - idle));
     }
     write_gauge(
         &mut out,
         "relay_db_connections",
-        "Database connections of this instance's pools, by pool and state.",
+        "Database connections of this instance's pools (SQLite: read and write; PostgreSQL: shared), by state.",
         &["pool", "state"],
         &connections,
     );

@@ -199,7 +199,15 @@ async fn the_metrics_count_what_happened_and_name_no_one(backend: Backend) {
         get("relay_push_queue_depth", r#"stage="deliveries""#),
         Some(0.0)
     );
-    assert!(get("relay_db_connections", r#"pool="read",state="idle""#).is_some());
+    let pool = match backend {
+        Backend::Sqlite => "read",
+        Backend::Postgres => "shared",
+    };
+    assert!(get(
+        "relay_db_connections",
+        &format!(r#"pool="{pool}",state="idle""#)
+    )
+    .is_some());
     assert!(get("process_open_fds", "").unwrap() > 0.0);
     // Nobody is named: no person, item, link or made-up path.
     for private in [
