@@ -189,6 +189,7 @@ pub fn app(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/demo-media/{file}", get(demo_media))
         .merge(crate::console::pages())
+        .merge(crate::scim::router())
         .fallback(|| async { ApiError::NotFound("route") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

@@ -87,6 +87,9 @@ pub enum Command {
     /// Sources: the company's official accounts and feeds, gathered as drafts.
     #[command(subcommand)]
     Source(crate::sources::cli::SourceCommand),
+    /// SCIM provisioning: the company directory's bearer tokens.
+    #[command(subcommand)]
+    Scim(crate::scim::cli::ScimCommand),
     /// The monthly programme: points rules.
     #[command(subcommand)]
     Programme(ProgrammeCommand),
@@ -500,6 +503,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Source(command) => crate::sources::cli::run(&state, command).await?,
+        Command::Scim(command) => {
+            crate::scim::cli::run(&db, &state.config.public_url, command).await?
+        }
         Command::Channel(ChannelCommand::Add { org, slug, names }) => {
             let org = crate::orgs::by_slug(&db, &org).await?;
             let names: BTreeMap<_, _> = names.into_iter().collect();

@@ -29,6 +29,7 @@ pub mod proxies;
 pub mod push;
 pub mod reads;
 pub mod request_limits;
+pub mod scim;
 pub mod serve;
 pub mod settings_check;
 pub mod settings_file;

@@ -11,7 +11,7 @@ pub mod provider;
 mod routes;
 pub mod settings;
 pub mod store;
-mod tokens;
+pub(crate) mod tokens;
 
 pub use cache::{Invalidation, SessionCache};
 pub(crate) use caller::{check as check_session, session_of};

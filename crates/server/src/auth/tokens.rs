@@ -12,15 +12,18 @@ pub enum TokenKind {
     ConsoleLink,
     /// A console browser session (its cookie).
     ConsoleSession,
+    /// An organisation's SCIM provisioning token (its directory's).
+    Scim,
 }
 
 impl TokenKind {
-    fn prefix(self) -> &'static str {
+    pub fn prefix(self) -> &'static str {
         match self {
             TokenKind::Access => "rla_",
             TokenKind::Refresh => "rlr_",
             TokenKind::ConsoleLink => "rlc_",
             TokenKind::ConsoleSession => "rls_",
+            TokenKind::Scim => "rlp_",
         }
     }
 }

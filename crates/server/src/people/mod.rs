@@ -12,7 +12,7 @@ use crate::content::sanitize;
 use crate::error::ApiError;
 
 pub use routes::router;
-pub use store::{add, email_taken, find_by_email, get, insert, list, update};
+pub use store::{add, email_taken, find_by_email, get, insert, list, update, update_in};
 
 pub(crate) fn email(value: &str) -> Result<String, ApiError> {
     let value = value.trim().to_lowercase();

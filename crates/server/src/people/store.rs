@@ -124,10 +124,25 @@ pub async fn update(
     patch: PersonUpdate,
 ) -> Result<Person, ApiError> {
     let mut tx = db.begin().await?;
+    let (person, stale) = update_in(&mut tx, org_id, actor, person_id, patch).await?;
+    tx.commit().await?;
+    sessions.invalidate(&stale);
+    Ok(person)
+}
+
+/// [`update`] in the caller's transaction; the caller invalidates the cached sessions the
+/// answer names once it commits.
+pub async fn update_in(
+    tx: &mut sqlx::AnyConnection,
+    org_id: &str,
+    actor: Option<&str>,
+    person_id: &str,
+    patch: PersonUpdate,
+) -> Result<(Person, Invalidation), ApiError> {
     let row: Option<PersonRow> = sqlx::query_as(&format!(
         "SELECT {} FROM people WHERE id = $1 AND org_id = $2 AND erased_at IS NULL{}",
         PersonRow::COLUMNS,
-        programme::ledger::person_lock(&tx)
+        programme::ledger::person_lock(&*tx)
     ))
     .bind(person_id)
     .bind(org_id)
@@ -187,7 +202,7 @@ pub async fn update(
         .await?;
     }
     crate::audit::record(
-        &mut tx,
+        &mut *tx,
         org_id,
         actor,
         "person.update",
@@ -197,19 +212,21 @@ pub async fn update(
     .await?;
     // Role, audience and activation travel with cached sessions: refresh them everywhere.
     let stale = Invalidation::Person(person_id.to_owned());
-    stale.announce(&mut tx, db.backend).await?;
-    tx.commit().await?;
-    sessions.invalidate(&stale);
-    Ok(Person {
-        id: row.id,
-        name,
-        email: row.email,
-        country,
-        language,
-        department,
-        role,
-        active,
-    })
+    let backend = crate::db::Backend::of(&*tx);
+    stale.announce(&mut *tx, backend).await?;
+    Ok((
+        Person {
+            id: row.id,
+            name,
+            email: row.email,
+            country,
+            language,
+            department,
+            role,
+            active,
+        },
+        stale,
+    ))
 }
 
 /// A page of the organisation's people by name; `pattern` a `LIKE` pattern matched against

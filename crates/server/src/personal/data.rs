@@ -30,6 +30,7 @@ pub(super) const TABLES: &[(&str, &str)] = &[
     ("push_pending", "person_id = $1"),
     ("social_accounts", "person_id = $1"),
     ("sharer_addresses", "person_id = $1"),
+    ("scim_users", "person_id = $1"),
     (
         "push_deliveries",
         "device_id IN (SELECT device_id FROM sessions WHERE person_id = $1)",

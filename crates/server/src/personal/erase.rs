@@ -21,6 +21,8 @@ pub enum Requester<'a> {
     Themselves,
     /// An admin, from the console.
     Admin(&'a str),
+    /// The company's directory, deleting the user it provisioned (SCIM), with its token's id.
+    Directory(&'a str),
 }
 
 /// Tables an erasure rewrites beyond those that name the person (`data::TABLES`): the
@@ -163,22 +165,26 @@ pub async fn erase(
         "DELETE FROM sessions WHERE person_id = $1",
         "DELETE FROM console_links WHERE person_id = $1",
         "DELETE FROM console_sessions WHERE person_id = $1",
+        "DELETE FROM scim_users WHERE person_id = $1",
         "DELETE FROM people WHERE id = $1",
     ] {
         deleted += one(&mut tx, statement, person_id).await?;
     }
 
-    let (actor, by) = match requester {
-        Requester::Themselves => (anon.as_str(), "themselves"),
-        Requester::Admin(admin) => (admin, "admin"),
+    let (actor, by, token) = match requester {
+        Requester::Themselves => (Some(anon.as_str()), "themselves", None),
+        Requester::Admin(admin) => (Some(admin), "admin", None),
+        Requester::Directory(token) => (None, "directory", Some(token)),
     };
     crate::audit::record(
         &mut tx,
         org_id,
-        Some(actor),
+        actor,
         "person.erase",
         &anon,
-        serde_json::json!({ "by": by, "deleted": deleted, "anonymised": anonymised }),
+        serde_json::json!({
+            "by": by, "deleted": deleted, "anonymised": anonymised, "scim_token": token
+        }),
     )
     .await?;
     let stale = Invalidation::Person(person_id.to_owned());

@@ -403,14 +403,15 @@ pub fn serve_with(args: &[&str], env: &[(&str, &str)]) -> (Killed, String) {
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let server = Killed(child);
-    let base = BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
+    let mut lines = BufReader::new(stderr).lines().map_while(Result::ok);
+    let base = lines
         .find_map(|l| {
             l.strip_prefix("relay-server listening on ")
                 .map(str::to_owned)
         })
         .expect("the server says where it listens");
+    // Read on to the end: a server whose standard error is closed fails as it logs.
+    std::thread::spawn(move || lines.for_each(drop));
     (server, base)
 }
 

@@ -31,6 +31,7 @@ mod programme;
 mod push;
 mod readiness;
 mod reads;
+mod scim;
 mod sessions;
 mod settings_file;
 mod shares;
