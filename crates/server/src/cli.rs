@@ -5,9 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use relay_protocol::{
-    Audience, ContentKind, ContentState, NewChannel, NewContent, NewPerson, Role,
-};
+use relay_protocol::{NewChannel, NewPerson, Role};
 
 use crate::auth::store::{create_enrolment, TokenLifetimes};
 use crate::db::Db;
@@ -83,7 +81,7 @@ pub enum Command {
     },
     /// Curated content.
     #[command(subcommand)]
-    Content(ContentCommand),
+    Content(crate::content::cli::ContentCommand),
     /// Sources: the company's official accounts and feeds, gathered as drafts.
     #[command(subcommand)]
     Source(crate::sources::cli::SourceCommand),
@@ -92,7 +90,7 @@ pub enum Command {
     Scim(crate::scim::cli::ScimCommand),
     /// The monthly programme: points rules.
     #[command(subcommand)]
-    Programme(ProgrammeCommand),
+    Programme(crate::programme::cli::ProgrammeCommand),
     /// Print a new VAPID key pair for Web Push (set the private one as `RELAY_VAPID_PRIVATE_KEY`;
     /// devices read the public one from `GET /v1/push/config`).
     VapidKeys,
@@ -176,33 +174,6 @@ pub struct ServeArgs {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum ProgrammeCommand {
-    /// Show the rules of a month, or set them from a month that has not begun
-    /// (`--from-month 2027-01 --verified 10 --declared 3 --daily-cap 5 --click 1 --click-cap 20`;
-    /// what is not given keeps the rules in force then).
-    Rules {
-        #[arg(long, default_value = crate::demo::DEMO_ORG)]
-        org: String,
-        /// `YYYY-MM`: set the rules from this month on.
-        #[arg(long)]
-        from_month: Option<String>,
-        #[arg(long)]
-        verified: Option<u32>,
-        #[arg(long)]
-        declared: Option<u32>,
-        #[arg(long)]
-        daily_cap: Option<u32>,
-        #[arg(long)]
-        click: Option<u32>,
-        #[arg(long)]
-        click_cap: Option<u32>,
-        /// Whether attested shares (X, LinkedIn: the device's word) count as verified.
-        #[arg(long)]
-        trust_attested: Option<bool>,
-    },
-}
-
-#[derive(Debug, Subcommand)]
 pub enum OrgCommand {
     /// Create an organisation.
     Create {
@@ -257,77 +228,6 @@ pub enum ChannelCommand {
         #[arg(long = "name", value_parser = parse_pair, required = true)]
         names: Vec<(String, String)>,
     },
-}
-
-#[derive(Debug, Subcommand)]
-pub enum ContentCommand {
-    /// Add a draft (and approve it with --approve). Prints its id.
-    Add(Box<ContentAddArgs>),
-    /// Approve a draft.
-    Approve {
-        #[arg(long, default_value = crate::demo::DEMO_ORG)]
-        org: String,
-        id: String,
-    },
-    /// Retract an item; devices drop it and cancel queued shares of it.
-    Retract {
-        #[arg(long, default_value = crate::demo::DEMO_ORG)]
-        org: String,
-        id: String,
-        #[arg(long, default_value = "")]
-        reason: String,
-    },
-    /// List items, newest change first.
-    List {
-        #[arg(long, default_value = crate::demo::DEMO_ORG)]
-        org: String,
-        #[arg(long)]
-        state: Option<ContentState>,
-        #[arg(long, default_value_t = 50)]
-        limit: u32,
-    },
-}
-
-#[derive(Debug, Args)]
-pub struct ContentAddArgs {
-    #[arg(long, default_value = crate::demo::DEMO_ORG)]
-    pub org: String,
-    /// Channel slug.
-    #[arg(long)]
-    pub channel: String,
-    #[arg(long, default_value = "article")]
-    pub kind: ContentKind,
-    #[arg(long)]
-    pub title: String,
-    #[arg(long, default_value = "")]
-    pub summary: String,
-    /// HTML body (sanitised).
-    #[arg(long, default_value = "")]
-    pub body: String,
-    #[arg(long)]
-    pub url: String,
-    #[arg(long)]
-    pub image: Option<String>,
-    #[arg(long)]
-    pub language: String,
-    /// Audience countries (repeat); none means every country.
-    #[arg(long = "country")]
-    pub countries: Vec<String>,
-    /// Audience languages (repeat).
-    #[arg(long = "audience-language")]
-    pub languages: Vec<String>,
-    /// Audience departments (repeat).
-    #[arg(long = "department")]
-    pub departments: Vec<String>,
-    /// RFC 3339 publish time.
-    #[arg(long)]
-    pub publish_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// RFC 3339 expiry.
-    #[arg(long)]
-    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
-    /// Approve it right away.
-    #[arg(long)]
-    pub approve: bool,
 }
 
 fn parse_pair(s: &str) -> Result<(String, String), String> {
@@ -477,7 +377,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::orgs::set_time_zone(&db, &org.id, &zone).await?;
             println!("{} follows {}", org.slug, zone.trim());
         }
-        Command::Programme(command) => programme(&state, command).await?,
+        Command::Programme(command) => crate::programme::cli::run(&state, command).await?,
         Command::Person(PersonCommand::Add {
             org,
             name,
@@ -545,7 +445,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             println!("{link}");
         }
-        Command::Content(command) => content(&state, command).await?,
+        Command::Content(command) => crate::content::cli::run(&state, command).await?,
         Command::Config(_)
         | Command::VapidKeys
         | Command::Backup { .. }
@@ -559,133 +459,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::demo::print_console_link(&state).await?;
         }
     }
-    Ok(())
-}
-
-async fn content(state: &AppState, command: ContentCommand) -> anyhow::Result<()> {
-    let db = &state.db;
-    match command {
-        ContentCommand::Add(a) => {
-            let org = crate::orgs::by_slug(db, &a.org).await?;
-            let channel = crate::channels::list_all(db, &org.id)
-                .await?
-                .into_iter()
-                .find(|c| c.slug == a.channel)
-                .ok_or_else(|| anyhow::anyhow!("no channel {:?} in {}", a.channel, org.slug))?;
-            let new = NewContent {
-                kind: a.kind,
-                channel_id: channel.id,
-                title: a.title,
-                summary: a.summary,
-                body_html: a.body,
-                url: a.url,
-                image_url: a.image,
-                language: a.language,
-                suggested_texts: vec![],
-                audience: Audience {
-                    countries: a.countries,
-                    languages: a.languages,
-                    departments: a.departments,
-                },
-                publish_at: a.publish_at,
-                expires_at: a.expires_at,
-            };
-            let mut item = crate::content::store::create(state, &org.id, None, new).await?;
-            if a.approve {
-                item = crate::content::store::approve(state, &org.id, None, &item.item.id).await?;
-            }
-            println!("{}", item.item.id);
-        }
-        ContentCommand::Approve { org, id } => {
-            let org = crate::orgs::by_slug(db, &org).await?;
-            let item = crate::content::store::approve(state, &org.id, None, &id).await?;
-            println!(
-                "approved {} (published {})",
-                item.item.title, item.item.published_at
-            );
-        }
-        ContentCommand::Retract { org, id, reason } => {
-            let org = crate::orgs::by_slug(db, &org).await?;
-            let item = crate::content::store::retract(state, &org.id, None, &id, &reason).await?;
-            println!("retracted {}", item.item.title);
-        }
-        ContentCommand::List {
-            org,
-            state: filter,
-            limit,
-        } => {
-            let org = crate::orgs::by_slug(db, &org).await?;
-            for c in crate::content::store::list(state, &org.id, filter, limit, 0).await? {
-                let live = if c.live { "live" } else { "" };
-                println!(
-                    "{}  {:<9} {:<4} {:<2}  {}",
-                    c.item.id, c.state, live, c.item.language, c.item.title
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn programme(state: &AppState, command: ProgrammeCommand) -> anyhow::Result<()> {
-    let ProgrammeCommand::Rules {
-        org,
-        from_month,
-        verified,
-        declared,
-        daily_cap,
-        click,
-        click_cap,
-        trust_attested,
-    } = command;
-    let org = crate::orgs::by_slug(&state.db, &org).await?;
-    let mut conn = state.db.read.acquire().await?;
-    let calendar =
-        crate::programme::calendar::calendar_of(&mut conn, state.config.month_grace, &org.id)
-            .await?;
-    let month = match &from_month {
-        Some(m) => crate::programme::calendar::Month::parse(m)?,
-        None => calendar.month_of(chrono::Utc::now()),
-    };
-    let mut rules = crate::programme::rules_cache::rules_for(&mut conn, &org.id, month).await?;
-    drop(conn);
-    if from_month.is_some() {
-        let given = [verified, declared, daily_cap, click, click_cap];
-        anyhow::ensure!(
-            given.iter().any(Option::is_some) || trust_attested.is_some(),
-            "say which rules change (--verified, --declared, --daily-cap, --click, --click-cap, \
-             --trust-attested)"
-        );
-        rules.trust_attested = trust_attested.unwrap_or(rules.trust_attested);
-        rules.verified_share = verified.unwrap_or(rules.verified_share);
-        rules.declared_share = declared.unwrap_or(rules.declared_share);
-        rules.daily_cap = daily_cap.unwrap_or(rules.daily_cap);
-        rules.click = click.unwrap_or(rules.click);
-        rules.click_cap = click_cap.unwrap_or(rules.click_cap);
-        let change = relay_protocol::RulesChange {
-            from_month: month.to_string(),
-            rules,
-        };
-        crate::programme::rules::set(state, &org.id, None, &change).await?;
-        println!("rules set from {month}:");
-    } else {
-        println!("rules of {month}:");
-    }
-    println!(
-        "  verified share {} points, declared share {}, at most {} scored shares a day,\n  \
-         {} point a unique click, at most {} click points a share;\n  attested shares (X, LinkedIn) \
-         count as {}",
-        rules.verified_share,
-        rules.declared_share,
-        rules.daily_cap,
-        rules.click,
-        rules.click_cap,
-        if rules.trust_attested {
-            "verified (trusted)"
-        } else {
-            "declared"
-        }
-    );
     Ok(())
 }
 

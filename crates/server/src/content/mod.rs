@@ -1,5 +1,6 @@
 //! Curated content: drafts, approval, retraction, the publication clock, and what employees see.
 
+pub mod cli;
 pub mod clock;
 pub mod purge;
 mod routes;

@@ -3,6 +3,7 @@
 
 pub mod board;
 pub mod calendar;
+pub mod cli;
 pub mod draw;
 pub mod ledger;
 pub mod recheck;
