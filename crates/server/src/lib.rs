@@ -33,6 +33,7 @@ pub mod scim;
 pub mod serve;
 pub mod settings_check;
 pub mod settings_file;
+pub mod settings_list;
 pub mod shares;
 pub mod shutdown;
 pub mod social;
