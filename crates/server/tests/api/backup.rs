@@ -20,10 +20,6 @@ fn relay_server(url: &str, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 fn code_for(url: &str, email: &str) -> String {
     let out = relay_server(url, &["enrol", "--email", email]);
     assert!(out.status.success(), "{}", text(&out.stderr));

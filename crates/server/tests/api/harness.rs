@@ -560,3 +560,17 @@ pub fn browser(host: u8) -> reqwest::Client {
         .build()
         .unwrap()
 }
+
+/// A port free a moment ago (for a process the test starts, which binds it).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A process' output as text.
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}

@@ -283,15 +283,6 @@ fn monitoring_examples_read_real_metrics(page: &str) {
     }
 }
 
-/// A port free a moment ago (the binary binds it).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The real binary with `--metrics-bind`, and Debian's Prometheus scraping it every second:
 /// its query API reads back what the server counted.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

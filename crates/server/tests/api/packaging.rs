@@ -60,14 +60,6 @@ fn can_run(what: &str, tools: &[&str]) -> bool {
     false
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 async fn wait_ready(base: &str) {
     for _ in 0..150 {
         if let Ok(answer) = reqwest::get(format!("{base}/readyz")).await {

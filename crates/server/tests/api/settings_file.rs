@@ -23,10 +23,6 @@ fn relay_server(args: &[&str], env: &[(&str, &str)]) -> Output {
     command.envs(env.iter().copied()).output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// The line of `config check`'s answer for a key (the first, where a key is in two tables).
 fn line<'a>(out: &'a str, key: &str) -> &'a str {
     out.lines()
