@@ -15,7 +15,12 @@ pub fn check(cli: &Cli) -> anyhow::Result<()> {
             ..
         }) => args,
         Ok(_) => unreachable!("parsed as serve"),
-        Err(e) => anyhow::bail!("{}", e.to_string().trim_end()),
+        // clap's message starts with its own "error: ", which main adds too.
+        Err(e) => {
+            let message = e.to_string();
+            let message = message.trim_end();
+            anyhow::bail!("{}", message.strip_prefix("error: ").unwrap_or(message))
+        }
     };
     serve_values_hold(&serve)?;
     crate::push::PushSettings::from_env()?;
