@@ -345,7 +345,10 @@ async fn replace_user(
     let user = ScimUser::from_json(&body)?;
     let (country, language) = defaults(&state);
     let fields = user.person((&country, &language))?;
-    let stored = store::replace(&state, &org.org_id, &org.token_id, &id, &user, fields).await?;
+    let stored = store::replace(&state, &org.org_id, &org.token_id, &id, |_| {
+        Ok((user, fields))
+    })
+    .await?;
     Ok(one_user(&state, StatusCode::OK, &stored))
 }
 
@@ -355,18 +358,15 @@ async fn patch_user(
     axum::extract::Path(id): axum::extract::Path<String>,
     ScimBody(body): ScimBody,
 ) -> Result<Response, ScimError> {
-    let current = {
-        let mut conn = state.db.read.acquire().await?;
-        store::load(&mut conn, &org.org_id, &id)
-            .await?
-            .ok_or_else(ScimError::not_found)?
-    };
-    let mut user = current.user.clone();
-    user.email = Some(current.email.clone());
-    super::patch::apply(&mut user, &body)?;
     let (country, language) = defaults(&state);
-    let fields = user.person((&country, &language))?;
-    let stored = store::replace(&state, &org.org_id, &org.token_id, &id, &user, fields).await?;
+    let stored = store::replace(&state, &org.org_id, &org.token_id, &id, |current| {
+        let mut user = current.user.clone();
+        user.email = Some(current.email.clone());
+        super::patch::apply(&mut user, &body)?;
+        let fields = user.person((&country, &language))?;
+        Ok((user, fields))
+    })
+    .await?;
     Ok(one_user(&state, StatusCode::OK, &stored))
 }
 

@@ -266,19 +266,30 @@ pub async fn create(
     Ok(stored)
 }
 
-/// Replaces what the directory says of a provisioned user (PUT, and PATCH once applied).
+/// Replaces what the directory says of a provisioned user: `change` makes the new user from
+/// the stored one (PUT ignores it; PATCH applies its operations to it), read under a lock in
+/// the same transaction, so that two changes at once never lose one another.
 pub async fn replace(
     state: &AppState,
     org_id: &str,
     token_id: &str,
     person_id: &str,
-    user: &ScimUser,
-    fields: PersonFields,
+    change: impl FnOnce(&Stored) -> Result<(ScimUser, PersonFields), ScimError>,
 ) -> Result<Stored, ScimError> {
     let mut tx = state.db.begin().await?;
-    load(&mut tx, org_id, person_id)
-        .await?
+    let lock = crate::db::Backend::of(&tx).for_update();
+    let row = sqlx::query(&format!("{SELECT} AND s.person_id = $2{lock}"))
+        .bind(org_id)
+        .bind(person_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+    let current = row
+        .as_ref()
+        .map(stored)
+        .transpose()?
         .ok_or_else(ScimError::not_found)?;
+    let (user, fields) = change(&current)?;
+    let user = &user;
     user_name_free(&mut tx, org_id, &user.user_name, Some(person_id)).await?;
     match holder_of(&mut tx, org_id, &fields.email).await? {
         Some((holder, _)) if holder != person_id => {
